@@ -1,0 +1,5 @@
+"""``python -m fpgrade``: the same command line as the ``fpgrade`` script."""
+
+from fpgrade.cli import run
+
+run()

@@ -1,0 +1,68 @@
+"""``fpgrade import`` and ``fpgrade db upgrade``: getting data in, keeping the schema current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fpgrade.cli.console import console, err_console, print_json
+from fpgrade.errors import FpgradeError
+from fpgrade.importer import import_folder, import_manifest
+from fpgrade.registry import get_registry
+from fpgrade.storage import database
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head", help="Alembic revision to reach."),
+) -> None:
+    """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite)."""
+    url = database.upgrade(revision=revision)
+    console.print(f"database at {revision}: {_safe_url(url)}", highlight=False)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def import_(
+    source: Path = typer.Argument(..., help="A manifest CSV, or a folder <subject>/<movement>.<ext>."),
+    labels: Path | None = typer.Option(
+        None, "--labels", help="With a folder: CSV of subject, scale, label[, movement, annotator]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Import photos and videos with their labels; bad rows are reported, good rows kept."""
+    if not source.exists():
+        raise FpgradeError(f"{source}: no such file or folder")
+    registry = get_registry()
+    with database.session() as session:
+        if source.is_dir():
+            report = import_folder(source, labels, session=session, registry=registry)
+        else:
+            if labels is not None:
+                raise FpgradeError("--labels is for folder imports; a manifest has its own labels")
+            report = import_manifest(source, session=session, registry=registry)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        console.print(
+            f"{report.rows} rows: {report.subjects_added} subjects, {report.media_added} media, "
+            f"{report.annotations_added} annotations added; {report.unchanged} already stored; "
+            f"{len(report.errors)} refused",
+            highlight=False,
+        )
+        for error in report.errors:
+            err_console.print(f"refused {error}", markup=False, highlight=False)
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_)
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,73 @@
+"""``fpgrade plugins``, ``fpgrade scales``, ``fpgrade models``: what is installed."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from fpgrade.cli.console import console, print_json
+from fpgrade.conversions import conversion_targets
+from fpgrade.registry import get_registry
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def plugins(as_json: bool = JSON_OPTION) -> None:
+    """List installed plugins, their versions and what each registered."""
+    registry = get_registry()
+    rows = [info.as_dict() for info in registry.plugins.values()]
+    rows += [{**f.as_dict(), "version": None, "scales": [], "preprocessors": [], "models": []}
+             for f in registry.failures]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("plugin", "version", "scales", "preprocessors", "models", title="fpgrade plugins")
+    for info in registry.plugins.values():
+        table.add_row(
+            info.name, info.version or "?", ", ".join(info.scales),
+            ", ".join(info.preprocessors), ", ".join(info.models),
+        )
+    console.print(table)
+    for failure in registry.failures:
+        console.print(f"[red]failed[/red] {failure.name}: {failure.error}", highlight=False)
+    if registry.blocked:
+        console.print(f"blocked by FPGRADE_DISABLE_PLUGINS: {', '.join(registry.blocked)}")
+
+
+def scales(as_json: bool = JSON_OPTION) -> None:
+    """List grading scales with their levels and defined conversions."""
+    registry = get_registry()
+    if as_json:
+        print_json(
+            [{**s.as_dict(), "converts_to": list(conversion_targets(s))}
+             for s in registry.scales.values()]
+        )
+        return
+    for scale in registry.scales.values():
+        table = Table("code", "name", "side", title=f"{scale.id}: {scale.name} ({scale.source})")
+        for level in scale.levels:
+            table.add_row(level.code, level.name, level.side.value if level.side else "")
+        console.print(table)
+        console.print(f"converts to: {', '.join(conversion_targets(scale)) or 'nothing'}\n")
+
+
+def models(as_json: bool = JSON_OPTION) -> None:
+    """List grading models with their model cards."""
+    registry = get_registry()
+    cards = [cls.card for cls in registry.models.values()]
+    if as_json:
+        print_json([card.as_dict() for card in cards])
+        return
+    table = Table("model", "name", "scales", "input", "paper", title="fpgrade models")
+    for card in cards:
+        table.add_row(
+            card.id, card.name, ", ".join(card.scales),
+            "x".join(map(str, card.input_shape)), card.paper,
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plugins)
+    app.command()(scales)
+    app.command()(models)

@@ -1,0 +1,45 @@
+"""Error types. Each names the offending file, value or plugin in its message.
+
+The command line turns any :class:`FpgradeError` into one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class FpgradeError(Exception):
+    """Base of every error fpgrade raises on purpose."""
+
+
+class PluginError(FpgradeError):
+    """A plugin could not be loaded or registered something invalid."""
+
+
+class DuplicateIdError(PluginError):
+    """Two plugins registered the same id for the same kind of thing."""
+
+
+class UnknownScaleError(FpgradeError, KeyError):
+    """A scale id that no loaded plugin registered."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownModelError(UnknownScaleError):
+    """A model id that no loaded plugin registered."""
+
+
+class UnknownLabelError(FpgradeError, ValueError):
+    """A label that is not a level of the scale it was given for."""
+
+
+class UndefinedConversionError(FpgradeError, ValueError):
+    """A conversion between scales that none of the papers defines."""
+
+
+class MediaError(FpgradeError):
+    """A file that cannot be used as a photo or a video."""
+
+
+class ImportRowError(FpgradeError):
+    """One row of a dataset import that was refused (the others are kept)."""

@@ -1,0 +1,68 @@
+"""The four hooks a plugin can implement. The one way in for every plugin, built-ins included.
+
+A plugin is a module named by an entry point in the ``fpgrade`` group::
+
+    [project.entry-points.fpgrade]
+    my_scales = "my_package.scales"
+
+whose functions are marked with :data:`hookimpl`. Each ``register_*`` hook receives a
+``register`` callback: the host validates and stores what it is given, the plugin never touches
+global state. See ``docs/plugins.md`` for a worked example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import typer
+
+    from fpgrade.model_api import GradingModel
+    from fpgrade.preprocess_api import Preprocessor
+    from fpgrade.scales import GradingScale
+
+PROJECT = "fpgrade"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_scales(register: Callable[[GradingScale], None]) -> None:
+    """Register grading scales.
+
+    :param register: call it once per scale with a :class:`fpgrade.scales.GradingScale`. The
+        scale's ``id`` must be unique across all loaded plugins.
+    """
+
+
+@hookspec
+def register_preprocessors(register: Callable[[type[Preprocessor]], None]) -> None:
+    """Register preprocessors (face detection, landmarks, crops, frame sampling, measurements).
+
+    :param register: call it once per preprocessor class, a subclass of
+        :class:`fpgrade.preprocess_api.Preprocessor` with a unique ``id`` and the names of the
+        results it ``requires`` and ``provides``.
+    """
+
+
+@hookspec
+def register_models(register: Callable[[type[GradingModel]], None]) -> None:
+    """Register grading models (one per paper for the built-ins).
+
+    :param register: call it once per model class, a subclass of
+        :class:`fpgrade.model_api.GradingModel` whose ``card`` (a
+        :class:`fpgrade.model_api.ModelCard`) has a unique ``id`` and names registered scales.
+    """
+
+
+@hookspec
+def register_commands(cli: typer.Typer) -> None:
+    """Add commands to the ``fpgrade`` command line.
+
+    :param cli: the root :class:`typer.Typer` application; decorate functions with
+        ``@cli.command()`` or add a sub-application with ``cli.add_typer(...)``.
+    """

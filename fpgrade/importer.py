@@ -1,0 +1,311 @@
+"""Dataset import: a manifest CSV, or a folder ``<subject>/<movement>.<ext>`` with a labels CSV.
+
+Each row is checked (file exists and is a photo or video, scale known, label in scale) and written
+in its own savepoint, so a bad row is reported with where it came from and why, and the good rows
+are kept. Files are stored once per sha256; re-running the same import changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import track
+from sqlmodel import Session, select
+
+from fpgrade.errors import FpgradeError, ImportRowError
+from fpgrade.media import probe, sha256_file
+from fpgrade.registry import Registry
+from fpgrade.storage.tables import Annotation, AnnotationSource, Media, Subject, Visit
+
+MANIFEST_COLUMNS = ("subject", "path", "movement", "scale", "label")
+LABEL_COLUMNS = ("subject", "scale", "label")
+DEFAULT_ANNOTATOR = "import"
+DEFAULT_VISIT = "default"
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """One file to store, with at most one label, and where it came from (for error messages)."""
+
+    origin: str
+    subject: str
+    path: Path
+    movement: str | None = None
+    visit: str = DEFAULT_VISIT
+    scale: str | None = None
+    label: str | None = None
+    annotator: str = DEFAULT_ANNOTATOR
+    pass_number: int = 1
+
+
+@dataclass(frozen=True)
+class RowError:
+    origin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import added, what it found already stored, and which rows it refused."""
+
+    rows: int = 0
+    subjects_added: int = 0
+    media_added: int = 0
+    annotations_added: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.subjects_added or self.media_added or self.annotations_added)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows": self.rows,
+            "subjects_added": self.subjects_added,
+            "media_added": self.media_added,
+            "annotations_added": self.annotations_added,
+            "unchanged": self.unchanged,
+            "errors": [{"origin": e.origin, "reason": e.reason} for e in self.errors],
+        }
+
+
+def _cell(row: dict[str, str | None], column: str) -> str | None:
+    value = (row.get(column) or "").strip()
+    return value or None
+
+
+def _read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Rows of a CSV with their line numbers; the header must have the required columns."""
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise FpgradeError(f"{path}: cannot read ({exc.strerror})") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip().lower() for name in reader.fieldnames or ()]
+        missing = [name for name in required if name not in header]
+        if missing:
+            raise FpgradeError(f"{path}: missing column(s) {', '.join(missing)} in the header")
+        reader.fieldnames = header
+        for row in reader:
+            yield reader.line_num, row
+
+
+def _pass_number(row: dict[str, str | None]) -> int:
+    raw = _cell(row, "pass") or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImportRowError(f"pass {raw!r} is not a positive whole number")
+    return int(raw)
+
+
+def manifest_items(manifest: Path) -> Iterator[ImportItem | RowError]:
+    """Items of a manifest CSV (columns subject, path, movement, scale, label[, annotator,
+    visit, pass]); relative paths are relative to the manifest's folder."""
+    for line, row in _read_csv(manifest, MANIFEST_COLUMNS):
+        origin = f"{manifest}:{line}"
+        subject, raw_path = _cell(row, "subject"), _cell(row, "path")
+        if not subject or not raw_path:
+            yield RowError(origin, "subject and path are required")
+            continue
+        try:
+            pass_number = _pass_number(row)
+        except ImportRowError as exc:
+            yield RowError(origin, str(exc))
+            continue
+        yield ImportItem(
+            origin=origin,
+            subject=subject,
+            path=(manifest.parent / raw_path).resolve(),
+            movement=_cell(row, "movement"),
+            visit=_cell(row, "visit") or DEFAULT_VISIT,
+            scale=_cell(row, "scale"),
+            label=_cell(row, "label"),
+            annotator=_cell(row, "annotator") or DEFAULT_ANNOTATOR,
+            pass_number=pass_number,
+        )
+
+
+def folder_items(root: Path, labels: Path | None) -> Iterator[ImportItem | RowError]:
+    """Items of a folder ``<subject>/<movement>.<ext>``; ``labels`` (columns subject, scale,
+    label[, movement, annotator, pass]) labels one movement, or all of a subject's files when its
+    movement cell is empty."""
+    if not root.is_dir():
+        raise FpgradeError(f"{root}: not a folder")
+    files = sorted(
+        p for p in root.glob("*/*") if p.is_file() and not p.name.startswith(".")
+    )
+    by_subject: dict[str, list[Path]] = {}
+    for path in files:
+        by_subject.setdefault(path.parent.name, []).append(path)
+    labelled: set[Path] = set()
+    for line, row in _read_csv(labels, LABEL_COLUMNS) if labels else ():
+        origin = f"{labels}:{line}"
+        subject, movement = _cell(row, "subject"), _cell(row, "movement")
+        targets = [
+            p for p in by_subject.get(subject or "", []) if movement in (None, p.stem)
+        ]
+        if not targets:
+            where = f"{root / (subject or '?')}/{movement or '*'}.*"
+            yield RowError(origin, f"no file matches {where}")
+            continue
+        try:
+            pass_number = _pass_number(row)
+        except ImportRowError as exc:
+            yield RowError(origin, str(exc))
+            continue
+        for path in targets:
+            labelled.add(path)
+            yield ImportItem(
+                origin=f"{origin} ({path.relative_to(root)})",
+                subject=path.parent.name,
+                path=path.resolve(),
+                movement=path.stem,
+                scale=_cell(row, "scale"),
+                label=_cell(row, "label"),
+                annotator=_cell(row, "annotator") or DEFAULT_ANNOTATOR,
+                pass_number=pass_number,
+            )
+    for path in files:
+        if path not in labelled:
+            yield ImportItem(str(path), path.parent.name, path.resolve(), movement=path.stem)
+
+
+class Importer:
+    """Writes :class:`ImportItem` s into the database, one savepoint each."""
+
+    def __init__(self, session: Session, registry: Registry) -> None:
+        self.session = session
+        self.registry = registry
+        self.report = ImportReport()
+        self._hashes: dict[Path, str] = {}
+
+    def run(self, items: Iterable[ImportItem | RowError], description: str) -> ImportReport:
+        for item in track(list(items), description=description, transient=True):
+            self.report.rows += 1
+            if isinstance(item, RowError):
+                self.report.errors.append(item)
+                continue
+            try:
+                with self.session.begin_nested():
+                    self._store(item)
+            except FpgradeError as exc:
+                self.report.errors.append(RowError(item.origin, str(exc)))
+        self.session.commit()
+        return self.report
+
+    def _checked_label(self, item: ImportItem) -> tuple[str, str] | None:
+        if item.scale is None and item.label is None:
+            return None
+        if item.scale is None or item.label is None:
+            raise ImportRowError("scale and label must be given together")
+        scale = self.registry.scale(item.scale)
+        return scale.id, scale.normalise(item.label)
+
+    def _store(self, item: ImportItem) -> None:
+        label = self._checked_label(item)  # before touching the file: cheap errors first
+        info = probe(item.path)
+        if item.path not in self._hashes:
+            self._hashes[item.path] = sha256_file(item.path)
+        media = self._media(item, self._hashes[item.path], info)
+        if label is None:
+            return
+        scale_id, code = label
+        stored = self.session.exec(
+            select(Annotation).where(
+                Annotation.media_id == media.id,
+                Annotation.annotator == item.annotator,
+                Annotation.pass_number == item.pass_number,
+                Annotation.scale == scale_id,
+            )
+        ).first()
+        if stored is not None:
+            if stored.label != code:
+                raise ImportRowError(
+                    f"label {code!r} conflicts with the stored label {stored.label!r} of "
+                    f"annotator {item.annotator!r} (pass {item.pass_number}, {scale_id}); "
+                    "the stored label is kept"
+                )
+            self.report.unchanged += 1
+            return
+        self.session.add(
+            Annotation(
+                media_id=media.id,
+                annotator=item.annotator,
+                pass_number=item.pass_number,
+                scale=scale_id,
+                label=code,
+                source=AnnotationSource.IMPORT,
+            )
+        )
+        self.session.flush()
+        self.report.annotations_added += 1
+
+    def _subject_visit(self, item: ImportItem) -> Visit:
+        subject = self.session.exec(select(Subject).where(Subject.code == item.subject)).first()
+        if subject is None:
+            subject = Subject(code=item.subject)
+            self.session.add(subject)
+            self.session.flush()
+            self.report.subjects_added += 1
+        visit = self.session.exec(
+            select(Visit).where(Visit.subject_id == subject.id, Visit.name == item.visit)
+        ).first()
+        if visit is None:
+            visit = Visit(subject_id=subject.id, name=item.visit)
+            self.session.add(visit)
+            self.session.flush()
+        return visit
+
+    def _media(self, item: ImportItem, digest: str, info) -> Media:
+        media = self.session.exec(select(Media).where(Media.sha256 == digest)).first()
+        if media is not None:
+            visit = self.session.get(Visit, media.visit_id)
+            owner = self.session.get(Subject, visit.subject_id)
+            if owner.code != item.subject:
+                raise ImportRowError(
+                    f"{item.path} is the same file (sha256 {digest[:12]}) as media "
+                    f"#{media.id} of subject {owner.code!r}, not {item.subject!r}"
+                )
+            if item.movement and media.movement and item.movement != media.movement:
+                raise ImportRowError(
+                    f"{item.path} is the same file as media #{media.id}, stored with movement "
+                    f"{media.movement!r}, not {item.movement!r}"
+                )
+            if item.scale is None:
+                self.report.unchanged += 1
+            return media
+        visit = self._subject_visit(item)
+        media = Media(
+            visit_id=visit.id,
+            path=str(item.path),
+            sha256=digest,
+            kind=info.kind,
+            movement=item.movement,
+            source=AnnotationSource.IMPORT,
+            width=info.width,
+            height=info.height,
+            frames=info.frames,
+        )
+        self.session.add(media)
+        self.session.flush()
+        self.report.media_added += 1
+        return media
+
+
+def import_manifest(manifest: Path, *, session: Session, registry: Registry) -> ImportReport:
+    """Import a manifest CSV into the database behind ``session``."""
+    return Importer(session, registry).run(manifest_items(manifest), f"Importing {manifest.name}")
+
+
+def import_folder(
+    root: Path, labels: Path | None, *, session: Session, registry: Registry
+) -> ImportReport:
+    """Import a ``<subject>/<movement>.<ext>`` folder (and its labels CSV) into the database."""
+    return Importer(session, registry).run(folder_items(root, labels), f"Importing {root.name}")

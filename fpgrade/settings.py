@@ -1,0 +1,50 @@
+"""Settings, read once from ``FPGRADE_*`` environment variables (pydantic-settings) and passed down."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from platformdirs import user_data_path
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """fpgrade's configuration. Every field can be set as ``FPGRADE_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="FPGRADE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: user_data_path("fpgrade", appauthor=False),
+        description="Where the default SQLite database, caches and runs live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/fpgrade. "
+        "Default: SQLite file fpgrade.db in data_dir.",
+    )
+    disable_plugins: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="Comma-separated plugin (entry-point) names that are not loaded.",
+    )
+
+    @field_validator("disable_plugins", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'fpgrade.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear this cache after changing the environment)."""
+    return Settings()

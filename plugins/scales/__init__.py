@@ -1,0 +1,1 @@
+"""The five grading scales of the papers, one plugin module each (plain data, no torch)."""

@@ -1,0 +1,82 @@
+"""Shared fixtures: isolated settings and database, temporary plugins, real media files."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from fpgrade import registry as registry_module
+from fpgrade import settings as settings_module
+from fpgrade.storage import database
+
+SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, monkeypatch) -> Iterator[Path]:
+    """Every test gets its own data folder and database; nothing leaks into the user's."""
+    data_dir = tmp_path_factory.mktemp("fpgrade-data")
+    monkeypatch.setenv("FPGRADE_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("FPGRADE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FPGRADE_DISABLE_PLUGINS", raising=False)
+    _clear_caches()
+    yield data_dir
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    settings_module.get_settings.cache_clear()
+    registry_module.get_registry.cache_clear()
+    database.get_engine.cache_clear()
+
+
+@pytest.fixture
+def registry():
+    return registry_module.get_registry()
+
+
+@pytest.fixture
+def shared_faces() -> Path:
+    """``../shared/data/faces``: real photos and videos (skipped with a reason when absent)."""
+    if not SHARED_FACES.is_dir():
+        pytest.skip(f"real test media not found at {SHARED_FACES}")
+    return SHARED_FACES
+
+
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch) -> Callable[..., None]:
+    """Install a throw-away plugin distribution: a module plus a real ``*.dist-info`` with an
+    ``entry_points.txt`` on ``sys.path``, found by importlib.metadata like any installed package.
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    added_modules: list[str] = []
+
+    def install(name: str, source: str, *, module: str | None = None, version: str = "1.0") -> None:
+        module = module or f"fpgrade_test_{name}"
+        (site / f"{module}.py").write_text(textwrap.dedent(source))
+        dist = site / f"fpgrade_test_{name}-{version}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: fpgrade-test-{name}\nVersion: {version}\n"
+        )
+        (dist / "entry_points.txt").write_text(f"[fpgrade]\n{name} = {module}\n")
+        added_modules.append(module)
+        _clear_caches()
+
+    yield install
+    for module in added_modules:
+        sys.modules.pop(module, None)
+    _clear_caches()
+
+
+@pytest.fixture
+def fpgrade_entry_points():
+    """The entry points of the ``fpgrade`` group as installed (built-ins and any test plugins)."""
+    return lambda: entry_points(group="fpgrade")

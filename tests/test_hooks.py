@@ -1,0 +1,126 @@
+"""One test per hook (``test_hook_<name>``), and the guards that keep it that way."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from fpgrade import hookspecs
+from fpgrade.cli import main
+from fpgrade.registry import get_registry
+
+ROOT = Path(__file__).resolve().parents[1]
+HOOKS = sorted(
+    name for name, fn in vars(hookspecs).items()
+    if callable(fn) and hasattr(fn, "fpgrade_spec")
+)
+
+
+def test_hook_register_scales(install_plugin):
+    install_plugin(
+        "scales",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.scales import GradingScale, Level
+
+        @hookimpl
+        def register_scales(register):
+            register(GradingScale("t1", "T1", "test", (Level("a", "A"), Level("b", "B"))))
+            register(GradingScale("t2", "T2", "test", (Level("x", "X"), Level("y", "Y"))))
+        """,
+    )
+    registry = get_registry()
+    assert registry.plugins["scales"].scales == ["t1", "t2"]
+    assert registry.scale("t2").codes == ("x", "y")
+
+
+def test_hook_register_preprocessors(install_plugin):
+    install_plugin(
+        "prep",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.preprocess_api import Preprocessor
+
+        class Grey(Preprocessor):
+            id = "test_grey"
+            requires = ("image",)
+            provides = ("grey",)
+            def __call__(self, results):
+                return {"grey": results["image"].mean(axis=-1)}
+
+        @hookimpl
+        def register_preprocessors(register):
+            register(Grey)
+        """,
+    )
+    import numpy as np
+
+    registry = get_registry()
+    assert registry.plugins["prep"].preprocessors == ["test_grey"]
+    grey = registry.preprocessor("test_grey")()
+    assert grey({"image": np.ones((2, 2, 3))})["grey"].shape == (2, 2)
+    assert grey.describe()["provides"] == ["grey"]
+
+
+def test_hook_register_models(install_plugin):
+    install_plugin(
+        "model",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.model_api import GradingModel, ModelCard
+
+        class Tiny(GradingModel):
+            card = ModelCard(id="test_tiny", name="Tiny", paper="test",
+                             scales=("palsy_binary",), input_shape=(3, 8, 8))
+            @classmethod
+            def build(cls, scale=None, **options):
+                from torch import nn
+                return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+
+        @hookimpl
+        def register_models(register):
+            register(Tiny)
+        """,
+    )
+    import torch
+
+    registry = get_registry()
+    assert registry.plugins["model"].models == ["test_tiny"]
+    model = registry.model("test_tiny")
+    assert model.build()(torch.zeros(4, 3, 8, 8)).shape == (4, 2)
+
+
+def test_hook_register_commands(install_plugin, capsys):
+    install_plugin(
+        "command",
+        """
+        import typer
+        from fpgrade.hookspecs import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello(name: str = typer.Argument("clinic")):
+                '''Say hello.'''
+                print(f"hello {name}")
+        """,
+    )
+    assert main(["hello", "ward"]) == 0
+    assert capsys.readouterr().out == "hello ward\n"
+
+
+def test_every_hook_has_a_test():
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    missing = [hook for hook in HOOKS if f"def test_hook_{hook}(" not in tests]
+    assert HOOKS and not missing
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented_with_its_signature(hook):
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    signature = f"{hook}{inspect.signature(getattr(hookspecs, hook))}"
+    signature = re.sub(r"'|\"", "", signature)  # postponed annotations are strings
+    assert signature.replace(" -> None", "") in docs.replace("`", "")

@@ -1,0 +1,152 @@
+"""Dataset import: good rows kept, bad rows reported with line and reason, re-runs change nothing."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from fpgrade.errors import FpgradeError
+from fpgrade.importer import import_folder, import_manifest
+from fpgrade.storage import database
+from fpgrade.storage.tables import Annotation, Media, MediaKind, Subject, Visit
+from tests.media_factory import astronaut, write_image, write_video
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def dataset(tmp_path) -> Path:
+    media = tmp_path / "media"
+    write_image(media / "p01_rest.jpg")
+    write_image(media / "p01_smile.png", astronaut()[:, ::-1].copy())
+    shutil.copy(media / "p01_rest.jpg", media / "p01_rest_copy.jpg")  # same bytes
+    write_video(media / "p02_smile.mp4")
+    (media / "notes.jpg").write_text("this is a text file, not a photo")
+    return media
+
+
+def manifest(tmp_path: Path) -> Path:
+    header = ["subject", "path", "movement", "scale", "label", "annotator"]
+    return write_csv(tmp_path / "manifest.csv", header, [
+        ["P01", "media/p01_rest.jpg", "MV0", "house_brackmann", "III", "dr_a"],      # 2 good
+        ["P01", "media/p01_smile.png", "MV4", "sided7", "L2", "dr_a"],              # 3 good
+        ["P02", "media/p02_smile.mp4", "MV4", "house_brackmann", "2", ""],          # 4 good
+        ["P03", "media/missing.jpg", "MV0", "house_brackmann", "I", "dr_a"],        # 5 missing
+        ["P03", "media/notes.jpg", "MV0", "house_brackmann", "I", "dr_a"],          # 6 not media
+        ["P01", "media/p01_rest.jpg", "MV0", "house_brackmann", "VII", "dr_b"],     # 7 bad label
+        ["P01", "media/p01_rest.jpg", "MV0", "hb_scale", "III", "dr_b"],            # 8 bad scale
+        ["P01", "media/p01_rest_copy.jpg", "MV0", "house_brackmann", "III", "dr_c"],# 9 dup file
+        ["P04", "media/p01_rest.jpg", "MV0", "", "", ""],                           # 10 other subj
+        ["P01", "media/p01_rest.jpg", "MV0", "house_brackmann", "", "dr_d"],        # 11 no label
+    ])
+
+
+def counts(session) -> dict[str, int]:
+    return {
+        table.__name__: len(session.exec(select(table)).all())
+        for table in (Subject, Visit, Media, Annotation)
+    }
+
+
+def test_manifest_keeps_good_rows_reports_bad_ones_and_is_idempotent(tmp_path, dataset, registry):
+    path = manifest(tmp_path)
+    with database.session() as session:
+        report = import_manifest(path, session=session, registry=registry)
+    assert (report.rows, report.media_added, report.annotations_added) == (10, 3, 4)
+    reasons = {int(e.origin.rsplit(":", 1)[1]): e.reason for e in report.errors}
+    assert sorted(reasons) == [5, 6, 7, 8, 10, 11]
+    assert reasons[5].endswith("missing.jpg: file not found")
+    assert "notes.jpg: not an image or a video" in reasons[6]
+    assert reasons[7].startswith("label 'VII' is not in scale 'house_brackmann'")
+    assert reasons[8].startswith("unknown scale 'hb_scale'")
+    assert "of subject 'P01', not 'P04'" in reasons[10]
+    assert reasons[11] == "scale and label must be given together"
+    assert all(str(path) in e.origin for e in report.errors)
+
+    with database.session() as session:
+        before = counts(session)
+        assert before == {"Subject": 2, "Visit": 2, "Media": 3, "Annotation": 4}
+        video = session.exec(select(Media).where(Media.kind == MediaKind.VIDEO)).one()
+        assert video.frames == 12 and video.movement == "MV4"
+        hb = session.exec(select(Annotation).where(Annotation.annotator == "import")).one()
+        assert hb.label == "II"  # "2" normalised to the canonical code
+        copy = session.exec(select(Annotation).where(Annotation.annotator == "dr_c")).one()
+        assert copy.media_id == session.exec(select(Media).where(Media.movement == "MV0")).one().id
+
+        again = import_manifest(path, session=session, registry=registry)
+        assert not again.changed and again.unchanged == 4
+        assert counts(session) == before
+
+
+def test_a_conflicting_label_is_refused_and_the_stored_one_kept(tmp_path, dataset, registry):
+    header = ["subject", "path", "movement", "scale", "label", "annotator"]
+    first = write_csv(tmp_path / "a.csv", header, [["P01", "media/p01_rest.jpg", "MV0", "sided7", "L1", "x"]])
+    second = write_csv(tmp_path / "b.csv", header, [["P01", "media/p01_rest.jpg", "MV0", "sided7", "R3", "x"]])
+    with database.session() as session:
+        import_manifest(first, session=session, registry=registry)
+        report = import_manifest(second, session=session, registry=registry)
+        assert "conflicts with the stored label 'L1'" in report.errors[0].reason
+        assert session.exec(select(Annotation.label)).all() == ["L1"]
+
+
+def test_a_manifest_without_required_columns_is_refused(tmp_path, registry):
+    path = write_csv(tmp_path / "m.csv", ["subject", "file"], [["P1", "x.jpg"]])
+    with database.session() as session, pytest.raises(FpgradeError, match=r"m.csv: missing column"):
+        import_manifest(path, session=session, registry=registry)
+
+
+def test_folder_layout_with_labels(tmp_path, registry):
+    root = tmp_path / "study"
+    write_image(root / "S1" / "MV0.jpg")
+    write_image(root / "S1" / "MV4.png", astronaut()[::-1].copy())
+    write_video(root / "S2" / "MV4.mp4")
+    labels = write_csv(tmp_path / "labels.csv", ["subject", "movement", "scale", "label", "annotator"], [
+        ["S1", "", "house_brackmann", "IV", "dr_a"],      # all of S1's files
+        ["S2", "MV4", "mouth_motion", "smile", "dr_a"],
+        ["S2", "MV9", "house_brackmann", "I", "dr_a"],    # no such file
+        ["S3", "", "house_brackmann", "I", "dr_a"],       # no such subject
+    ])
+    with database.session() as session:
+        report = import_folder(root, labels, session=session, registry=registry)
+        assert (report.media_added, report.annotations_added) == (3, 3)
+        assert [e.origin.rsplit(":", 1)[1] for e in report.errors] == ["4", "5"]
+        assert "no file matches" in report.errors[0].reason
+        assert {m.movement for m in session.exec(select(Media)).all()} == {"MV0", "MV4"}
+        again = import_folder(root, labels, session=session, registry=registry)
+        assert not again.changed
+
+
+def test_real_photos_and_videos_from_shared_media(tmp_path, shared_faces, registry):
+    rows = [
+        ["A", str(shared_faces / "single_face.jpg"), "MV0", "palsy_binary", "normal"],
+        ["A", str(shared_faces / "single_face.mp4"), "MV0", "palsy_binary", "normal"],
+        ["B", str(shared_faces / "Image_with_alpha.png"), "MV0", "", ""],
+        ["B", str(shared_faces / "BWPictureHuman.jpg"), "MV1", "", ""],
+    ]
+    path = write_csv(tmp_path / "m.csv", ["subject", "path", "movement", "scale", "label"], rows)
+    with database.session() as session:
+        report = import_manifest(path, session=session, registry=registry)
+    assert report.errors == [] and report.media_added == 4
+
+
+def test_a_truncated_video_or_empty_file_is_refused(tmp_path, registry):
+    video = write_video(tmp_path / "v.mp4")
+    (tmp_path / "cut.mp4").write_bytes(video.read_bytes()[:200])
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    path = write_csv(tmp_path / "m.csv", ["subject", "path", "movement", "scale", "label"], [
+        ["A", "cut.mp4", "MV0", "", ""], ["A", "empty.jpg", "MV0", "", ""],
+    ])
+    with database.session() as session:
+        report = import_manifest(path, session=session, registry=registry)
+    assert "cut.mp4: not an image or a video" in report.errors[0].reason
+    assert report.errors[1].reason.endswith("empty.jpg: empty file")

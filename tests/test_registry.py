@@ -1,0 +1,132 @@
+"""The plugin registry: entry points, failures, blocking, duplicates, invalid registrations."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpgrade.errors import DuplicateIdError, PluginError, UnknownModelError, UnknownScaleError
+from fpgrade.registry import get_registry, load_registry
+
+SCALE_PLUGIN = """
+from fpgrade.hookspecs import hookimpl
+from fpgrade.scales import GradingScale, Level
+
+@hookimpl
+def register_scales(register):
+    register(GradingScale("{scale_id}", "Test", "test", (Level("a", "A"), Level("b", "B"))))
+"""
+
+
+def test_built_in_plugins_load_through_the_entry_point_group(registry, fpgrade_entry_points):
+    built_in = {ep.name: ep for ep in fpgrade_entry_points() if ep.dist.name == "fpgrade"}
+    assert {"house_brackmann", "severity3", "sided7", "palsy_binary", "mouth_motion"} <= set(built_in)
+    for name, ep in built_in.items():
+        info = registry.plugins[name]
+        assert info.distribution == "fpgrade" and info.module == ep.value
+        assert info.module.startswith("fpgrade_plugins.")
+    assert registry.plugins["sided7"].scales == ["sided7"]
+    assert registry.failures == []
+
+
+def test_a_third_party_plugin_appears(install_plugin):
+    install_plugin("extra", SCALE_PLUGIN.format(scale_id="extra_scale"), version="3.1")
+    registry = get_registry()
+    assert registry.plugins["extra"].version == "3.1"
+    assert registry.plugins["extra"].scales == ["extra_scale"]
+    assert registry.scale("extra_scale").codes == ("a", "b")
+
+
+def test_a_plugin_that_fails_to_import_is_reported_and_the_others_load(install_plugin):
+    install_plugin("broken", "import a_module_that_does_not_exist\n")
+    install_plugin("fine", SCALE_PLUGIN.format(scale_id="fine_scale"))
+    registry = get_registry()
+    (failure,) = registry.failures
+    assert failure.name == "broken"
+    assert "ModuleNotFoundError" in failure.error and "a_module_that_does_not_exist" in failure.error
+    assert "fine_scale" in registry.scales and "house_brackmann" in registry.scales
+
+
+def test_a_hook_that_raises_is_reported_and_the_others_load(install_plugin):
+    install_plugin(
+        "raises",
+        """
+        from fpgrade.hookspecs import hookimpl
+        @hookimpl
+        def register_scales(register):
+            raise RuntimeError("scale table missing")
+        """,
+    )
+    registry = get_registry()
+    assert [(f.name, f.error) for f in registry.failures] == [
+        ("raises", "RuntimeError: scale table missing")
+    ]
+    assert "sided7" in registry.scales
+
+
+def test_registering_something_that_is_not_a_scale_is_reported(install_plugin):
+    install_plugin(
+        "wrong",
+        """
+        from fpgrade.hookspecs import hookimpl
+        @hookimpl
+        def register_scales(register):
+            register({"id": "not_a_scale"})
+        @hookimpl
+        def register_models(register):
+            register(object)
+        """,
+    )
+    errors = [f.error for f in get_registry().failures]
+    assert any("not a GradingScale" in e for e in errors)
+    assert any("not a GradingModel class" in e for e in errors)
+
+
+def test_a_duplicate_id_is_an_error_naming_both_modules(install_plugin):
+    install_plugin("copycat", SCALE_PLUGIN.format(scale_id="sided7"), module="copycat_scales")
+    with pytest.raises(DuplicateIdError) as caught:
+        get_registry()
+    message = str(caught.value)
+    assert "scale id 'sided7'" in message
+    assert "fpgrade_plugins.scales.sided7" in message and "copycat_scales" in message
+
+
+def test_disabled_plugins_are_blocked_by_name(install_plugin, monkeypatch):
+    install_plugin("extra", SCALE_PLUGIN.format(scale_id="extra_scale"))
+    monkeypatch.setenv("FPGRADE_DISABLE_PLUGINS", "extra, mouth_motion")
+    from fpgrade.settings import get_settings
+
+    get_settings.cache_clear()
+    registry = load_registry()
+    assert sorted(registry.blocked) == ["extra", "mouth_motion"]
+    assert "extra_scale" not in registry.scales and "mouth_motion" not in registry.scales
+    assert registry.plugin_manager.is_blocked("extra")
+    assert "house_brackmann" in registry.scales
+
+
+def test_disabling_one_of_two_duplicates_resolves_the_clash(install_plugin):
+    install_plugin("copycat", SCALE_PLUGIN.format(scale_id="sided7"))
+    registry = load_registry(disabled={"sided7"})
+    assert registry.scale("sided7").codes == ("a", "b")
+
+
+def test_a_misspelt_hook_is_refused(install_plugin):
+    install_plugin(
+        "typo",
+        """
+        from fpgrade.hookspecs import hookimpl
+        @hookimpl
+        def register_scale(register):
+            pass
+        """,
+    )
+    with pytest.raises(PluginError, match="register_scale"):
+        get_registry()
+
+
+def test_unknown_ids_name_the_known_ones(registry):
+    with pytest.raises(UnknownScaleError, match="unknown scale 'hb'.*house_brackmann"):
+        registry.scale("hb")
+    with pytest.raises(UnknownModelError, match="unknown model 'nope'"):
+        registry.model("nope")
+    with pytest.raises(PluginError, match="unknown preprocessor 'nope'"):
+        registry.preprocessor("nope")

@@ -1,0 +1,78 @@
+"""Storage: migrations create the schema, match the tables, and constraints hold."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+from fpgrade.storage import database
+from fpgrade.storage.tables import Annotation, Media, MediaKind, Prediction, Subject, Visit
+
+
+def test_default_database_is_sqlite_in_the_data_dir(isolated_settings):
+    engine = database.get_engine()
+    assert engine.url.drivername == "sqlite"
+    assert engine.url.database == str(isolated_settings / "fpgrade.db")
+
+
+def test_migrations_create_exactly_the_tables_of_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    database.upgrade(url)
+    engine = create_engine(url)
+    names = set(inspect(engine).get_table_names())
+    assert names == set(SQLModel.metadata.tables) | {"alembic_version"}
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == [], f"tables and migrations disagree; write a migration: {diff}"
+
+
+def test_upgrade_twice_is_harmless(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    database.upgrade(url)
+    database.upgrade(url)
+
+
+def test_constraints_protect_the_data():
+    engine = database.get_engine()
+    with Session(engine) as session:
+        subject = Subject(code="P001")
+        session.add(subject)
+        session.commit()
+        visit = Visit(subject_id=subject.id)
+        session.add(visit)
+        session.commit()
+        media = Media(visit_id=visit.id, path="/x.jpg", sha256="a" * 64, kind=MediaKind.IMAGE)
+        session.add(media)
+        session.commit()
+        session.add(Annotation(media_id=media.id, annotator="a", scale="sided7", label="L1"))
+        session.commit()
+        session.add(Prediction(media_id=media.id, model_id="m", model_version="1", scale="sided7",
+                               label="L1", probabilities={"N": 0.1, "L1": 0.9}))
+        session.commit()
+        session.add(Annotation(media_id=media.id, annotator="a", scale="sided7", label="L2"))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        session.add(Media(visit_id=visit.id, path="/y.jpg", sha256="a" * 64, kind=MediaKind.IMAGE))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        session.add(Visit(subject_id=999))  # foreign keys are enforced on SQLite too
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        assert session.get(Prediction, 1).probabilities == {"N": 0.1, "L1": 0.9}
+
+
+def test_database_url_setting_selects_the_database(tmp_path, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_DATABASE_URL", f"sqlite:///{tmp_path / 'team.db'}")
+    get_settings.cache_clear()
+    assert get_settings().resolved_database_url.endswith("team.db")
+    database.get_engine()
+    assert (tmp_path / "team.db").is_file()
