@@ -80,3 +80,22 @@ def install_plugin(tmp_path, monkeypatch) -> Callable[..., None]:
 def fpgrade_entry_points():
     """The entry points of the ``fpgrade`` group as installed (built-ins and any test plugins)."""
     return lambda: entry_points(group="fpgrade")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (skipped with a reason when not installed)."""
+    from tests.postgres_server import find_bin, postgres_server
+
+    if find_bin("initdb") is None:
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    # Not under pytest's tmp folder: its parents are private to root, and the server runs as nobody.
+    workdir = Path(tempfile.mkdtemp(prefix="fpgrade-postgres-"))
+    try:
+        with postgres_server(workdir) as url:
+            yield url
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, Media, MediaKind, Prediction, Subject, Visit
@@ -76,3 +76,27 @@ def test_database_url_setting_selects_the_database(tmp_path, monkeypatch):
     assert get_settings().resolved_database_url.endswith("team.db")
     database.get_engine()
     assert (tmp_path / "team.db").is_file()
+
+
+def test_postgresql_through_the_database_url(postgres_url, monkeypatch, tmp_path, capsys):
+    """The same migrations and import run on a real PostgreSQL server."""
+    from fpgrade.cli import main
+    from fpgrade.settings import get_settings
+    from tests.media_factory import write_image
+
+    monkeypatch.setenv("FPGRADE_DATABASE_URL", postgres_url)
+    get_settings.cache_clear()
+    assert main(["db", "upgrade"]) == 0
+    assert "postgresql+psycopg://fpgrade@127.0.0.1" in capsys.readouterr().out
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+    write_image(tmp_path / "face.jpg")
+    (tmp_path / "m.csv").write_text("subject,path,movement,scale,label\nP9,face.jpg,MV0,sided7,L3\n")
+    assert main(["import", str(tmp_path / "m.csv")]) == 0
+    with Session(engine) as session:
+        (annotation,) = session.exec(select(Annotation)).all()
+        assert annotation.label == "L3"
+    assert main(["import", str(tmp_path / "m.csv")]) == 0
+    assert "0 media, 0 annotations added; 1 already stored" in capsys.readouterr().out
