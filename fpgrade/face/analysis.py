@@ -1,0 +1,147 @@
+"""Face analysis of files, photos and videos, through the cache.
+
+:func:`analyse_photo` and :func:`analyse_video` are what the CLI, the demo and the training data
+loaders call. Landmarks are cached per file content (see :mod:`fpgrade.cache`); the several-faces
+policy is applied after the cache, so a cached group photo still warns, or fails under ``strict``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fpgrade.cache import PreprocessCache, default_cache
+from fpgrade.errors import MultipleFacesError, NoFaceFoundError
+from fpgrade.face.detect import MultipleFacesWarning, default_analyser
+from fpgrade.face.landmarks import Circle, FaceBox, FaceLandmarks
+from fpgrade.imageio import load_image
+from fpgrade.video import read_frames
+
+LANDMARKS_ID = "face_landmarks"
+VIDEO_LANDMARKS_ID = "video_face_landmarks"
+
+
+def landmark_params() -> dict[str, object]:
+    """What determines the landmarks of a file (part of the cache key)."""
+    from fpgrade.settings import get_settings
+
+    return {"detector": "mediapipe-full-range+haar", "mesh": "mediapipe-478-iris",
+            "window": 1.6, "min_confidence": 0.5,
+            "mirror_averaged": get_settings().mirror_averaged_landmarks}
+
+
+def check_face_count(landmarks: FaceLandmarks, *, strict: bool, source: str) -> None:
+    """Warn (or, with ``strict``, fail) when the detector saw several faces."""
+    if landmarks.faces_found <= 1:
+        return
+    if strict:
+        raise MultipleFacesError(
+            f"{source}: {landmarks.faces_found} faces found, one expected (strict)"
+        )
+    warnings.warn(f"{source}: {landmarks.faces_found} faces found; using the largest",
+                  MultipleFacesWarning, stacklevel=3)
+
+
+def landmarks_of(rgb: np.ndarray, *, source: str = "image") -> FaceLandmarks:
+    """Landmarks of the largest face in an RGB array (no cache, no face-count policy)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MultipleFacesWarning)
+        return default_analyser().analyse(rgb, source=source)
+
+
+def analyse_photo(path: Path, *, strict: bool = False,
+                  cache: PreprocessCache | None = None) -> tuple[np.ndarray, FaceLandmarks]:
+    """The RGB image of ``path`` and the landmarks of its (largest) face.
+
+    :raises MediaError: not an image, damaged, too large; :class:`NoFaceFoundError`;
+        :class:`MultipleFacesError` with ``strict``.
+    """
+    path = Path(path)
+    cache = cache or default_cache()
+    rgb = load_image(path)
+    arrays = cache.get_or_compute(
+        cache.file_sha256(path), LANDMARKS_ID, landmark_params(),
+        lambda: landmarks_of(rgb, source=str(path)).to_arrays(),
+    )
+    landmarks = FaceLandmarks.from_arrays(arrays)
+    check_face_count(landmarks, strict=strict, source=str(path))
+    return rgb, landmarks
+
+
+@dataclass(frozen=True)
+class VideoFaces:
+    """Per-frame landmarks of a video: frames without a face are dropped and counted."""
+
+    indices: np.ndarray  # frame numbers that kept a face
+    landmarks: list[FaceLandmarks]
+    frames_read: int
+    stride: int
+
+    @property
+    def frames_dropped(self) -> int:
+        return self.frames_read - len(self.indices)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "indices": np.asarray(self.indices, dtype=np.int64),
+            "ibug68": np.array([lm.ibug68 for lm in self.landmarks]).reshape(-1, 68, 2),
+            "iris": np.array([[lm.iris_right.as_list(), lm.iris_left.as_list()]
+                              for lm in self.landmarks]).reshape(-1, 2, 3),
+            "boxes": np.array([[lm.box.x, lm.box.y, lm.box.width, lm.box.height, lm.box.score]
+                               for lm in self.landmarks]).reshape(-1, 5),
+            "faces_found": np.array([lm.faces_found for lm in self.landmarks], dtype=np.int64),
+            "frames_read": np.array(self.frames_read),
+            "stride": np.array(self.stride),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> VideoFaces:
+        landmarks = [
+            FaceLandmarks(
+                ibug68=arrays["ibug68"][i],
+                iris_right=Circle(*map(float, arrays["iris"][i, 0])),
+                iris_left=Circle(*map(float, arrays["iris"][i, 1])),
+                box=FaceBox(*map(float, arrays["boxes"][i])),
+                faces_found=int(arrays["faces_found"][i]),
+            )
+            for i in range(len(arrays["indices"]))
+        ]
+        return cls(arrays["indices"], landmarks, int(arrays["frames_read"]), int(arrays["stride"]))
+
+
+def _detect_video(path: Path, stride: int, max_frames: int | None) -> VideoFaces:
+    indices, found, read = [], [], 0
+    for index, frame in read_frames(path, stride=stride, max_frames=max_frames):
+        read += 1
+        try:
+            landmarks = landmarks_of(frame, source=f"{path} frame {index}")
+        except NoFaceFoundError:
+            continue
+        indices.append(index)
+        found.append(landmarks)
+    return VideoFaces(np.array(indices, dtype=np.int64), found, read, stride)
+
+
+def analyse_video(path: Path, *, stride: int = 1, max_frames: int | None = None,
+                  strict: bool = False, cache: PreprocessCache | None = None) -> VideoFaces:
+    """Landmarks of every ``stride``-th frame of ``path``; frames without a face are dropped.
+
+    :raises CorruptVideoError: unreadable or empty video.
+    :raises NoFaceFoundError: not one frame holds a face.
+    """
+    path = Path(path)
+    cache = cache or default_cache()
+    params = {**landmark_params(), "stride": stride, "max_frames": max_frames}
+    arrays = cache.get_or_compute(
+        cache.file_sha256(path), VIDEO_LANDMARKS_ID, params,
+        lambda: _detect_video(path, stride, max_frames).to_arrays(),
+    )
+    faces = VideoFaces.from_arrays(arrays)
+    if not faces.landmarks:
+        raise NoFaceFoundError(f"{path}: no face found in any of {faces.frames_read} frames read")
+    busiest = max(faces.landmarks, key=lambda lm: lm.faces_found)
+    check_face_count(busiest, strict=strict, source=str(path))
+    return faces

@@ -1,0 +1,113 @@
+"""Training augmentation per paper, side-aware.
+
+A horizontal flip exchanges the patient's left and right, so it also flips the label of a
+side-aware scale (``L2`` -> ``R2``, via :meth:`GradingScale.flip`), the landmarks (iBUG twins
+swapped) and left/right measurements. Every other transform leaves the label alone.
+
+Recipes (:data:`RECIPES`), each transform applied with its probability:
+
+- ``phcnn`` (000): translation and rotation (the paper augments subjects with < 16 sequences);
+- ``idfnp`` (001): none is stated; flips and small rotations, ours;
+- ``cascaded`` (002): random rotation and mirroring;
+- ``vgg`` (003): rotation, flipping, shifting, scaling;
+- ``palsynet3d`` (004): flip, rotation, colour jitter, each with p = 0.5.
+
+Ranges (rotation 10 degrees, shift 8 %, scale 0.9-1.1, jitter 0.2) are not given by the papers:
+they are ours, kept small so a face stays a face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from fpgrade.face.landmarks import FaceLandmarks
+from fpgrade.scales import GradingScale
+
+
+@dataclass(frozen=True)
+class Recipe:
+    flip: float = 0.0
+    rotate: float = 0.0
+    shift: float = 0.0
+    scale: float = 0.0
+    colour: float = 0.0
+    max_degrees: float = 10.0
+    max_shift: float = 0.08
+    scale_range: tuple[float, float] = (0.9, 1.1)
+    jitter: float = 0.2
+
+
+RECIPES = {
+    "phcnn": Recipe(rotate=0.5, shift=0.5),
+    "idfnp": Recipe(flip=0.5, rotate=0.5, max_degrees=5.0),
+    "cascaded": Recipe(flip=0.5, rotate=0.5),
+    "vgg": Recipe(flip=0.5, rotate=0.5, shift=0.5, scale=0.5),
+    "palsynet3d": Recipe(flip=0.5, rotate=0.5, colour=0.5),
+    "none": Recipe(),
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What augmentation transforms together: one image (or a clip: T x H x W x 3), its label,
+    and optionally its landmarks."""
+
+    image: np.ndarray
+    label: str | None = None
+    landmarks: FaceLandmarks | None = None
+
+
+def hflip(sample: Sample, scale: GradingScale | None = None) -> Sample:
+    """The mirrored sample: pixels, landmark sides and a side-aware label all flipped."""
+    width = sample.image.shape[-2]
+    image = np.ascontiguousarray(sample.image[..., ::-1, :])
+    label = sample.label
+    if label is not None and scale is not None:
+        label = scale.flip(label)
+    landmarks = sample.landmarks.mirrored(width) if sample.landmarks is not None else None
+    return Sample(image, label, landmarks)
+
+
+def _affine(sample: Sample, matrix: np.ndarray) -> Sample:
+    height, width = sample.image.shape[-3:-1]
+    frames = sample.image.reshape(-1, height, width, sample.image.shape[-1])
+    warped = np.stack([
+        cv2.warpAffine(f, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REFLECT_101) for f in frames
+    ]).reshape(sample.image.shape)
+    landmarks = sample.landmarks.transformed(matrix) if sample.landmarks is not None else None
+    return Sample(warped, sample.label, landmarks)
+
+
+def _colour(image: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
+    brightness, contrast, saturation = rng.uniform(1 - amount, 1 + amount, size=3)
+    work = image.astype(np.float32) * brightness
+    mean = work.mean()
+    work = (work - mean) * contrast + mean
+    grey = work.mean(axis=-1, keepdims=True)
+    work = (work - grey) * saturation + grey
+    return np.clip(work, 0, 255).astype(np.uint8)
+
+
+def augment(sample: Sample, recipe: Recipe, rng: np.random.Generator,
+            scale: GradingScale | None = None) -> Sample:
+    """One random draw of ``recipe`` applied to ``sample`` (the same draw for every frame of a clip)."""
+    if rng.random() < recipe.flip:
+        sample = hflip(sample, scale)
+    height, width = sample.image.shape[-3:-1]
+    angle = rng.uniform(-recipe.max_degrees, recipe.max_degrees) if rng.random() < recipe.rotate else 0.0
+    zoom = rng.uniform(*recipe.scale_range) if rng.random() < recipe.scale else 1.0
+    if rng.random() < recipe.shift:
+        tx, ty = rng.uniform(-recipe.max_shift, recipe.max_shift, size=2) * (width, height)
+    else:
+        tx = ty = 0.0
+    if angle or zoom != 1.0 or tx or ty:
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, zoom)
+        matrix[:, 2] += (tx, ty)
+        sample = _affine(sample, matrix)
+    if rng.random() < recipe.colour:
+        sample = Sample(_colour(sample.image, rng, recipe.jitter), sample.label, sample.landmarks)
+    return sample

@@ -1,0 +1,1 @@
+"""Built-in preprocessors: loading, face landmarks, crops and masks, video sampling, measurements."""

@@ -1,0 +1,59 @@
+"""Photo loading and face landmarks (MediaPipe 478-point mesh with iris, mapped to iBUG-68).
+
+Paper 000 detects faces with AdaBoost (Viola-Jones) and fits 49 IntraFace landmarks; paper 004
+uses its own Integrated Deep Model. Deviation: MediaPipe detection and face mesh for all papers,
+with OpenCV's Viola-Jones cascade only as the fallback detector.
+"""
+
+from pathlib import Path
+
+from fpgrade.cache import default_cache
+from fpgrade.face.analysis import LANDMARKS_ID, check_face_count, landmark_params, landmarks_of
+from fpgrade.face.landmarks import FaceLandmarks
+from fpgrade.hookspecs import hookimpl
+from fpgrade.imageio import load_image
+from fpgrade.preprocess_api import Preprocessor
+
+
+class ImageLoader(Preprocessor):
+    id = "image_loader"
+    description = "Read a photo as RGB (EXIF orientation, greyscale and alpha handled, size limit)."
+    requires = ("path",)
+    provides = ("image",)
+
+    def __call__(self, results):
+        return {"image": load_image(Path(results["path"]))}
+
+
+class FaceLandmarker(Preprocessor):
+    id = LANDMARKS_ID
+    description = "Largest face: MediaPipe box, 478-point mesh, iBUG-68 points, iris circles."
+    requires = ("image",)
+    provides = ("landmarks",)
+
+    def __init__(self, strict: bool = False) -> None:
+        self.strict = strict
+
+    def params(self):
+        return landmark_params()
+
+    def __call__(self, results):
+        path = results.get("path")
+        source = str(path) if path else "image"
+        if path is None:
+            landmarks = landmarks_of(results["image"], source=source)
+        else:
+            cache = default_cache()
+            arrays = cache.get_or_compute(
+                cache.file_sha256(Path(path)), self.id, self.params(),
+                lambda: landmarks_of(results["image"], source=source).to_arrays(),
+            )
+            landmarks = FaceLandmarks.from_arrays(arrays)
+        check_face_count(landmarks, strict=self.strict, source=source)
+        return {"landmarks": landmarks}
+
+
+@hookimpl
+def register_preprocessors(register):
+    register(ImageLoader)
+    register(FaceLandmarker)

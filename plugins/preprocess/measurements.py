@@ -1,0 +1,40 @@
+"""Clinical measurements (Emotrics set, iris ruler) and paper 001's asymmetry indices.
+Formulas and deviations: :mod:`fpgrade.face.measure`."""
+
+from fpgrade.face.measure import IRIS_DIAMETER_MM, measure
+from fpgrade.hookspecs import hookimpl
+from fpgrade.preprocess_api import Preprocessor
+
+
+class EmotricsMeasurements(Preprocessor):
+    id = "emotrics_measurements"
+    description = "Brow height, MRD1/2, fissure, commissure excursion, smile angle, dental show (mm)."
+    requires = ("landmarks",)
+    provides = ("measurements",)
+
+    def __init__(self, iris_diameter_mm: float = IRIS_DIAMETER_MM) -> None:
+        self.iris_diameter_mm = iris_diameter_mm
+
+    def params(self):
+        return {"iris_diameter_mm": self.iris_diameter_mm}
+
+    def __call__(self, results):
+        lm = results["landmarks"]
+        return {"measurements": measure(lm.ibug68, lm.iris_right, lm.iris_left,
+                                        iris_diameter_mm=self.iris_diameter_mm)}
+
+
+class AsymmetryIndices(Preprocessor):
+    id = "asymmetry_indices"
+    description = "Paper 001: EAs, EBAs, NAs, MAs, MAn, NAn, EbAn, RgAs, AnAs."
+    requires = ("measurements",)
+    provides = ("asymmetry",)
+
+    def __call__(self, results):
+        return {"asymmetry": dict(results["measurements"].asymmetry)}
+
+
+@hookimpl
+def register_preprocessors(register):
+    register(EmotricsMeasurements)
+    register(AsymmetryIndices)
