@@ -6,7 +6,14 @@ The core holds the plugin registry (:mod:`fpgrade.registry`), the grading-scale 
 plugin through the ``fpgrade`` entry-point group, the built-ins included.
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# Quiet the native libraries' own logging (FFmpeg inside OpenCV, glog/TFLite inside MediaPipe):
+# fpgrade reports their failures itself, as one line naming the file. Set before they load.
+for _name, _value in {"OPENCV_FFMPEG_LOGLEVEL": "-8", "OPENCV_LOG_LEVEL": "ERROR",
+                      "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}.items():
+    os.environ.setdefault(_name, _value)
 
 try:
     __version__ = version("fpgrade")
