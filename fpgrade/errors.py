@@ -59,3 +59,11 @@ class NoFaceFoundError(MediaError):
 
 class MultipleFacesError(MediaError):
     """Several faces where one was required (``--strict``)."""
+
+
+class WeightsError(FpgradeError):
+    """A weight file that is missing, damaged, or made for another model or scale."""
+
+
+class TrainingError(FpgradeError):
+    """Training cannot start or continue (no data, a split without a class...)."""

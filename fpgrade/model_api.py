@@ -1,7 +1,11 @@
-"""What a model plugin provides: a :class:`ModelCard` and a way to build its network.
+"""What a model plugin provides: a :class:`ModelCard`, its network, and how it trains.
 
-Nothing here imports torch: the registry lists models without loading a deep-learning stack. A
-model's :meth:`GradingModel.build` imports torch when a network is actually needed.
+Nothing here imports torch at module level: the registry lists models without loading a
+deep-learning stack. A network is built (``build``) only when it is needed.
+
+A network's ``forward`` takes the tensors named by :attr:`GradingModel.input_keys`, in order, and
+returns a dict with ``"logits"`` (batch x classes) and, where a model needs them, ``"features"``
+(for paper 004's center loss) or ``"segmentation"`` (paper 002's first stage).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class ModelCard:
     :param recipe: the paper's training recipe (optimiser, learning rate, epochs...).
     :param deviations: where this implementation departs from the paper, and why.
     :param weights_sha256: the hash of the trained weight file the card describes, once trained.
+    :param media: what it grades: ``("image",)``, ``("video",)`` or both.
     """
 
     id: str
@@ -43,6 +48,7 @@ class ModelCard:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     deviations: tuple[str, ...] = ()
     weights_sha256: str | None = None
+    media: tuple[str, ...] = ("image",)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -51,11 +57,65 @@ class ModelCard:
 
 
 class GradingModel(ABC):
-    """Base class of every registered model."""
+    """Base class of every registered model.
+
+    Subclasses set :attr:`card` and :attr:`input_keys` and implement :meth:`build`; the other
+    hooks have defaults that fit a plain classifier trained with (class-weighted) cross entropy.
+    """
 
     card: ClassVar[ModelCard]
+    #: preprocessing results fed to ``forward``, in order (e.g. ``("face_299",)``).
+    input_keys: ClassVar[tuple[str, ...]] = ()
+    #: how each input array becomes a tensor: "image" (H,W,3 -> 3,H,W), "sequence"
+    #: (T,H,W,3 -> T,3,H,W), "clip" (T,H,W,3 -> 3,T,H,W), "mask" (H,W, class indices).
+    input_layouts: ClassVar[Mapping[str, str]] = {}
+    #: key of :data:`fpgrade.face.augment.RECIPES`.
+    augmentation: ClassVar[str] = "none"
+
+    @classmethod
+    def pipeline_targets(cls, kind: str) -> tuple[str, ...]:
+        """Preprocessing results to compute for a medium of ``kind`` ("image" or "video")."""
+        return cls.input_keys
+
+    @classmethod
+    def samples(cls, results: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+        """Network inputs (arrays by :attr:`input_keys`) cut from one medium's preprocessing
+        results: one sample by default, several where a video yields several clips."""
+        return [{key: results[key] for key in cls.input_keys}]
 
     @classmethod
     @abstractmethod
-    def build(cls, scale: str | None = None, **options: Any) -> torch.nn.Module:
-        """Build the network for ``scale`` (default: the card's first scale), random weights."""
+    def build(cls, scale: str | None = None, *, num_classes: int | None = None,
+              backbone_weights: str | None = None, **options: Any) -> torch.nn.Module:
+        """The network for ``scale`` (default: the card's first), random weights unless
+        ``backbone_weights`` names a local file of pretrained backbone weights."""
+
+    @classmethod
+    def stages(cls) -> tuple[str, ...]:
+        """Training stages in order (paper 002 has two); most models have one, ``"grade"``."""
+        return ("grade",)
+
+    @classmethod
+    def loss(cls, network: torch.nn.Module, outputs: Mapping[str, torch.Tensor],
+             batch: Mapping[str, torch.Tensor], class_weights: torch.Tensor | None,
+             stage: str) -> torch.Tensor:
+        """The training loss of one batch (default: cross entropy, class-weighted if given)."""
+        import torch.nn.functional as F
+
+        return F.cross_entropy(outputs["logits"], batch["label"], weight=class_weights)
+
+    @classmethod
+    def prepare_stage(cls, network: torch.nn.Module, stage: str) -> None:
+        """Freeze or unfreeze parameters for ``stage`` (default: the network's own choice)."""
+
+    @classmethod
+    def before_step(cls, network: torch.nn.Module, stage: str) -> None:
+        """Called between ``backward`` and the optimisers' ``step`` (gradient surgery)."""
+
+    @classmethod
+    def optimisers(cls, network: torch.nn.Module, stage: str, epochs: int,
+                   steps_per_epoch: int) -> tuple[list[torch.optim.Optimizer], Any]:
+        """Optimisers and a per-epoch LR scheduler, from the card's recipe."""
+        from fpgrade.training.recipes import optimisers_from_recipe
+
+        return optimisers_from_recipe(cls.card.recipe, network, epochs)

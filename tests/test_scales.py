@@ -101,13 +101,15 @@ def test_as_dict_is_json_ready(registry):
     }
 
 
-def test_listing_scales_imports_no_deep_learning_stack():
+def test_scales_are_plain_data_without_a_deep_learning_stack():
     import subprocess
     import sys
 
     code = (
-        "import sys; from fpgrade.registry import get_registry; get_registry(); "
-        "print(sorted(m for m in ('torch', 'gradio', 'mediapipe') if m in sys.modules))"
+        "import sys, importlib; from importlib.metadata import entry_points; "
+        "[importlib.import_module(ep.value) for ep in entry_points(group='fpgrade') "
+        " if '.scales.' in ep.value]; import fpgrade.conversions; "
+        "print(sorted(m for m in ('torch', 'cv2', 'gradio', 'mediapipe') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

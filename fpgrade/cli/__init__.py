@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from fpgrade.cli import data, listing, measure, serve
+from fpgrade.cli import data, learn, listing, measure, serve
 from fpgrade.cli.console import err_console
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -37,6 +37,7 @@ def build_app() -> typer.Typer:
     listing.register(app)
     data.register(app)
     measure.register(app)
+    learn.register(app)
     serve.register(app)
     registry = get_registry()
     registry.add_commands(app)

@@ -21,12 +21,12 @@ def plugins(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("plugin", "version", "scales", "preprocessors", "models", title="fpgrade plugins")
+    table = Table("plugin", "version", "registers", title="fpgrade plugins")
     for info in registry.plugins.values():
-        table.add_row(
-            info.name, info.version or "?", ", ".join(info.scales),
-            ", ".join(info.preprocessors), ", ".join(info.models),
-        )
+        registered = [f"{kind} {item}" for kind, items in
+                      (("scale", info.scales), ("preprocessor", info.preprocessors),
+                       ("model", info.models)) for item in items]
+        table.add_row(info.name, info.version or "?", "\n".join(registered) or "commands only")
     console.print(table)
     for failure in registry.failures:
         console.print(f"[red]failed[/red] {failure.name}: {failure.error}", highlight=False)
@@ -58,11 +58,13 @@ def models(as_json: bool = JSON_OPTION) -> None:
     if as_json:
         print_json([card.as_dict() for card in cards])
         return
-    table = Table("model", "name", "scales", "input", "paper", title="fpgrade models")
+    table = Table(title="fpgrade models")
+    for column in ("model", "name", "scales", "input", "media"):
+        table.add_column(column, overflow="fold")
     for card in cards:
         table.add_row(
-            card.id, card.name, ", ".join(card.scales),
-            "x".join(map(str, card.input_shape)), card.paper,
+            card.id, card.name, "\n".join(card.scales),
+            "x".join(map(str, card.input_shape)), ", ".join(card.media),
         )
     console.print(table)
 

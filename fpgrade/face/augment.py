@@ -71,12 +71,13 @@ def hflip(sample: Sample, scale: GradingScale | None = None) -> Sample:
     return Sample(image, label, landmarks)
 
 
-def _affine(sample: Sample, matrix: np.ndarray) -> Sample:
+def _affine(sample: Sample, matrix: np.ndarray, nearest: bool = False) -> Sample:
     height, width = sample.image.shape[-3:-1]
     frames = sample.image.reshape(-1, height, width, sample.image.shape[-1])
+    flags = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
     warped = np.stack([
-        cv2.warpAffine(f, matrix, (width, height), flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REFLECT_101) for f in frames
+        cv2.warpAffine(f, matrix, (width, height), flags=flags,
+                       borderMode=cv2.BORDER_REFLECT_101).reshape(height, width, -1) for f in frames
     ]).reshape(sample.image.shape)
     landmarks = sample.landmarks.transformed(matrix) if sample.landmarks is not None else None
     return Sample(warped, sample.label, landmarks)
@@ -93,8 +94,11 @@ def _colour(image: np.ndarray, rng: np.random.Generator, amount: float) -> np.nd
 
 
 def augment(sample: Sample, recipe: Recipe, rng: np.random.Generator,
-            scale: GradingScale | None = None) -> Sample:
-    """One random draw of ``recipe`` applied to ``sample`` (the same draw for every frame of a clip)."""
+            scale: GradingScale | None = None, is_mask: bool = False) -> Sample:
+    """One random draw of ``recipe`` applied to ``sample`` (the same draw for every frame of a
+    clip). A mask (``is_mask``, H x W x 1 class indices) is warped nearest-neighbour and never
+    colour-jittered; the random draws are the same, so two generators with one seed transform an
+    image and its mask alike."""
     if rng.random() < recipe.flip:
         sample = hflip(sample, scale)
     height, width = sample.image.shape[-3:-1]
@@ -107,7 +111,7 @@ def augment(sample: Sample, recipe: Recipe, rng: np.random.Generator,
     if angle or zoom != 1.0 or tx or ty:
         matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, zoom)
         matrix[:, 2] += (tx, ty)
-        sample = _affine(sample, matrix)
-    if rng.random() < recipe.colour:
+        sample = _affine(sample, matrix, nearest=is_mask)
+    if rng.random() < recipe.colour and not is_mask:
         sample = Sample(_colour(sample.image, rng, recipe.jitter), sample.label, sample.landmarks)
     return sample

@@ -1,0 +1,157 @@
+"""``fpgrade train``, ``evaluate``, ``predict`` and ``synth``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from fpgrade.cli.console import console, err_console, print_json
+from fpgrade.errors import FpgradeError
+from fpgrade.registry import get_registry
+
+
+def _options(values: list[str]) -> dict:
+    options = {}
+    for value in values:
+        key, sep, raw = value.partition("=")
+        if not sep:
+            raise FpgradeError(f"--option {value!r}: expected KEY=VALUE")
+        try:
+            options[key] = json.loads(raw)
+        except ValueError:
+            options[key] = raw
+    return options
+
+
+def _summary_table(summary: dict, title: str) -> Table:
+    table = Table("metric", "mean", "std", title=title)
+    for name, value in summary.items():
+        if isinstance(value, dict) and "mean" in value:
+            table.add_row(name, f"{value['mean']:.4f}", f"{value['std']:.4f}")
+    return table
+
+
+def train(
+    model: str = typer.Option(..., "--model", help="Model id (fpgrade models)."),
+    data: str = typer.Option(..., "--data", help="Manifest CSV, or 'db' / a database URL."),
+    protocol: str = typer.Option("", "--protocol",
+                                 help="kfold:K | loso | split:A:B:C | subject:A:B:C (default: the paper's)."),
+    epochs: int = typer.Option(..., "--epochs", min=1),
+    out: Path = typer.Option(..., "--out", help="Run folder."),
+    scale: str | None = typer.Option(None, "--scale", help="Scale to grade (default: the model's first)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: CUDA if present)."),
+    backbone_weights: Path | None = typer.Option(None, "--backbone-weights",
+                                                 help="Local ImageNet/Kinetics weights of the backbone."),
+    splits: Path | None = typer.Option(None, "--splits", help="Reuse the folds of an earlier run."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from each fold's last checkpoint."),
+    fold: list[int] = typer.Option([], "--fold", help="Run only these folds."),
+    option: list[str] = typer.Option([], "--option", help="Model option KEY=VALUE (e.g. freeze_e2=false)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Train a model under a subject-grouped protocol; checkpoints, best weights, test metrics."""
+    from fpgrade.training.engine import TrainConfig
+    from fpgrade.training.run import train_run
+
+    registry = get_registry()
+    model_cls = registry.model(model)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume,
+                         backbone_weights=str(backbone_weights) if backbone_weights else None,
+                         options=_options(option))
+    summary = train_run(registry=registry, model_id=model, data=data,
+                        protocol=protocol or model_cls.card.recipe.get("protocol", "kfold:5"),
+                        out=out, config=config, scale_id=scale, splits=splits,
+                        folds_to_run=fold or None)
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(_summary_table(summary, f"{model} on {summary['scale']} ({summary['protocol']})"))
+        console.print(f"run folder: {out}", highlight=False)
+
+
+def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by fpgrade train."),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Evaluate a run's best weights on its test subjects again (metrics, confusion matrices)."""
+    from fpgrade.training.run import evaluate_run
+
+    summary = evaluate_run(run_dir, get_registry())
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(_summary_table(summary, f"{summary['model']} on {summary['scale']}"))
+
+
+def predict(
+    paths: list[Path] = typer.Argument(..., help="Photos or videos to grade."),
+    model: str = typer.Option(..., "--model"),
+    weights: Path = typer.Option(..., "--weights", help="A best.safetensors written by fpgrade train."),
+    movement: str | None = typer.Option(None, "--movement", help="MV0-MV6 (crop margins)."),
+    strict: bool = typer.Option(False, "--strict", help="Several faces are an error."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Grade photos or videos with trained weights (nothing is stored)."""
+    from fpgrade.training.predict import Predictor
+
+    predictor = Predictor(get_registry(), model, weights)
+    results, failed = [], 0
+    for path in paths:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                results.append(predictor.predict(path, movement, strict))
+            except FpgradeError as exc:
+                failed += 1
+                results.append({"path": str(path), "error": str(exc)})
+                err_console.print(f"Error: {exc}", markup=False, highlight=False)
+        for warning in caught:
+            if "random weights" not in str(warning.message):
+                err_console.print(f"warning: {warning.message}", markup=False, highlight=False)
+    if as_json:
+        print_json(results)
+    else:
+        table = Table("file", "label", "p", "side", title=f"{model} ({predictor.scale.id})")
+        for r in results:
+            if "error" in r:
+                continue
+            table.add_row(Path(r["path"]).name, r["label"], f"{r['probabilities'][r['label']]:.3f}",
+                          r.get("side", ""))
+        console.print(table)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def synth(
+    out: Path = typer.Argument(..., help="Folder for the synthetic data set."),
+    subjects: int = typer.Option(..., "--subjects", min=1),
+    scale: str = typer.Option("sided7", "--scale"),
+    faces: list[Path] = typer.Option([], "--faces", help="Real face photos/videos, or folders of them."),
+    images_per_subject: int = typer.Option(2, "--images-per-subject", min=1),
+    videos: bool = typer.Option(False, "--videos", help="Also write a short clip per subject."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Write a SYNTHETIC palsy data set (real faces, one side warped at graded severities)."""
+    from fpgrade.synth import make_synthetic, source_faces
+
+    paths: list[Path] = []
+    for item in faces:
+        paths += sorted(p for p in item.iterdir() if p.is_file()) if item.is_dir() else [item]
+    sources = source_faces(paths)
+    if not faces:
+        from skimage.data import astronaut
+
+        sources = [("skimage astronaut", astronaut())]
+    manifest = make_synthetic(out, get_registry().scale(scale), subjects, sources,
+                              images_per_subject=images_per_subject, seed=seed, videos=videos)
+    console.print(f"SYNTHETIC data: {subjects} subjects, manifest {manifest}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.command()(evaluate)
+    app.command()(predict)
+    app.command()(synth)

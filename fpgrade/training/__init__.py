@@ -1,0 +1,1 @@
+"""Training and evaluation: data sets, subject-grouped protocols, the engine, metrics."""

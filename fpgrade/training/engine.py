@@ -1,0 +1,297 @@
+"""The training engine: one fold of one model, every paper's recipe.
+
+- Device: CUDA when present (bf16 autocast, channels_last for image inputs), else CPU (float32).
+- Multi-GPU: launched by ``torchrun`` (WORLD_SIZE > 1), the network is wrapped in
+  DistributedDataParallel and each process reads its shard (DistributedSampler); only rank 0
+  writes files and shows progress.
+- Each epoch ends with a checkpoint (``last.safetensors`` + ``state.pt`` with the optimiser and
+  scheduler states, read back with ``weights_only=True``); ``resume`` continues from it. The best
+  epoch on the validation set (macro F1, then accuracy; lowest loss for a segmentation stage) is
+  kept as ``best.safetensors`` with its card.
+- Seeds are fixed (Python, NumPy, torch) and augmentation draws depend on (seed, epoch, index).
+- Recipes: the model card's optimiser and schedule; class-weighted cross entropy where the recipe
+  says ``weighted_ce`` (paper 000), class-balanced sampling where it says ``balanced`` (paper 004).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
+
+from fpgrade import __version__
+from fpgrade.errors import TrainingError
+from fpgrade.model_api import GradingModel
+from fpgrade.models import weights as weight_files
+from fpgrade.models.losses import inverse_frequency_weights
+from fpgrade.scales import GradingScale
+from fpgrade.training.data import GradingDataset, Item
+
+
+@dataclass
+class TrainConfig:
+    epochs: int
+    batch_size: int | None = None
+    seed: int = 0
+    device: str | None = None
+    resume: bool = False
+    workers: int = 0
+    backbone_weights: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    show_progress: bool = True
+
+
+@dataclass
+class FoldResult:
+    best_path: Path
+    best_epoch: int
+    best_score: float
+    history: list[dict[str, Any]]
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def select_device(requested: str | None = None) -> torch.device:
+    if requested:
+        if requested.startswith("cuda") and not torch.cuda.is_available():
+            raise TrainingError(f"device {requested!r} asked for, but CUDA is not available")
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", 0))
+        return torch.device(f"cuda:{local}")
+    return torch.device("cpu")
+
+
+def distributed() -> tuple[int, int]:
+    """(rank, world size); joins the process group when started by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def _to_device(batch: dict[str, torch.Tensor], device: torch.device, layouts: dict[str, str]):
+    out = {}
+    for key, value in batch.items():
+        value = value.to(device, non_blocking=True)
+        if device.type == "cuda" and layouts.get(key) == "image":
+            value = value.contiguous(memory_format=torch.channels_last)
+        out[key] = value
+    return out
+
+
+def forward(network, model: type[GradingModel], batch: dict[str, torch.Tensor]):
+    return network(*(batch[key] for key in model.input_keys))
+
+
+def card_for(model: type[GradingModel], scale: GradingScale, config: TrainConfig, **extra) -> dict:
+    return {
+        "id": model.card.id, "scale": scale.id, "codes": list(scale.codes),
+        "fpgrade_version": __version__, "options": config.options,
+        "backbone_weights": config.backbone_weights, "model_card": model.card.as_dict(), **extra,
+    }
+
+
+class Trainer:
+    """Trains one fold; see the module docstring."""
+
+    def __init__(self, model: type[GradingModel], scale: GradingScale, out_dir: Path,
+                 config: TrainConfig) -> None:
+        self.model, self.scale, self.out_dir, self.config = model, scale, Path(out_dir), config
+        self.rank, self.world = distributed()
+        self.device = select_device(config.device)
+        self.recipe = dict(model.card.recipe)
+        self.batch_size = config.batch_size or int(self.recipe.get("batch_size", 16))
+        seed_everything(config.seed)
+        network = model.build(scale.id, num_classes=len(scale),
+                              backbone_weights=config.backbone_weights, **config.options)
+        network = network.to(self.device)
+        if self.device.type == "cuda":
+            network = network.to(memory_format=torch.channels_last)
+        self.network = network
+        self.ddp = None
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def _loader(self, dataset: GradingDataset, train: bool) -> DataLoader:
+        sampler, shuffle = None, False
+        if self.world > 1:
+            sampler = DistributedSampler(dataset, shuffle=train, seed=self.config.seed)
+        elif train and self.recipe.get("sampler") == "balanced":
+            labels = torch.tensor(dataset.labels())
+            counts = torch.bincount(labels, minlength=len(self.scale)).float()
+            sampler = WeightedRandomSampler((1.0 / counts[labels]).double(), len(labels),
+                                            generator=torch.Generator().manual_seed(self.config.seed))
+        else:
+            shuffle = train
+        size = self.batch_size if train else int(self.recipe.get("eval_batch_size", self.batch_size))
+        return DataLoader(dataset, batch_size=size, shuffle=shuffle, sampler=sampler,
+                          num_workers=self.config.workers, drop_last=train and len(dataset) > size,
+                          generator=torch.Generator().manual_seed(self.config.seed) if shuffle else None,
+                          pin_memory=self.device.type == "cuda")
+
+    def _wrapped(self):
+        if self.world > 1:
+            if self.ddp is None:
+                from torch.nn.parallel import DistributedDataParallel
+
+                ids = [self.device.index] if self.device.type == "cuda" else None
+                self.ddp = DistributedDataParallel(self.network, device_ids=ids,
+                                                   find_unused_parameters=True)
+            return self.ddp
+        return self.network
+
+    def evaluate(self, dataset: GradingDataset, stage: str = "grade") -> tuple[np.ndarray, float]:
+        """Class probabilities of every item and the mean loss."""
+        loader = self._loader(dataset, train=False)
+        self.network.eval()
+        probabilities, losses = [], []
+        with torch.no_grad():
+            for batch in loader:
+                batch = _to_device(batch, self.device, self.model.input_layouts)
+                with _autocast(self.device):
+                    outputs = forward(self.network, self.model, batch)
+                    loss = self.model.loss(self.network, outputs, batch, None, stage)
+                losses.append(loss.item())
+                probabilities.append(torch.softmax(outputs["logits"].float(), dim=1).cpu())
+        return torch.cat(probabilities).numpy(), float(np.mean(losses)) if losses else float("nan")
+
+    def fit(self, train_items: list[Item], val_items: list[Item]) -> FoldResult:
+        from fpgrade.training.metrics import compute_metrics
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        train_set = GradingDataset(train_items, self.model, self.scale, train=True, seed=self.config.seed)
+        val_set = GradingDataset(val_items, self.model, self.scale, train=False)
+        class_weights = None
+        if self.recipe.get("loss") == "weighted_ce":
+            class_weights = inverse_frequency_weights(train_set.labels(), len(self.scale)).to(self.device)
+        state = self._resume_state()
+        history: list[dict[str, Any]] = state.get("history", [])
+        best = state.get("best", {"score": -float("inf"), "epoch": -1})
+        stages = self.model.stages()
+        start_stage = stages.index(state["stage"]) if "stage" in state else 0
+        for stage in stages[start_stage:]:
+            self.model.prepare_stage(self.network, stage)
+            optimisers, schedule = self.model.optimisers(self.network, stage, self.config.epochs,
+                                                         max(1, len(train_set) // self.batch_size))
+            first_epoch = 0
+            if state.get("stage") == stage:
+                for optimiser, saved in zip(optimisers, state["optimisers"]):
+                    optimiser.load_state_dict(saved)
+                schedule.load_state_dict(state["schedule"])
+                first_epoch = state["epoch"] + 1
+            stage_best = best if stage == "grade" else {"score": -float("inf"), "epoch": -1}
+            loader = self._loader(train_set, train=True)
+            with self._progress() as progress:
+                epochs_task = progress.add_task(f"{self.model.card.id} {stage}", total=self.config.epochs,
+                                                completed=first_epoch)
+                for epoch in range(first_epoch, self.config.epochs):
+                    train_set.epoch = epoch
+                    if isinstance(loader.sampler, DistributedSampler):
+                        loader.sampler.set_epoch(epoch)
+                    train_loss = self._train_epoch(loader, optimisers, class_weights, stage, progress)
+                    schedule.step()
+                    probabilities, val_loss = self.evaluate(val_set, stage)
+                    truth = val_set.labels()
+                    metrics = compute_metrics(truth, probabilities, self.scale)
+                    if stage == "grade":
+                        score = metrics["macro"]["f1"] + 1e-3 * metrics["accuracy"]
+                    else:
+                        score = -val_loss
+                    record = {"stage": stage, "epoch": epoch, "train_loss": train_loss,
+                              "val_loss": val_loss, "val_accuracy": metrics["accuracy"],
+                              "val_macro_f1": metrics["macro"]["f1"],
+                              "lr": optimisers[0].param_groups[0]["lr"]}
+                    history.append(record)
+                    improved = score > stage_best["score"]
+                    if improved:
+                        stage_best = {"score": score, "epoch": epoch}
+                    if self.main:
+                        self._checkpoint(stage, epoch, optimisers, schedule, history, stage_best, improved)
+                    progress.update(epochs_task, advance=1, description=(
+                        f"{self.model.card.id} {stage} loss {train_loss:.3f} "
+                        f"val acc {metrics['accuracy']:.3f}"))
+            if stage == "grade":
+                best = stage_best
+            elif self.main:  # the next stage starts from this stage's best weights
+                loaded = weight_files.load(self.out_dir / f"best_{stage}.safetensors")
+                weight_files.load_into(self.network, loaded)
+            state = {}
+        if self.main:
+            (self.out_dir / "history.json").write_text(json.dumps(history, indent=2))
+        return FoldResult(self.out_dir / "best.safetensors", best["epoch"], best["score"], history)
+
+    def _train_epoch(self, loader, optimisers, class_weights, stage, progress) -> float:
+        network = self._wrapped()
+        network.train()
+        losses = []
+        task = progress.add_task("  batches", total=len(loader))
+        for batch in loader:
+            batch = _to_device(batch, self.device, self.model.input_layouts)
+            for optimiser in optimisers:
+                optimiser.zero_grad(set_to_none=True)
+            with _autocast(self.device):
+                outputs = forward(network, self.model, batch)
+                loss = self.model.loss(self.network, outputs, batch, class_weights, stage)
+            if not torch.isfinite(loss):
+                raise TrainingError(f"{self.model.card.id}: the loss became {float(loss)} "
+                                    "(learning rate too high for this data?)")
+            loss.backward()
+            self.model.before_step(self.network, stage)
+            for optimiser in optimisers:
+                optimiser.step()
+            losses.append(loss.item())
+            progress.update(task, advance=1)
+        progress.remove_task(task)
+        return float(np.mean(losses)) if losses else float("nan")
+
+    def _progress(self) -> Progress:
+        return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), transient=True,
+                        disable=not (self.main and self.config.show_progress))
+
+    def _card(self, stage: str, epoch: int) -> dict:
+        return card_for(self.model, self.scale, self.config, stage=stage, epoch=epoch)
+
+    def _checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
+        card = self._card(stage, epoch)
+        weight_files.save(self.out_dir / "last.safetensors", self.network, card)
+        torch.save({"stage": stage, "epoch": epoch, "history": history, "best": best,
+                    "optimisers": [o.state_dict() for o in optimisers],
+                    "schedule": schedule.state_dict()}, self.out_dir / "state.pt")
+        if improved:
+            name = "best.safetensors" if stage == "grade" else f"best_{stage}.safetensors"
+            weight_files.save(self.out_dir / name, self.network, card)
+
+    def _resume_state(self) -> dict:
+        last, state_file = self.out_dir / "last.safetensors", self.out_dir / "state.pt"
+        if not self.config.resume:
+            return {}
+        if not (last.is_file() and state_file.is_file()):
+            raise TrainingError(f"{self.out_dir}: nothing to resume (no last.safetensors/state.pt)")
+        loaded = weight_files.load(last, model_id=self.model.card.id, scale=self.scale.id,
+                                   codes=self.scale.codes)
+        weight_files.load_into(self.network, loaded)
+        return torch.load(state_file, map_location="cpu", weights_only=True)

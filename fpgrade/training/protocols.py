@@ -1,0 +1,102 @@
+"""Evaluation protocols, all grouped by subject: no subject is ever in two of train, validation
+and test (scikit-learn's group-aware splitters).
+
+- ``kfold:K`` (paper 000: K=5; 001: K=10): StratifiedGroupKFold over subjects gives the test
+  folds; from the other subjects, 1/(K-1) of them (at least one) validate;
+- ``loso`` (paper 004): leave one subject out for testing, the next subject (in a seeded order)
+  validates;
+- ``split:A:B:C`` (paper 001: 7:2:1) and ``subject:A:B:C`` (paper 002: 4:1:1, i.e. 2/3, 1/6,
+  1/6): one split of the subjects in those proportions, stratified by each subject's majority label
+  where every class has enough subjects.
+
+Splits are written to ``splits.json`` in the run folder and read back by a later run given
+``--splits``, so a retrained model is compared on the same test subjects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+
+from fpgrade.errors import TrainingError
+
+
+@dataclass(frozen=True)
+class Fold:
+    train: list[str]
+    val: list[str]
+    test: list[str]
+
+
+def _subject_labels(subjects: list[str], labels: list[str]) -> dict[str, str]:
+    by_subject: dict[str, Counter] = {}
+    for subject, label in zip(subjects, labels):
+        by_subject.setdefault(subject, Counter())[label] += 1
+    return {s: c.most_common(1)[0][0] for s, c in sorted(by_subject.items())}
+
+
+def _split(subjects: list[str], strata: list[str], fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """Split subjects into (rest, part) with ``part`` about ``fraction`` of them (at least one)."""
+    size = max(1, int(round(fraction * len(subjects))))
+    if size >= len(subjects):
+        raise TrainingError(f"too few subjects ({len(subjects)}) to split")
+    counts = Counter(strata)
+    stratify = strata if min(counts.values()) >= 2 and size >= len(counts) else None
+    rest, part = train_test_split(subjects, test_size=size, random_state=seed, stratify=stratify)
+    return sorted(rest), sorted(part)
+
+
+def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int = 0) -> list[Fold]:
+    """Folds for ``protocol`` from per-sample ``subjects`` and ``labels``."""
+    per_subject = _subject_labels(subjects, labels)
+    names = list(per_subject)
+    strata = [per_subject[s] for s in names]
+    kind, _, args = protocol.partition(":")
+    if kind == "kfold":
+        k = int(args or 5)
+        if len(names) < k + 1:
+            raise TrainingError(f"{protocol}: needs more than {k} subjects, found {len(names)}")
+        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        folds = []
+        for train_idx, test_idx in splitter.split(np.zeros(len(names)), strata, groups=names):
+            rest = [names[i] for i in train_idx]
+            train, val = _split(rest, [per_subject[s] for s in rest], 1 / (k - 1), seed)
+            folds.append(Fold(train, val, sorted(names[i] for i in test_idx)))
+        return folds
+    if kind == "loso":
+        if len(names) < 3:
+            raise TrainingError(f"loso: needs at least 3 subjects, found {len(names)}")
+        order = list(np.random.default_rng(seed).permutation(names))
+        folds = []
+        for i, test in enumerate(order):
+            val = order[(i + 1) % len(order)]
+            folds.append(Fold(sorted(s for s in names if s not in (test, val)), [val], [test]))
+        return folds
+    if kind in ("split", "subject"):
+        try:
+            a, b, c = (float(x) for x in args.split(":"))
+        except ValueError:
+            raise TrainingError(f"{protocol}: expected {kind}:TRAIN:VAL:TEST, e.g. {kind}:7:2:1") from None
+        total = a + b + c
+        rest, test = _split(names, strata, c / total, seed)
+        train, val = _split(rest, [per_subject[s] for s in rest], b / (a + b), seed)
+        return [Fold(train, val, test)]
+    raise TrainingError(f"unknown protocol {protocol!r} (kfold:K, loso, split:A:B:C, subject:A:B:C)")
+
+
+def save_folds(path: Path, protocol: str, seed: int, folds: list[Fold]) -> None:
+    path.write_text(json.dumps({"protocol": protocol, "seed": seed,
+                                "folds": [asdict(f) for f in folds]}, indent=2))
+
+
+def load_folds(path: Path) -> tuple[str, list[Fold]]:
+    try:
+        data = json.loads(Path(path).read_text())
+        return data["protocol"], [Fold(**f) for f in data["folds"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"{path}: not a splits file ({exc})") from exc

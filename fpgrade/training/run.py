@@ -1,0 +1,185 @@
+"""A training run: data, subject-grouped folds, one Trainer per fold, test metrics, records.
+
+Layout of ``OUT``::
+
+    run.json                what was asked (model, scale, data, protocol, epochs, seed...)
+    splits.json             the folds' subjects (reuse with --splits)
+    fold_0/best.safetensors best weights of fold 0 (+ best.json card, last.*, state.pt, history)
+    fold_0/test.json        test metrics (+ test_confusion.png)
+    summary.json            every fold's test metrics, with mean and standard deviation
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from fpgrade.errors import TrainingError
+from fpgrade.registry import Registry
+from fpgrade.training.data import GradingDataset, check_labels, load_records, prepare
+from fpgrade.training.engine import TrainConfig, Trainer
+from fpgrade.training.metrics import compute_metrics, save_metrics
+from fpgrade.training.protocols import load_folds, make_folds, save_folds
+
+
+def _select(items, subjects):
+    wanted = set(subjects)
+    return [item for item in items if item.subject in wanted]
+
+
+def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, out: Path,
+              config: TrainConfig, scale_id: str | None = None, splits: Path | None = None,
+              folds_to_run: list[int] | None = None, record: bool = True) -> dict:
+    model = registry.model(model_id)
+    scale = registry.scale(scale_id or model.card.scales[0])
+    if scale.id not in model.card.scales:
+        import warnings
+
+        warnings.warn(f"{model_id} was published for {', '.join(model.card.scales)}; training it on "
+                      f"{scale.id} is a departure from its paper", stacklevel=2)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = load_records(data, scale, registry)
+    if not records.records:
+        raise TrainingError(f"{data}: no record labelled on (or convertible to) {scale.id}"
+                            + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
+    prepared = prepare(records.records, model, registry, f"Preprocessing for {model_id}")
+    if not prepared.items:
+        reasons = "; ".join(f"{p}: {r}" for p, r in prepared.failures[:3])
+        raise TrainingError(f"no record could be preprocessed for {model_id} ({reasons})")
+    subjects = [item.subject for item in prepared.items]
+    labels = [item.label for item in prepared.items]
+    if splits is not None:
+        protocol, folds = load_folds(splits)
+    else:
+        folds = make_folds(subjects, labels, protocol, config.seed)
+    save_folds(out / "splits.json", protocol, config.seed, folds)
+    run_info = {
+        "model": model_id, "scale": scale.id, "data": data, "protocol": protocol,
+        "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
+        "backbone_weights": config.backbone_weights, "options": config.options,
+        "records": len(records.records), "samples": len(prepared.items),
+        "skipped": dict(records.skipped),
+        "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
+        "started": datetime.now(timezone.utc).isoformat(),
+    }
+    (out / "run.json").write_text(json.dumps(run_info, indent=2))
+    fold_metrics = []
+    for index, fold in enumerate(folds):
+        if folds_to_run is not None and index not in folds_to_run:
+            continue
+        train_items, val_items = _select(prepared.items, fold.train), _select(prepared.items, fold.val)
+        test_items = _select(prepared.items, fold.test)
+        check_labels(train_items, scale, "training")
+        check_labels(val_items, scale, "validation")
+        check_labels(test_items, scale, "test")
+        trainer = Trainer(model, scale, out / f"fold_{index}", config)
+        result = trainer.fit(train_items, val_items)
+        if not trainer.main:
+            continue
+        metrics = evaluate_items(trainer, result.best_path, test_items)
+        metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
+        save_metrics(metrics, out / f"fold_{index}", "test", f"{model_id} fold {index} ({scale.id})")
+        fold_metrics.append(metrics)
+    summary = summarise(fold_metrics)
+    summary.update(model=model_id, scale=scale.id, protocol=protocol)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    if record and fold_metrics:
+        record_run(run_info, summary, out, model_id, scale.id)
+    return summary
+
+
+def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
+    from fpgrade.models import weights as weight_files
+
+    loaded = weight_files.load(weights_path, model_id=trainer.model.card.id,
+                               scale=trainer.scale.id, codes=trainer.scale.codes)
+    weight_files.load_into(trainer.network, loaded)
+    dataset = GradingDataset(items, trainer.model, trainer.scale, train=False)
+    probabilities, _ = trainer.evaluate(dataset)
+    metrics = compute_metrics(dataset.labels(), probabilities, trainer.scale,
+                              subjects=[item.subject for item in items])
+    metrics["weights_sha256"] = loaded.sha256
+    return metrics
+
+
+def summarise(fold_metrics: list[dict]) -> dict:
+    def stat(values):
+        values = [v for v in values if v is not None]
+        return {"mean": float(np.mean(values)), "std": float(np.std(values))} if values else None
+
+    keys = {
+        "accuracy": lambda m: m["accuracy"],
+        "macro_f1": lambda m: m["macro"]["f1"],
+        "macro_precision": lambda m: m["macro"]["precision"],
+        "macro_recall": lambda m: m["macro"]["recall"],
+        "macro_dice": lambda m: m["macro"]["dice"],
+        "expected_calibration_error": lambda m: m["expected_calibration_error"],
+        "quadratic_weighted_kappa": lambda m: m.get("quadratic_weighted_kappa"),
+        "mean_absolute_grade_error": lambda m: m.get("mean_absolute_grade_error"),
+        "subject_accuracy": lambda m: m["per_subject"]["accuracy"],
+    }
+    return {"folds": [{"fold": m["fold"], "accuracy": m["accuracy"], "macro_f1": m["macro"]["f1"],
+                       "samples": m["samples"]} for m in fold_metrics],
+            **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
+
+
+def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
+    """A TrainingRun row and a ModelVersion per fold's best weights, in the configured database."""
+    from fpgrade.media import sha256_file
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
+
+    with database.session() as session:
+        run = TrainingRun(model_id=model_id, scale=scale_id, protocol=run_info["protocol"],
+                          status="finished", out_dir=str(out), params=run_info, metrics=summary,
+                          finished_at=datetime.now(timezone.utc))
+        session.add(run)
+        for fold in sorted(out.glob("fold_*/best.safetensors")):
+            digest = sha256_file(fold)
+            version = f"{out.name}-{fold.parent.name}-{digest[:8]}"
+            exists = session.query(ModelVersion).filter_by(model_id=model_id, version=version).first()
+            if exists is None:
+                card = json.loads(fold.with_suffix(".json").read_text())
+                session.add(ModelVersion(model_id=model_id, version=version, scale=scale_id,
+                                         weights_sha256=digest, weights_path=str(fold), card=card))
+        session.commit()
+
+
+def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None) -> dict:
+    """Evaluate every fold's best weights of a finished run on its test subjects again."""
+    run_dir = Path(run_dir)
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"{run_dir}: not a training run folder (run.json: {exc})") from exc
+    model, scale = registry.model(info["model"]), registry.scale(info["scale"])
+    _, folds = load_folds(run_dir / "splits.json")
+    records = load_records(info["data"], scale, registry)
+    prepared = prepare(records.records, model, registry, f"Preprocessing for {model.card.id}")
+    config = config or TrainConfig(epochs=0, batch_size=info.get("batch_size"),
+                                   options=info.get("options", {}))
+    results = []
+    for index, fold in enumerate(folds):
+        weights = run_dir / f"fold_{index}" / "best.safetensors"
+        if not weights.is_file():
+            continue
+        trainer = Trainer(model, scale, run_dir / f"fold_{index}", config)
+        metrics = evaluate_items(trainer, weights, _select(prepared.items, fold.test))
+        metrics.update(fold=index, test_subjects=fold.test)
+        save_metrics(metrics, run_dir / f"fold_{index}", "evaluation",
+                     f"{model.card.id} fold {index} ({scale.id})")
+        results.append(metrics)
+    if not results:
+        raise TrainingError(f"{run_dir}: no fold has best.safetensors")
+    summary = summarise(results)
+    summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
+    (run_dir / "evaluation.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+__all__ = ["train_run", "evaluate_run", "summarise", "asdict"]

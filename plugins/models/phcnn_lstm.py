@@ -1,0 +1,198 @@
+"""PHCNN-LSTM: parallel hierarchy CNN with an LSTM, 3-level severity from face image sequences.
+
+Paper 000: "A Parallel Hierarchy Convolutional Neural Network ... with LSTM for Facial Nerve
+Paralysis Grading" (YFP videos, 5-fold cross-validation, 94.81 % mean accuracy).
+
+Architecture (section III.C-E): branch N1 on the 128x128 face (conv 3x3-16 x2, pool, 3x3-32 x2,
+pool, 3x3-64 x2, pool, one FC); branches N2 and N3 on the 40x120 eye-brow and mouth regions
+(3x3-8 x2, pool, 3x3-32 x2, pool, 3x3-128 x2, pool, three FC to a 1024-d vector); batch
+normalisation before every hidden layer, ReLU, dropout 0.5 on the FC layers; per-frame feature
+f_i = f_face + f_eye + f_mouth (eq. 1); the frame features of a clip of 4 frames go through an
+LSTM, whose last state goes to an FC + softmax over the three levels. Loss: cross entropy with
+class weights inversely proportional to class counts. SGD, base LR 1e-4, momentum 0.9, weight
+decay 2e-5, batch 64, 50 epochs, best model kept.
+
+Variants for the paper's ablation (Table III): ``phcnn`` (no LSTM: per-frame classifier, logits
+averaged over the clip) and ``face_n1_lstm`` (the face branch N1 alone with the LSTM).
+
+Deviations from the paper:
+
+- "+" in eq. 1 is read as element-wise sum, so N1 also ends in a 1024-d FC layer;
+- the LSTM has one layer of 256 units (the paper gives no size);
+- the LR decays by the poly policy with power 0.9: the paper's "gamma of 0.1" has no meaning for
+  Caffe's poly policy;
+- faces and landmarks come from MediaPipe (paper: AdaBoost detector, IntraFace 49 points);
+- a photo is a clip of its frame repeated 4 times, so the networks also grade single photos (and
+  photos and videos can share a batch).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fpgrade.hookspecs import hookimpl
+from fpgrade.model_api import GradingModel, ModelCard
+
+FEATURES = 1024
+LSTM_HIDDEN = 256
+CLIP_LENGTH = 4
+
+
+def _conv_stage(c_in: int, c_out: int) -> list[nn.Module]:
+    return [
+        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    ]
+
+
+def _fc(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Linear(c_in, c_out, bias=False), nn.BatchNorm1d(c_out), nn.ReLU(inplace=True),
+            nn.Dropout(0.5)]
+
+
+class Branch(nn.Module):
+    """Three double-conv stages and ``n_fc`` FC layers to a 1024-d vector."""
+
+    def __init__(self, widths: tuple[int, int, int], in_hw: tuple[int, int], n_fc: int) -> None:
+        super().__init__()
+        layers, c_in = [], 3
+        for width in widths:
+            layers += _conv_stage(c_in, width)
+            c_in = width
+        self.convs = nn.Sequential(*layers)
+        flat = widths[-1] * (in_hw[0] // 8) * (in_hw[1] // 8)
+        fcs = _fc(flat, FEATURES)
+        for _ in range(n_fc - 1):
+            fcs += _fc(FEATURES, FEATURES)
+        self.fcs = nn.Sequential(*fcs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fcs(torch.flatten(self.convs(x), 1))
+
+
+class PHCNN(nn.Module):
+    """The network; ``use_regions`` False gives FACE-N1, ``use_lstm`` False gives PHCNN."""
+
+    def __init__(self, num_classes: int, use_lstm: bool = True, use_regions: bool = True) -> None:
+        super().__init__()
+        self.use_lstm, self.use_regions = use_lstm, use_regions
+        self.face = Branch((16, 32, 64), (128, 128), n_fc=1)
+        if use_regions:
+            self.eyebrow = Branch((8, 32, 128), (40, 120), n_fc=3)
+            self.mouth = Branch((8, 32, 128), (40, 120), n_fc=3)
+        if use_lstm:
+            self.lstm = nn.LSTM(FEATURES, LSTM_HIDDEN, batch_first=True)
+            self.head = nn.Linear(LSTM_HIDDEN, num_classes)
+        else:
+            self.head = nn.Linear(FEATURES, num_classes)
+
+    def forward(self, face: torch.Tensor, eyebrow: torch.Tensor | None = None,
+                mouth: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        batch, steps = face.shape[:2]
+        features = self.face(face.flatten(0, 1))
+        if self.use_regions:
+            features = features + self.eyebrow(eyebrow.flatten(0, 1)) + self.mouth(mouth.flatten(0, 1))
+        features = features.view(batch, steps, -1)
+        if self.use_lstm:
+            _, (hidden, _) = self.lstm(features)
+            return {"logits": self.head(hidden[-1]), "features": hidden[-1]}
+        return {"logits": self.head(features).mean(dim=1), "features": features.mean(dim=1)}
+
+
+RECIPE = {"optimizer": "sgd", "lr": 1e-4, "momentum": 0.9, "weight_decay": 2e-5,
+          "schedule": "poly", "power": 0.9, "epochs": 50, "batch_size": 64,
+          "loss": "weighted_ce", "sampler": "shuffle", "protocol": "kfold:5"}
+PAPER = "Paper 000: PHCNN-LSTM, 3-level severity from face image sequences (YFP)"
+DEVIATIONS = (
+    "eq. 1 fusion read as element-wise sum; N1 ends in a 1024-d FC",
+    "LSTM: 1 layer, 256 units (size not given)",
+    "poly LR power 0.9 (paper: 'gamma of 0.1')",
+    "MediaPipe faces and landmarks instead of AdaBoost + IntraFace",
+    "a photo is graded as a clip of 4 identical frames",
+)
+
+
+class _PhcnnFamily(GradingModel):
+    use_lstm = True
+    use_regions = True
+    augmentation = "phcnn"
+    input_keys = ("sequence_face", "sequence_eyebrow", "sequence_mouth")
+    input_layouts = {key: "sequence" for key in input_keys}
+
+    @classmethod
+    def build(cls, scale=None, *, num_classes=None, backbone_weights=None, **options):
+        if backbone_weights is not None:
+            from fpgrade.errors import WeightsError
+
+            raise WeightsError(f"{cls.card.id} has no pretrained backbone; it trains from scratch")
+        return PHCNN(num_classes or 3, use_lstm=cls.use_lstm, use_regions=cls.use_regions)
+
+    @classmethod
+    def pipeline_targets(cls, kind):
+        if kind == "video":
+            return ("sequence_face", "sequence_eyebrow", "sequence_mouth")
+        return ("face_128", "eyebrow_region", "mouth_region")
+
+    @classmethod
+    def samples(cls, results, kind):
+        if kind == "video":
+            return [
+                {"sequence_face": f, "sequence_eyebrow": e, "sequence_mouth": m}
+                for f, e, m in zip(results["sequence_face"], results["sequence_eyebrow"],
+                                   results["sequence_mouth"])
+            ]
+        return [{"sequence_face": _still(results["face_128"]),
+                 "sequence_eyebrow": _still(results["eyebrow_region"]),
+                 "sequence_mouth": _still(results["mouth_region"])}]
+
+
+def _still(frame):
+    """A photo as a clip: its frame repeated for the clip length."""
+    import numpy as np
+
+    return np.repeat(frame[None], CLIP_LENGTH, axis=0)
+
+
+def _card(model_id: str, name: str, extra: tuple[str, ...] = ()) -> ModelCard:
+    return ModelCard(
+        id=model_id, name=name, paper=PAPER, scales=("severity3", "house_brackmann", "palsy_binary"),
+        preprocessors=("video_face_landmarks", "phcnn_sequences", "image_loader", "face_landmarks",
+                       "face_crop_128", "region_crops"),
+        input_shape=(4, 3, 128, 128), recipe=RECIPE, deviations=DEVIATIONS + extra,
+        media=("video", "image"),
+    )
+
+
+class PhcnnLstm(_PhcnnFamily):
+    card = _card("phcnn_lstm", "PHCNN-LSTM")
+
+
+class Phcnn(_PhcnnFamily):
+    card = _card("phcnn", "PHCNN (no LSTM; ablation)", ("per-frame logits averaged over the clip",))
+    use_lstm = False
+
+
+class FaceN1Lstm(_PhcnnFamily):
+    card = _card("face_n1_lstm", "FACE-N1 + LSTM (ablation)", ("regional branches N2/N3 removed",))
+    use_regions = False
+    input_keys = ("sequence_face",)
+    input_layouts = {"sequence_face": "sequence"}
+
+    @classmethod
+    def pipeline_targets(cls, kind):
+        return ("sequence_face",) if kind == "video" else ("face_128",)
+
+    @classmethod
+    def samples(cls, results, kind):
+        if kind == "video":
+            return [{"sequence_face": clip} for clip in results["sequence_face"]]
+        return [{"sequence_face": _still(results["face_128"])}]
+
+
+@hookimpl
+def register_models(register):
+    register(PhcnnLstm)
+    register(Phcnn)
+    register(FaceN1Lstm)
