@@ -108,3 +108,19 @@ def astronaut_landmarks():
     from tests.media_factory import astronaut
 
     return landmarks_of(astronaut(), source="astronaut")
+
+
+@pytest.fixture(scope="session")
+def synthetic_sided7(tmp_path_factory):
+    """A small SYNTHETIC sided7 data set (14 subjects) from real faces, written once."""
+    from fpgrade.registry import load_registry
+    from fpgrade.synth import make_synthetic, source_faces
+    from tests.media_factory import astronaut
+
+    out = tmp_path_factory.mktemp("synthetic-sided7")
+    sources = [("astronaut", astronaut())]
+    if SHARED_FACES.is_dir():
+        sources += source_faces([SHARED_FACES / "single_face.jpg", SHARED_FACES / "0-f1-su-ph.jpg"])
+    scale = load_registry(disabled=()).scale("sided7")
+    return make_synthetic(out, scale, 14, sources, images_per_subject=1, seed=1, videos=True,
+                          video_frames=8)

@@ -45,6 +45,7 @@ def train(
     scale: str | None = typer.Option(None, "--scale", help="Scale to grade (default: the model's first)."),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1),
     seed: int = typer.Option(0, "--seed"),
+    lr: float | None = typer.Option(None, "--lr", help="Override the paper's learning rate."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: CUDA if present)."),
     backbone_weights: Path | None = typer.Option(None, "--backbone-weights",
                                                  help="Local ImageNet/Kinetics weights of the backbone."),
@@ -60,13 +61,15 @@ def train(
 
     registry = get_registry()
     model_cls = registry.model(model)
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume,
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume, lr=lr,
                          backbone_weights=str(backbone_weights) if backbone_weights else None,
                          options=_options(option))
     summary = train_run(registry=registry, model_id=model, data=data,
                         protocol=protocol or model_cls.card.recipe.get("protocol", "kfold:5"),
                         out=out, config=config, scale_id=scale, splits=splits,
                         folds_to_run=fold or None)
+    if "rank" in summary:  # a non-zero rank of a torchrun launch: rank 0 reports
+        return
     if as_json:
         print_json(summary)
     else:

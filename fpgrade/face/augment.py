@@ -46,6 +46,7 @@ RECIPES = {
     "cascaded": Recipe(flip=0.5, rotate=0.5),
     "vgg": Recipe(flip=0.5, rotate=0.5, shift=0.5, scale=0.5),
     "palsynet3d": Recipe(flip=0.5, rotate=0.5, colour=0.5),
+    "asymmetry": Recipe(flip=0.5),
     "none": Recipe(),
 }
 

@@ -47,6 +47,7 @@ class TrainConfig:
     resume: bool = False
     workers: int = 0
     backbone_weights: str | None = None
+    lr: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     show_progress: bool = True
 
@@ -108,7 +109,8 @@ def card_for(model: type[GradingModel], scale: GradingScale, config: TrainConfig
     return {
         "id": model.card.id, "scale": scale.id, "codes": list(scale.codes),
         "fpgrade_version": __version__, "options": config.options,
-        "backbone_weights": config.backbone_weights, "model_card": model.card.as_dict(), **extra,
+        "backbone_weights": config.backbone_weights, "lr": config.lr,
+        "model_card": model.card.as_dict(), **extra,
     }
 
 
@@ -121,6 +123,8 @@ class Trainer:
         self.rank, self.world = distributed()
         self.device = select_device(config.device)
         self.recipe = dict(model.card.recipe)
+        if config.lr is not None:  # overrides the paper's rate (small data sets often need it)
+            self.recipe["lr"] = config.lr
         self.batch_size = config.batch_size or int(self.recipe.get("batch_size", 16))
         seed_everything(config.seed)
         network = model.build(scale.id, num_classes=len(scale),
@@ -137,7 +141,7 @@ class Trainer:
 
     def _loader(self, dataset: GradingDataset, train: bool) -> DataLoader:
         sampler, shuffle = None, False
-        if self.world > 1:
+        if self.world > 1 and train:  # validation sees the whole set on every rank
             sampler = DistributedSampler(dataset, shuffle=train, seed=self.config.seed)
         elif train and self.recipe.get("sampler") == "balanced":
             labels = torch.tensor(dataset.labels())
@@ -159,7 +163,7 @@ class Trainer:
 
                 ids = [self.device.index] if self.device.type == "cuda" else None
                 self.ddp = DistributedDataParallel(self.network, device_ids=ids,
-                                                   find_unused_parameters=True)
+                                                   find_unused_parameters=False)
             return self.ddp
         return self.network
 
@@ -196,6 +200,10 @@ class Trainer:
             self.model.prepare_stage(self.network, stage)
             optimisers, schedule = self.model.optimisers(self.network, stage, self.config.epochs,
                                                          max(1, len(train_set) // self.batch_size))
+            if self.config.lr is not None:
+                for group in optimisers[0].param_groups:
+                    group["lr"] = group["initial_lr"] = self.config.lr
+                schedule.base_lrs = [self.config.lr for _ in schedule.base_lrs]
             first_epoch = 0
             if state.get("stage") == stage:
                 for optimiser, saved in zip(optimisers, state["optimisers"]):

@@ -2,7 +2,7 @@
 and test (scikit-learn's group-aware splitters).
 
 - ``kfold:K`` (paper 000: K=5; 001: K=10): StratifiedGroupKFold over subjects gives the test
-  folds; from the other subjects, 1/(K-1) of them (at least one) validate;
+  folds (plain KFold over subjects where a class has fewer than K subjects); from the other subjects, 1/(K-1) of them (at least one) validate;
 - ``loso`` (paper 004): leave one subject out for testing, the next subject (in a seeded order)
   validates;
 - ``split:A:B:C`` (paper 001: 7:2:1) and ``subject:A:B:C`` (paper 002: 4:1:1, i.e. 2/3, 1/6,
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold, train_test_split
+from sklearn.model_selection import KFold, StratifiedGroupKFold, train_test_split
 
 from fpgrade.errors import TrainingError
 
@@ -61,9 +61,13 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
         k = int(args or 5)
         if len(names) < k + 1:
             raise TrainingError(f"{protocol}: needs more than {k} subjects, found {len(names)}")
-        splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        if min(Counter(strata).values()) >= k:
+            splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+        else:  # a class has fewer subjects than folds: plain K folds over subjects
+            splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
         folds = []
-        for train_idx, test_idx in splitter.split(np.zeros(len(names)), strata, groups=names):
+        groups = {"groups": names} if isinstance(splitter, StratifiedGroupKFold) else {}
+        for train_idx, test_idx in splitter.split(np.zeros(len(names)), strata, **groups):
             rest = [names[i] for i in train_idx]
             train, val = _split(rest, [per_subject[s] for s in rest], 1 / (k - 1), seed)
             folds.append(Fold(train, val, sorted(names[i] for i in test_idx)))

@@ -61,7 +61,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     run_info = {
         "model": model_id, "scale": scale.id, "data": data, "protocol": protocol,
         "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
-        "backbone_weights": config.backbone_weights, "options": config.options,
+        "backbone_weights": config.backbone_weights, "options": config.options, "lr": config.lr,
         "records": len(records.records), "samples": len(prepared.items),
         "skipped": dict(records.skipped),
         "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
@@ -85,6 +85,14 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
         save_metrics(metrics, out / f"fold_{index}", "test", f"{model_id} fold {index} ({scale.id})")
         fold_metrics.append(metrics)
+    import torch.distributed as dist
+
+    if dist.is_initialized():  # torchrun: the other ranks are done once rank 0 has tested
+        dist.barrier()
+        rank = dist.get_rank()
+        dist.destroy_process_group()
+        if rank != 0:
+            return {"rank": rank}
     summary = summarise(fold_metrics)
     summary.update(model=model_id, scale=scale.id, protocol=protocol)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -130,6 +138,8 @@ def summarise(fold_metrics: list[dict]) -> dict:
 
 def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
     """A TrainingRun row and a ModelVersion per fold's best weights, in the configured database."""
+    from sqlmodel import select
+
     from fpgrade.media import sha256_file
     from fpgrade.storage import database
     from fpgrade.storage.tables import ModelVersion, TrainingRun
@@ -142,7 +152,8 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
         for fold in sorted(out.glob("fold_*/best.safetensors")):
             digest = sha256_file(fold)
             version = f"{out.name}-{fold.parent.name}-{digest[:8]}"
-            exists = session.query(ModelVersion).filter_by(model_id=model_id, version=version).first()
+            exists = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id,
+                                                             ModelVersion.version == version)).first()
             if exists is None:
                 card = json.loads(fold.with_suffix(".json").read_text())
                 session.add(ModelVersion(model_id=model_id, version=version, scale=scale_id,

@@ -13,9 +13,12 @@ from fpgrade.scales import GradingScale
 
 def to_tensor(array: np.ndarray, layout: str, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """``image`` H,W,3 -> 3,H,W; ``sequence`` T,H,W,3 -> T,3,H,W; ``clip`` T,H,W,3 -> 3,T,H,W
-    (all uint8 -> float, normalised by mean/std); ``mask`` H,W -> long class indices."""
+    (all uint8 -> float, normalised by mean/std); ``mask`` H,W -> long class indices;
+    ``vector`` -> float as it is."""
     if layout == "mask":
         return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.long)
+    if layout == "vector":
+        return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.float32)
     tensor = torch.as_tensor(np.ascontiguousarray(array)).float().div_(255.0)
     mean_t = torch.tensor(mean, dtype=torch.float32)
     std_t = torch.tensor(std, dtype=torch.float32)
@@ -37,6 +40,16 @@ def augment_sample(arrays: Mapping[str, np.ndarray], layouts: Mapping[str, str],
     out: dict[str, np.ndarray] = {}
     new_label = label
     for index, (key, array) in enumerate(arrays.items()):
+        if layouts.get(key) == "vector":  # a measurement vector: a flip negates its signed part
+            flipped = np.random.default_rng(seed).random() < recipe.flip
+            if flipped:
+                from fpgrade_plugins.preprocess.asymmetry_features import MIRROR_SIGNS
+
+                array = array * MIRROR_SIGNS
+                if index == 0:
+                    new_label = scale.flip(label)
+            out[key] = array
+            continue
         is_mask = layouts.get(key) == "mask"
         image = array[..., None] if is_mask else array
         result = augment(Sample(image, label if index == 0 else None), recipe,

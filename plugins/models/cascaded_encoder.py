@@ -103,6 +103,7 @@ class CascadedEncoder(nn.Module):
         super().__init__()
         self.e1 = EncoderE1(len(MASK_CLASSES), backbone_weights)
         self.e2 = timm_backbone("vgg16", vgg_weights, num_classes=0)
+        self.e2.pre_logits = nn.Identity()  # only VGG16's convolutional features are used
         self.freeze_e2 = freeze_e2
         self.head = nn.Sequential(nn.Linear(512 + LATENT, 512), nn.ReLU(inplace=True),
                                   nn.Dropout(0.5), nn.Linear(512, num_classes))
@@ -183,7 +184,8 @@ class CascadedEncoderEndToEnd(_Cascaded):
         paper=PAPER, scales=("house_brackmann", "severity3", "palsy_binary"),
         preprocessors=("image_loader", "face_landmarks", "face_crop_224"),
         input_shape=(3, 224, 224), recipe=RECIPE,
-        deviations=("the paper's end-to-end ablation: one stage, grade loss only, all trainable",),
+        deviations=("the paper's end-to-end ablation: one stage, grade loss only; everything on the "
+                    "path to the grade trainable (the attention modules feed only segmentation)",),
     )
     input_layouts = {"face_224": "image"}
 
@@ -198,6 +200,10 @@ class CascadedEncoderEndToEnd(_Cascaded):
     @classmethod
     def prepare_stage(cls, network, stage):
         _set_trainable(network, True)
+        # No segmentation loss in this variant: the attention modules and the pixel classifier
+        # only feed the segmentation output, so they stay as initialised.
+        for unused in (network.e1.spatial, network.e1.channel, network.e1.classifier):
+            _set_trainable(unused, False)
 
 
 @hookimpl

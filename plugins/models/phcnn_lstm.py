@@ -170,8 +170,19 @@ class PhcnnLstm(_PhcnnFamily):
 
 
 class Phcnn(_PhcnnFamily):
-    card = _card("phcnn", "PHCNN (no LSTM; ablation)", ("per-frame logits averaged over the clip",))
+    card = _card("phcnn", "PHCNN (no LSTM; ablation)",
+                 ("a frame classifier: every frame of a video is a sample; a video's grade "
+                  "averages its frames' probabilities",))
     use_lstm = False
+
+    @classmethod
+    def samples(cls, results, kind):
+        """Single frames (T = 1): the ablation has no temporal model."""
+        clips = super().samples(results, kind)
+        if kind == "image":
+            return [{key: value[:1] for key, value in clips[0].items()}]
+        return [{key: clip[key][t:t + 1] for key in clip}
+                for clip in clips for t in range(len(clip["sequence_face"]))]
 
 
 class FaceN1Lstm(_PhcnnFamily):

@@ -23,6 +23,7 @@ class VGGPalsy(nn.Module):
     def __init__(self, arch: str, num_classes: int, backbone_weights=None) -> None:
         super().__init__()
         self.backbone = timm_backbone(arch, backbone_weights, num_classes=0)
+        self.backbone.pre_logits = nn.Identity()  # fc6/fc7 (as convs): not part of the paper's net
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(512, 512), nn.ReLU(inplace=True),
                                   nn.Dropout(0.2), nn.Linear(512, num_classes))
