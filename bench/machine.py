@@ -1,9 +1,27 @@
-"""A one-line description of the machine a benchmark ran on."""
+"""What every benchmark shares: a description of the machine, and a median timer."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_seconds(function: Callable[[], object], repeats: int,
+                   sync: Callable[[], object] | None = None) -> float:
+    """Median wall time of ``repeats`` calls after one warm-up call (``sync`` waits for a GPU)."""
+    sync = sync or (lambda: None)
+    function()
+    sync()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def describe() -> str:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 import warnings
 from pathlib import Path
 
 import torch
 
-from bench.machine import describe
+from bench.machine import describe, median_seconds
 
 TRAIN_BATCH = {"palsynet3d": 4, "cascaded_encoder": 4, "cascaded_encoder_e2e": 4}
 
@@ -38,21 +36,9 @@ def inputs(model, batch: int, device) -> list[torch.Tensor]:
     return [torch.randn(batch, *shapes[key], device=device) for key in model.input_keys]
 
 
-def _sync(device):
+def _sync(device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
-
-
-def median_seconds(function, repeats: int, device) -> float:
-    function()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_model(model, repeats: int, device, autocast: bool = False) -> dict:
@@ -71,7 +57,7 @@ def bench_model(model, repeats: int, device, autocast: bool = False) -> dict:
                                    else torch.autocast("cpu", enabled=False)):
                 network(*x)
 
-        result[f"infer_b{batch}_ms"] = 1000 * median_seconds(infer, repeats, device)
+        result[f"infer_b{batch}_ms"] = 1000 * median_seconds(infer, repeats, lambda: _sync(device))
     stage = model.stages()[-1]
     model.prepare_stage(network, stage)
     network.train()
@@ -89,7 +75,7 @@ def bench_model(model, repeats: int, device, autocast: bool = False) -> dict:
         loss.backward()
         optimiser.step()
 
-    seconds = median_seconds(step, repeats, device)
+    seconds = median_seconds(step, repeats, lambda: _sync(device))
     result.update(train_batch=batch, train_step_ms=1000 * seconds, train_samples_per_s=batch / seconds)
     return result
 

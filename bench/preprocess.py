@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.machine import describe
+from bench.machine import describe, median_seconds
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
 PHOTOS = ("single_face.jpg", "0-f1-su-ph.jpg", "Image_with_alpha.png", "multi_face.jpg")
@@ -35,13 +35,7 @@ def _photos(tmp: Path) -> list[Path]:
 
 
 def _median_ms(function, repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(function, repeats)
 
 
 def photo_times(photos: list[Path], repeats: int) -> dict[str, dict[str, float]]:

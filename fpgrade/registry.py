@@ -83,32 +83,25 @@ class Registry:
     models: dict[str, type[GradingModel]] = field(default_factory=dict)
     _owner: dict[tuple[str, str], str] = field(default_factory=dict)
 
+    @staticmethod
+    def _lookup(table: dict, item_id: str, kind: str, error: type[Exception]):
+        try:
+            return table[item_id]
+        except KeyError:
+            known = ", ".join(sorted(table)) or "none"
+            raise error(f"unknown {kind} {item_id!r} (known: {known})") from None
+
     def scale(self, scale_id: str) -> GradingScale:
         """The scale with this id; :class:`UnknownScaleError` names the known ones."""
-        try:
-            return self.scales[scale_id]
-        except KeyError:
-            raise UnknownScaleError(
-                f"unknown scale {scale_id!r} (known: {', '.join(sorted(self.scales)) or 'none'})"
-            ) from None
+        return self._lookup(self.scales, scale_id, "scale", UnknownScaleError)
 
     def model(self, model_id: str) -> type[GradingModel]:
         """The model class with this id; :class:`UnknownModelError` names the known ones."""
-        try:
-            return self.models[model_id]
-        except KeyError:
-            raise UnknownModelError(
-                f"unknown model {model_id!r} (known: {', '.join(sorted(self.models)) or 'none'})"
-            ) from None
+        return self._lookup(self.models, model_id, "model", UnknownModelError)
 
     def preprocessor(self, preprocessor_id: str) -> type[Preprocessor]:
-        try:
-            return self.preprocessors[preprocessor_id]
-        except KeyError:
-            raise PluginError(
-                f"unknown preprocessor {preprocessor_id!r} "
-                f"(known: {', '.join(sorted(self.preprocessors)) or 'none'})"
-            ) from None
+        """The preprocessor class with this id; :class:`PluginError` names the known ones."""
+        return self._lookup(self.preprocessors, preprocessor_id, "preprocessor", PluginError)
 
     def add_commands(self, cli: Any) -> None:
         """Let every plugin add its commands to ``cli`` (a failing plugin is reported, not fatal)."""

@@ -71,3 +71,21 @@ def test_geometric_augmentation_moves_landmarks_with_pixels(astronaut_landmarks)
 def test_every_paper_has_a_recipe():
     assert {"phcnn", "idfnp", "cascaded", "vgg", "palsynet3d"} <= set(RECIPES)
     assert RECIPES["palsynet3d"].colour == RECIPES["palsynet3d"].flip == 0.5
+
+
+def test_a_flip_negates_a_measurement_vector_and_mirrors_its_label(registry, astronaut_landmarks):
+    from fpgrade.training.tensors import augment_sample
+    from fpgrade_plugins.preprocess.asymmetry_features import MIRROR_SIGNS, feature_vector
+
+    vector = feature_vector(astronaut_landmarks)
+    mirrored = feature_vector(astronaut_landmarks.mirrored(512))
+    np.testing.assert_allclose(mirrored, vector * MIRROR_SIGNS, atol=1e-5)  # the sign rule holds
+    sided7 = registry.scale("sided7")
+    outcomes = set()
+    for seed in range(20):
+        arrays, label = augment_sample({"asymmetry_features": vector},
+                                       {"asymmetry_features": "vector"}, "L2", "asymmetry", seed, sided7)
+        flipped = not np.allclose(arrays["asymmetry_features"], vector)
+        assert label == ("R2" if flipped else "L2")
+        outcomes.add(flipped)
+    assert outcomes == {True, False}

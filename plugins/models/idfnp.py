@@ -99,26 +99,23 @@ class _Inception(GradingModel):
         return cls.network_class(num_classes or 7, backbone_weights=backbone_weights)
 
 
-class Idfnp(_Inception):
-    network_class = IDFNP
-    card = ModelCard(
-        id="idfnp", name="IDFNP (Inception-v3 + DeepID)", paper=PAPER,
-        scales=("sided7", "house_brackmann", "palsy_binary"),
+def _card(model_id: str, name: str, deviations: tuple[str, ...]) -> ModelCard:
+    return ModelCard(
+        id=model_id, name=name, paper=PAPER, scales=("sided7", "house_brackmann", "palsy_binary"),
         preprocessors=("image_loader", "face_landmarks", "face_crop_299"),
         input_shape=(3, 299, 299), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
-        recipe=RECIPE, deviations=DEVIATIONS,
+        recipe=RECIPE, deviations=deviations,
     )
+
+
+class Idfnp(_Inception):
+    network_class = IDFNP
+    card = _card("idfnp", "IDFNP (Inception-v3 + DeepID)", DEVIATIONS)
 
 
 class InceptionV3Baseline(_Inception):
     network_class = InceptionBaseline
-    card = ModelCard(
-        id="inception_v3_baseline", name="Inception-v3 (paper 001's baseline)", paper=PAPER,
-        scales=("sided7", "house_brackmann", "palsy_binary"),
-        preprocessors=("image_loader", "face_landmarks", "face_crop_299"),
-        input_shape=(3, 299, 299), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
-        recipe=RECIPE, deviations=DEVIATIONS[2:],
-    )
+    card = _card("inception_v3_baseline", "Inception-v3 (paper 001's baseline)", DEVIATIONS[2:])
 
 
 @hookimpl
