@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         description="Fit the face mesh on the photo and its mirror and average (removes the "
         "landmark model's left/right bias; costs a second mesh pass).",
     )
+    backbone_weights: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Local pretrained weights per backbone, as JSON: "
+        '{"vgg16": "/weights/vgg16.safetensors", "r3d_18": "/weights/r3d18_kinetics.pth"}; '
+        "used when --backbone-weights is not given.",
+    )
     cache_enabled: bool = Field(
         default=True, description="Keep preprocessing results (face detection...) on disk."
     )

@@ -126,3 +126,20 @@ def test_random_backbones_say_so_once(registry):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RandomBackboneWarning)
         registry.model("vgg19_palsy").build(num_classes=2)  # not again
+
+
+def test_backbone_weights_from_the_settings(registry, tmp_path, monkeypatch):
+    import json as _json
+
+    import timm
+    from safetensors.torch import save_file
+
+    from fpgrade.settings import get_settings
+
+    reference = timm.create_model("vgg19", pretrained=False)
+    path = tmp_path / "vgg19.safetensors"
+    save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, str(path))
+    monkeypatch.setenv("FPGRADE_BACKBONE_WEIGHTS", _json.dumps({"vgg19": str(path)}))
+    get_settings.cache_clear()
+    network = registry.model("vgg19_palsy").build(num_classes=2)
+    torch.testing.assert_close(network.backbone.features[0].weight, reference.features[0].weight)

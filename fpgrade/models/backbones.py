@@ -1,6 +1,7 @@
 """Backbones (timm, torchvision) with pretrained weights from a local file, never a hub.
 
-Without a file, the backbone starts from random weights and says so once per backbone (a warning
+The file comes from the caller (``--backbone-weights``) or, per backbone name, from the setting
+``FPGRADE_BACKBONE_WEIGHTS`` (JSON). Without a file, the backbone starts from random weights and says so once per backbone (a warning
 and a log line): results from random backbones are not comparable with the papers'.
 """
 
@@ -20,6 +21,15 @@ _ANNOUNCED: set[str] = set()
 
 class RandomBackboneWarning(UserWarning):
     """A backbone was built without pretrained weights."""
+
+
+def configured_weights(name: str, given: str | Path | None) -> str | Path | None:
+    """``given``, else the file named for backbone ``name`` in ``FPGRADE_BACKBONE_WEIGHTS``."""
+    if given is not None:
+        return given
+    from fpgrade.settings import get_settings
+
+    return get_settings().backbone_weights.get(name)
 
 
 def announce_random(name: str) -> None:
@@ -61,6 +71,7 @@ def timm_backbone(name: str, weights: str | Path | None = None, **kwargs) -> tor
     """``timm.create_model(name, **kwargs)``, ImageNet weights from the local file ``weights``."""
     import timm
 
+    weights = configured_weights(name, weights)
     if weights is None:
         announce_random(name)
         return timm.create_model(name, pretrained=False, **kwargs)

@@ -27,7 +27,7 @@ from torch import nn
 
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade.models.backbones import announce_random, load_into
+from fpgrade.models.backbones import announce_random, configured_weights, load_into
 from fpgrade.models.losses import CenterLoss
 
 CENTER_LOSS_WEIGHT = 0.001
@@ -40,6 +40,7 @@ class PalsyNet3D(nn.Module):
         from torchvision.models.video import r3d_18
 
         self.backbone = r3d_18(weights=None)
+        backbone_weights = configured_weights("r3d_18", backbone_weights)
         if backbone_weights is None:
             announce_random("r3d_18 (Kinetics)")
         else:
