@@ -288,3 +288,15 @@ def test_the_asymmetry_classifier_beats_chance_on_held_out_synthetic_subjects(tm
     assert code == 0 and len(summary["folds"]) == 5
     assert summary["accuracy"]["mean"] > 2.5 / 7, summary["accuracy"]
     assert min(f["accuracy"] for f in summary["folds"]) > 1.5 / 7
+
+
+def test_evaluate_a_folder_that_is_not_a_run(tmp_path, capsys):
+    code, out, err = run(capsys, "evaluate", str(tmp_path))
+    assert code == 1 and out == ""
+    assert "not a training run folder" in err and "Traceback" not in err
+
+
+def test_synth_without_any_face(shared_faces, tmp_path, capsys):
+    code, _, err = run(capsys, "synth", str(tmp_path / "s"), "--subjects", "2",
+                       "--faces", str(shared_faces / "free-mountain-vector-01.jpg"))
+    assert code == 1 and "no face found in any source image" in err
