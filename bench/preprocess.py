@@ -39,8 +39,6 @@ def _median_ms(function, repeats: int) -> float:
 
 
 def photo_times(photos: list[Path], repeats: int) -> dict[str, dict[str, float]]:
-    import warnings
-
     from fpgrade.face.crops import face_crop, region_crops
     from fpgrade.face.detect import FaceAnalyser
     from fpgrade.imageio import load_image
@@ -52,9 +50,7 @@ def photo_times(photos: list[Path], repeats: int) -> dict[str, dict[str, float]]
             rgb = load_image(path)
 
             def run():
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    landmarks = analyser.analyse(rgb)
+                landmarks = analyser.analyse(rgb)
                 for size in (128, 224, 299, 112):
                     face_crop(rgb, landmarks, size)
                 region_crops(rgb, landmarks)
@@ -65,8 +61,6 @@ def photo_times(photos: list[Path], repeats: int) -> dict[str, dict[str, float]]
 
 
 def video_fps(path: Path, passes: int = 3) -> dict[str, float]:
-    import warnings
-
     from fpgrade.face.detect import FaceAnalyser
     from fpgrade.errors import NoFaceFoundError
     from fpgrade.video import read_frames
@@ -80,9 +74,7 @@ def video_fps(path: Path, passes: int = 3) -> dict[str, float]:
             start = time.perf_counter()
             for frame in frames:
                 try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        analyser.analyse(frame)
+                    analyser.analyse(frame)
                 except NoFaceFoundError:
                     pass
             per_pass.append(len(frames) / (time.perf_counter() - start))

@@ -27,7 +27,6 @@ its full value (an onset from rest), for the video models.
 from __future__ import annotations
 
 import csv
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,6 @@ from fpgrade.errors import FpgradeError, MediaError
 from fpgrade.face import ibug68
 from fpgrade.face.analysis import landmarks_of
 from fpgrade.face.crops import face_crop
-from fpgrade.face.detect import MultipleFacesWarning
 from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.imageio import load_image
 from fpgrade.media import probe
@@ -161,18 +159,16 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, sources: list[
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     faces: list[tuple[str, np.ndarray, FaceLandmarks]] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MultipleFacesWarning)
-        for name, rgb in sources:
-            try:
-                landmarks = landmarks_of(rgb, source=name)
-            except FpgradeError:
-                continue
-            crop = face_crop(rgb, landmarks, OUTPUT_SIZE)
-            try:
-                faces.append((name, crop, landmarks_of(crop, source=name)))
-            except FpgradeError:
-                continue
+    for name, rgb in sources:
+        try:
+            landmarks = landmarks_of(rgb, source=name)
+        except FpgradeError:
+            continue
+        crop = face_crop(rgb, landmarks, OUTPUT_SIZE)
+        try:
+            faces.append((name, crop, landmarks_of(crop, source=name)))
+        except FpgradeError:
+            continue
     if not faces:
         raise FpgradeError("no face found in any source image for synthetic data")
     manifest = out / "manifest.csv"

@@ -13,7 +13,13 @@ from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
 from fpgrade.face.analysis import analyse_photo, analyse_video
 from fpgrade.face.detect import MultipleFacesWarning
-from fpgrade.face.measure import IRIS_DIAMETER_MM, SIDE_MEASURES, FaceMeasurements, measure
+from fpgrade.face.measure import (
+    IRIS_DIAMETER_MM,
+    SIDE_MEASURES,
+    FaceMeasurements,
+    SideValue,
+    measure,
+)
 from fpgrade.face.overlay import draw_overlay, save_rgb
 from fpgrade.media import probe
 from fpgrade.storage.tables import MediaKind
@@ -49,15 +55,12 @@ def _summarise(per_frame: list[FaceMeasurements]) -> dict:
     first = per_frame[0].as_dict()
     summary: dict = {"measurements": {}, "units": first["units"], "asymmetry": {}}
     for name in SIDE_MEASURES:
-        left = float(np.median([m.sides[name].left for m in per_frame]))
-        right = float(np.median([m.sides[name].right for m in per_frame]))
-        reference = per_frame[0].sides[name].reference
-        base = left if reference == "left" else right
-        summary["measurements"][name] = {
-            "left": left, "right": right, "unit": first["units"][name],
-            "difference": abs(left - right),
-            "percent": None if base == 0 else 100 * abs(left - right) / abs(base),
-        }
+        summary["measurements"][name] = SideValue(
+            left=float(np.median([m.sides[name].left for m in per_frame])),
+            right=float(np.median([m.sides[name].right for m in per_frame])),
+            unit=first["units"][name],
+            reference=per_frame[0].sides[name].reference,
+        ).as_dict()
     for name in per_frame[0].deviations:
         summary["measurements"][name] = float(np.median([m.deviations[name] for m in per_frame]))
     for name in per_frame[0].asymmetry:

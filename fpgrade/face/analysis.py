@@ -47,9 +47,21 @@ def check_face_count(landmarks: FaceLandmarks, *, strict: bool, source: str) -> 
 
 def landmarks_of(rgb: np.ndarray, *, source: str = "image") -> FaceLandmarks:
     """Landmarks of the largest face in an RGB array (no cache, no face-count policy)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MultipleFacesWarning)
-        return default_analyser().analyse(rgb, source=source)
+    return default_analyser().analyse(rgb, source=source)
+
+
+def photo_landmarks(path: Path, rgb: np.ndarray, *, strict: bool = False,
+                    cache: PreprocessCache | None = None) -> FaceLandmarks:
+    """Landmarks of the photo ``path`` (already decoded as ``rgb``), through the cache, with the
+    several-faces policy applied."""
+    cache = cache or default_cache()
+    arrays = cache.get_or_compute(
+        cache.file_sha256(path), LANDMARKS_ID, landmark_params(),
+        lambda: landmarks_of(rgb, source=str(path)).to_arrays(),
+    )
+    landmarks = FaceLandmarks.from_arrays(arrays)
+    check_face_count(landmarks, strict=strict, source=str(path))
+    return landmarks
 
 
 def analyse_photo(path: Path, *, strict: bool = False,
@@ -60,15 +72,8 @@ def analyse_photo(path: Path, *, strict: bool = False,
         :class:`MultipleFacesError` with ``strict``.
     """
     path = Path(path)
-    cache = cache or default_cache()
     rgb = load_image(path)
-    arrays = cache.get_or_compute(
-        cache.file_sha256(path), LANDMARKS_ID, landmark_params(),
-        lambda: landmarks_of(rgb, source=str(path)).to_arrays(),
-    )
-    landmarks = FaceLandmarks.from_arrays(arrays)
-    check_face_count(landmarks, strict=strict, source=str(path))
-    return rgb, landmarks
+    return rgb, photo_landmarks(path, rgb, strict=strict, cache=cache)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@
    the first (MediaPipe releases the GIL): on 2 cores it adds about 4 ms, not a whole pass.
    The 478-point mesh kept is the first fit.
 
-Several faces: the largest is used and a :class:`MultipleFacesWarning` lists the count;
-``strict=True`` raises :class:`~fpgrade.errors.MultipleFacesError` instead.
+Several faces: the largest is used, and the result says how many were found
+(``faces_found``); what to do about it (warn, or fail under ``strict``) is decided once, in
+:func:`fpgrade.face.analysis.check_face_count`.
 """
 
 from __future__ import annotations
@@ -26,14 +27,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 import cv2
 import numpy as np
 
-from fpgrade.errors import MultipleFacesError, NoFaceFoundError
+from fpgrade.errors import NoFaceFoundError
 from fpgrade.face import ibug68
 from fpgrade.face.landmarks import Circle, FaceBox, FaceLandmarks
 
@@ -178,21 +178,15 @@ class FaceAnalyser:
         shift = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]])
         return replace(landmarks.transformed(shift), box=box, faces_found=faces_found)
 
-    def analyse(self, rgb: np.ndarray, *, strict: bool = False, source: str = "image") -> FaceLandmarks:
-        """Landmarks of the (largest) face in ``rgb``.
+    def analyse(self, rgb: np.ndarray, *, source: str = "image") -> FaceLandmarks:
+        """Landmarks of the largest face in ``rgb``, with the number of faces found.
 
-        :param source: names the file in error messages and warnings.
+        :param source: names the file in error messages.
         :raises NoFaceFoundError: no face, or a face the mesh cannot be fitted to.
-        :raises MultipleFacesError: several faces and ``strict``.
         """
         boxes = self.detect(rgb)
         if not boxes:
             raise NoFaceFoundError(f"{source}: no face found")
-        if len(boxes) > 1:
-            message = f"{source}: {len(boxes)} faces found; using the largest"
-            if strict:
-                raise MultipleFacesError(f"{source}: {len(boxes)} faces found, one expected (strict)")
-            warnings.warn(message, MultipleFacesWarning, stacklevel=2)
         landmarks = self.fit(rgb, boxes[0], faces_found=len(boxes))
         if landmarks is None:
             raise NoFaceFoundError(

@@ -39,7 +39,6 @@ class Record:
     path: Path
     label: str
     movement: str | None = None
-    kind: str = "image"
 
 
 @dataclass
@@ -92,23 +91,20 @@ def records_from_database(session, scale: GradingScale, registry: Registry) -> R
         .join(Subject, Visit.subject_id == Subject.id)
         .join(Annotation, Annotation.media_id == Media.id)
     ).all()
-    final: dict[int, tuple[Media, str, Annotation]] = {}
+    final: dict[int, tuple[tuple, Record]] = {}  # media id -> (pass, time), its record
     out = RecordSet([])
     for media, subject, annotation in rows:
         if annotation.scale not in registry.scales:
             out.skipped["unknown scale"] += 1
             continue
-        if _target_label(annotation.label, registry.scale(annotation.scale), scale) is None:
+        label = _target_label(annotation.label, registry.scale(annotation.scale), scale)
+        if label is None:
             out.skipped[f"{annotation.scale} does not convert to {scale.id}"] += 1
             continue
-        best = final.get(media.id)
         key = (annotation.pass_number, annotation.created_at)
-        if best is None or key > (best[2].pass_number, best[2].created_at):
-            final[media.id] = (media, subject, annotation)
-    for media, subject, annotation in final.values():
-        label = _target_label(annotation.label, registry.scale(annotation.scale), scale)
-        out.records.append(Record(subject, Path(media.path), label, media.movement,
-                                  media.kind.value if hasattr(media.kind, "value") else str(media.kind)))
+        if media.id not in final or key > final[media.id][0]:
+            final[media.id] = (key, Record(subject, Path(media.path), label, media.movement))
+    out.records = [record for _, record in final.values()]
     out.records.sort(key=lambda r: (r.subject, str(r.path)))
     return out
 
@@ -141,14 +137,12 @@ class Prepared:
 
     items: list[Item]
     failures: list[tuple[Path, str]]
-    kinds: Counter
 
 
 def prepare(records: list[Record], model: type[GradingModel], registry: Registry,
             description: str = "Preprocessing") -> Prepared:
     items: list[Item] = []
     failures: list[tuple[Path, str]] = []
-    kinds: Counter = Counter()
     pipelines: dict[str, Any] = {}
     for index, record in enumerate(track(records, description=description, transient=True)):
         try:
@@ -165,9 +159,8 @@ def prepare(records: list[Record], model: type[GradingModel], registry: Registry
         except FpgradeError as exc:
             failures.append((record.path, str(exc)))
             continue
-        kinds[kind] += 1
         items += [Item(sample, record.label, record.subject, index) for sample in samples]
-    return Prepared(items, failures, kinds)
+    return Prepared(items, failures)
 
 
 class GradingDataset(Dataset):

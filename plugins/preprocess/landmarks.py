@@ -7,9 +7,13 @@ with OpenCV's Viola-Jones cascade only as the fallback detector.
 
 from pathlib import Path
 
-from fpgrade.cache import default_cache
-from fpgrade.face.analysis import LANDMARKS_ID, check_face_count, landmark_params, landmarks_of
-from fpgrade.face.landmarks import FaceLandmarks
+from fpgrade.face.analysis import (
+    LANDMARKS_ID,
+    check_face_count,
+    landmark_params,
+    landmarks_of,
+    photo_landmarks,
+)
 from fpgrade.hookspecs import hookimpl
 from fpgrade.imageio import load_image
 from fpgrade.preprocess_api import Preprocessor
@@ -39,17 +43,11 @@ class FaceLandmarker(Preprocessor):
 
     def __call__(self, results):
         path = results.get("path")
-        source = str(path) if path else "image"
         if path is None:
-            landmarks = landmarks_of(results["image"], source=source)
+            landmarks = landmarks_of(results["image"])
+            check_face_count(landmarks, strict=self.strict, source="image")
         else:
-            cache = default_cache()
-            arrays = cache.get_or_compute(
-                cache.file_sha256(Path(path)), self.id, self.params(),
-                lambda: landmarks_of(results["image"], source=source).to_arrays(),
-            )
-            landmarks = FaceLandmarks.from_arrays(arrays)
-        check_face_count(landmarks, strict=self.strict, source=source)
+            landmarks = photo_landmarks(Path(path), results["image"], strict=self.strict)
         return {"landmarks": landmarks}
 
 
