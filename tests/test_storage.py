@@ -100,3 +100,22 @@ def test_postgresql_through_the_database_url(postgres_url, monkeypatch, tmp_path
         assert annotation.label == "L3"
     assert main(["import", str(tmp_path / "m.csv")]) == 0
     assert "0 media, 0 annotations added; 1 already stored" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://fpgrade:secret@127.0.0.1:9/fpgrade", "cannot be reached"),
+        ("not a database url", "is not valid"),
+    ],
+)
+def test_a_database_that_is_down_or_misnamed_is_one_line(url, message, monkeypatch, capsys):
+    from fpgrade.cli import main
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    assert main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") <= 2 and "Traceback" not in err
+    assert "secret" not in err  # the password is never printed

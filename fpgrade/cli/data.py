@@ -21,13 +21,7 @@ def db_upgrade(
 ) -> None:
     """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite)."""
     url = database.upgrade(revision=revision)
-    console.print(f"database at {revision}: {_safe_url(url)}", highlight=False)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
+    console.print(f"database at {revision}: {database.safe_url(url)}", highlight=False)
 
 
 def import_(

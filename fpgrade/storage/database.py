@@ -8,9 +8,24 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
+from fpgrade.errors import FpgradeError
 from fpgrade.settings import get_settings
+
+
+class DatabaseError(FpgradeError):
+    """The configured database cannot be reached or its URL is not valid."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password hidden (for messages)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -28,7 +43,14 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
     url = url or get_settings().resolved_database_url
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except ArgumentError as exc:
+        raise DatabaseError(f"database URL {safe_url(url)} is not valid "
+                            "(FPGRADE_DATABASE_URL, e.g. postgresql+psycopg://user:pw@host/db)") from exc
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"database {safe_url(url)} cannot be reached: {reason}") from exc
     return url
 
 
