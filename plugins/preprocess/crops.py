@@ -1,10 +1,7 @@
 """Crops and masks: roll correction, face crops for each network, paper 000's regions, paper 002's
 facial-attribute masks. See :mod:`fpgrade.face.crops` and :mod:`fpgrade.face.masks` for the
-geometry and the deviations from the papers."""
+geometry and the deviations from the papers. OpenCV is imported where it is used."""
 
-from fpgrade.face.align import correct_roll
-from fpgrade.face.crops import face_crop, face_crop_mask, region_crops
-from fpgrade.face.masks import attribute_mask
 from fpgrade.hookspecs import hookimpl
 from fpgrade.preprocess_api import Preprocessor
 
@@ -16,6 +13,8 @@ class RollCorrection(Preprocessor):
     provides = ("aligned_image", "aligned_landmarks")
 
     def __call__(self, results):
+        from fpgrade.face.align import correct_roll
+
         image, landmarks = correct_roll(results["image"], results["landmarks"])
         return {"aligned_image": image, "aligned_landmarks": landmarks}
 
@@ -28,6 +27,8 @@ class _FaceCrop(Preprocessor):
         return {"size": self.size}
 
     def __call__(self, results):
+        from fpgrade.face.crops import face_crop
+
         crop = face_crop(results["image"], results["landmarks"], self.size, results.get("movement"))
         return {self.provides[0]: crop}
 
@@ -57,6 +58,8 @@ class RegionCrops(Preprocessor):
     provides = ("eyebrow_region", "mouth_region")
 
     def __call__(self, results):
+        from fpgrade.face.crops import region_crops
+
         regions = region_crops(results["image"], results["landmarks"])
         return {"eyebrow_region": regions["eyebrow"], "mouth_region": regions["mouth"]}
 
@@ -74,6 +77,9 @@ class AttributeMasks(Preprocessor):
         return {"size": self.size}
 
     def __call__(self, results):
+        from fpgrade.face.crops import face_crop_mask
+        from fpgrade.face.masks import attribute_mask
+
         full = attribute_mask(results["image"].shape, results["landmarks"])
         mask = face_crop_mask(full, results["landmarks"], self.size, results.get("movement"))
         return {"attribute_mask": mask}

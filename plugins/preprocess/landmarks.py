@@ -7,16 +7,11 @@ with OpenCV's Viola-Jones cascade only as the fallback detector.
 
 from pathlib import Path
 
-from fpgrade.face.analysis import (
-    LANDMARKS_ID,
-    check_face_count,
-    landmark_params,
-    landmarks_of,
-    photo_landmarks,
-)
 from fpgrade.hookspecs import hookimpl
-from fpgrade.imageio import load_image
 from fpgrade.preprocess_api import Preprocessor
+
+# Heavy modules (OpenCV, MediaPipe, Pillow) are imported where they are used, so that loading the
+# plugin to list it costs nothing.
 
 
 class ImageLoader(Preprocessor):
@@ -26,11 +21,13 @@ class ImageLoader(Preprocessor):
     provides = ("image",)
 
     def __call__(self, results):
+        from fpgrade.imageio import load_image
+
         return {"image": load_image(Path(results["path"]))}
 
 
 class FaceLandmarker(Preprocessor):
-    id = LANDMARKS_ID
+    id = "face_landmarks"
     description = "Largest face: MediaPipe box, 478-point mesh, iBUG-68 points, iris circles."
     requires = ("image",)
     provides = ("landmarks",)
@@ -39,9 +36,13 @@ class FaceLandmarker(Preprocessor):
         self.strict = strict
 
     def params(self):
+        from fpgrade.face.analysis import landmark_params
+
         return landmark_params()
 
     def __call__(self, results):
+        from fpgrade.face.analysis import check_face_count, landmarks_of, photo_landmarks
+
         path = results.get("path")
         if path is None:
             landmarks = landmarks_of(results["image"])
