@@ -1,7 +1,10 @@
 """What a model plugin provides: a :class:`ModelCard`, its network, and how it trains.
 
-Nothing here imports torch at module level: the registry lists models without loading a
-deep-learning stack. A network is built (``build``) only when it is needed.
+Nothing here imports torch: the registry lists models without loading a deep-learning stack. A
+model plugin module follows the same rule (``tests/test_startup.py`` checks the built-ins): its
+``nn.Module`` classes live in a module of their own that ``build`` imports, and class methods that
+need torch import it inside. A plugin that imports torch at module level still works; it only
+makes every ``fpgrade`` command start slower.
 
 A network's ``forward`` takes the tensors named by :attr:`GradingModel.input_keys`, in order, and
 returns a dict with ``"logits"`` (batch x classes) and, where a model needs them, ``"features"``
@@ -11,12 +14,17 @@ returns a dict with ``"logits"`` (batch x classes) and, where a model needs them
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from fpgrade.augmentation import NO_AUGMENTATION, Augmentation
+
 if TYPE_CHECKING:
     import torch
+
+#: the ways an input array becomes a tensor (see :attr:`GradingModel.input_layouts`).
+LAYOUTS = ("image", "sequence", "clip", "mask", "vector")
 
 
 @dataclass(frozen=True)
@@ -33,7 +41,6 @@ class ModelCard:
     :param std: per-channel normalisation standard deviation.
     :param recipe: the paper's training recipe (optimiser, learning rate, epochs...).
     :param deviations: where this implementation departs from the paper, and why.
-    :param weights_sha256: the hash of the trained weight file the card describes, once trained.
     :param media: what it grades: ``("image",)``, ``("video",)`` or both.
     """
 
@@ -47,7 +54,6 @@ class ModelCard:
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
     recipe: Mapping[str, Any] = field(default_factory=dict)
     deviations: tuple[str, ...] = ()
-    weights_sha256: str | None = None
     media: tuple[str, ...] = ("image",)
 
     def as_dict(self) -> dict[str, Any]:
@@ -66,11 +72,16 @@ class GradingModel(ABC):
     card: ClassVar[ModelCard]
     #: preprocessing results fed to ``forward``, in order (e.g. ``("face_299",)``).
     input_keys: ClassVar[tuple[str, ...]] = ()
-    #: how each input array becomes a tensor: "image" (H,W,3 -> 3,H,W), "sequence"
-    #: (T,H,W,3 -> T,3,H,W), "clip" (T,H,W,3 -> 3,T,H,W), "mask" (H,W, class indices).
+    #: how each input array becomes a tensor, one of :data:`LAYOUTS`, for every input key:
+    #: "image" (H,W,C -> C,H,W), "sequence" (T,H,W,C -> T,C,H,W), "clip" (T,H,W,C -> C,T,H,W),
+    #: "mask" (H,W class indices), "vector" (a 1-d float vector, e.g. measurements).
     input_layouts: ClassVar[Mapping[str, str]] = {}
-    #: key of :data:`fpgrade.face.augment.RECIPES`.
-    augmentation: ClassVar[str] = "none"
+    #: the paper's training augmentation (the same random draw for every input of a sample).
+    augmentation: ClassVar[Augmentation] = NO_AUGMENTATION
+    #: for each "vector" input: the sign each entry takes when the face is mirrored (+1 for a
+    #: symmetric quantity, -1 for a signed left-minus-right one). Required when ``augmentation``
+    #: flips and the model has a vector input.
+    mirror_signs: ClassVar[Mapping[str, Sequence[float]]] = {}
 
     @classmethod
     def pipeline_targets(cls, kind: str) -> tuple[str, ...]:
@@ -114,8 +125,12 @@ class GradingModel(ABC):
 
     @classmethod
     def optimisers(cls, network: torch.nn.Module, stage: str, epochs: int,
-                   steps_per_epoch: int) -> tuple[list[torch.optim.Optimizer], Any]:
-        """Optimisers and a per-epoch LR scheduler, from the card's recipe."""
+                   recipe: Mapping[str, Any]) -> tuple[list[torch.optim.Optimizer], Any]:
+        """Optimisers and a per-epoch LR scheduler for ``stage``.
+
+        :param recipe: the card's recipe with the user's overrides applied (``--lr``): read the
+            learning rate from here, not from ``cls.card.recipe``.
+        """
         from fpgrade.training.recipes import optimisers_from_recipe
 
-        return optimisers_from_recipe(cls.card.recipe, network, epochs)
+        return optimisers_from_recipe(recipe, network, epochs)

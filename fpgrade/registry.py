@@ -25,7 +25,8 @@ import pluggy
 
 from fpgrade import hookspecs
 from fpgrade.errors import DuplicateIdError, PluginError, UnknownModelError, UnknownScaleError
-from fpgrade.model_api import GradingModel, ModelCard
+from fpgrade.augmentation import Augmentation
+from fpgrade.model_api import LAYOUTS, GradingModel, ModelCard
 from fpgrade.preprocess_api import Preprocessor
 from fpgrade.scales import GradingScale
 from fpgrade.settings import get_settings
@@ -144,9 +145,37 @@ class Registry:
             raise PluginError(f"plugin {plugin!r} registered {cls!r}, not a GradingModel class")
         if not isinstance(getattr(cls, "card", None), ModelCard):
             raise PluginError(f"plugin {plugin!r}: model {cls.__name__} has no ModelCard")
+        problem = _model_problem(cls, self.scales)
+        if problem:
+            raise PluginError(f"plugin {plugin!r}: model {cls.card.id!r} {problem}")
         self._claim("model", cls.card.id, plugin)
         self.models[cls.card.id] = cls
         self.plugins[plugin].models.append(cls.card.id)
+
+
+def _model_problem(cls: type[GradingModel], scales: dict[str, GradingScale]) -> str | None:
+    """What keeps a model class from training or grading, in words (None if nothing)."""
+    keys = cls.input_keys
+    if not keys or not isinstance(keys, tuple) or not all(isinstance(k, str) for k in keys):
+        return "declares no input_keys (a tuple naming the preprocessing results forward() takes)"
+    for key in keys:
+        layout = cls.input_layouts.get(key)
+        if layout not in LAYOUTS:
+            return (f"gives input {key!r} the layout {layout!r} in input_layouts "
+                    f"(one of {', '.join(LAYOUTS)} is needed)")
+    unknown = [s for s in cls.card.scales if s not in scales]
+    if not cls.card.scales or unknown:
+        return (f"names scales that are not registered: {', '.join(unknown)}" if unknown
+                else "names no scale on its card")
+    if not isinstance(cls.augmentation, Augmentation):
+        return ("declares augmentation as "
+                f"{type(cls.augmentation).__name__}, not an fpgrade.augmentation.Augmentation")
+    if cls.augmentation.flip:
+        unsigned = [k for k in keys if cls.input_layouts[k] == "vector" and k not in cls.mirror_signs]
+        if unsigned:
+            return (f"flips in augmentation but gives no mirror_signs for its vector input "
+                    f"{', '.join(unsigned)}")
+    return None
 
 
 def _describe(exc: BaseException) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fpgrade.face.augment import RECIPES, Recipe, Sample, augment, hflip
+from fpgrade.augmentation import Augmentation
+from fpgrade.face.augment import Sample, augment, hflip
 from fpgrade.face.measure import measure
 from tests.media_factory import astronaut
 
@@ -42,8 +43,8 @@ def test_a_flipped_clip_flips_every_frame():
 
 def test_augment_uses_one_draw_for_a_whole_clip(registry):
     clip = np.stack([astronaut()[:112, :112]] * 4)
-    out = augment(Sample(clip, "L3"), RECIPES["palsynet3d"], np.random.default_rng(3),
-                  registry.scale("sided7"))
+    out = augment(Sample(clip, "L3"), registry.model("palsynet3d").augmentation,
+                  np.random.default_rng(3), registry.scale("sided7"))
     assert out.image.shape == clip.shape
     assert all((out.image[0] == frame).all() for frame in out.image)
 
@@ -53,7 +54,7 @@ def test_augment_flips_the_label_exactly_when_it_flips_the_image(registry):
     image = astronaut()
     flips = 0
     for seed in range(40):
-        out = augment(Sample(image, "L2"), Recipe(flip=0.5), np.random.default_rng(seed), sided7)
+        out = augment(Sample(image, "L2"), Augmentation(flip=0.5), np.random.default_rng(seed), sided7)
         mirrored = (out.image == image[:, ::-1]).all()
         assert out.label == ("R2" if mirrored else "L2")
         flips += mirrored
@@ -61,16 +62,24 @@ def test_augment_flips_the_label_exactly_when_it_flips_the_image(registry):
 
 
 def test_geometric_augmentation_moves_landmarks_with_pixels(astronaut_landmarks):
-    recipe = Recipe(rotate=1.0, shift=1.0, scale=1.0, max_degrees=15)
+    recipe = Augmentation(rotate=1.0, shift=1.0, scale=1.0, max_degrees=15)
     out = augment(Sample(astronaut(), None, astronaut_landmarks), recipe, np.random.default_rng(0))
     assert not (out.image == astronaut()).all()
     assert out.landmarks is not None
     assert not np.allclose(out.landmarks.ibug68, astronaut_landmarks.ibug68)
 
 
-def test_every_paper_has_a_recipe():
-    assert {"phcnn", "idfnp", "cascaded", "vgg", "palsynet3d"} <= set(RECIPES)
-    assert RECIPES["palsynet3d"].colour == RECIPES["palsynet3d"].flip == 0.5
+def test_every_paper_declares_its_augmentation_in_its_plugin(registry):
+    recipes = {model_id: registry.model(model_id).augmentation
+               for model_id in ("phcnn_lstm", "idfnp", "cascaded_encoder", "vgg16_palsy", "palsynet3d")}
+    assert all(recipe.active for recipe in recipes.values())
+    assert recipes["palsynet3d"].colour == recipes["palsynet3d"].flip == 0.5
+    assert recipes["phcnn_lstm"].flip == 0.0  # its regional crops would move
+
+
+def test_an_augmentation_probability_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="flip is a probability"):
+        Augmentation(flip=1.5)
 
 
 def test_a_flip_negates_a_measurement_vector_and_mirrors_its_label(registry, astronaut_landmarks):
@@ -81,10 +90,10 @@ def test_a_flip_negates_a_measurement_vector_and_mirrors_its_label(registry, ast
     mirrored = feature_vector(astronaut_landmarks.mirrored(512))
     np.testing.assert_allclose(mirrored, vector * MIRROR_SIGNS, atol=1e-5)  # the sign rule holds
     sided7 = registry.scale("sided7")
+    model = registry.model("asymmetry_classifier")
     outcomes = set()
     for seed in range(20):
-        arrays, label = augment_sample({"asymmetry_features": vector},
-                                       {"asymmetry_features": "vector"}, "L2", "asymmetry", seed, sided7)
+        arrays, label = augment_sample({"asymmetry_features": vector}, model, "L2", seed, sided7)
         flipped = not np.allclose(arrays["asymmetry_features"], vector)
         assert label == ("R2" if flipped else "L2")
         outcomes.add(flipped)

@@ -75,6 +75,8 @@ def test_hook_register_models(install_plugin):
         class Tiny(GradingModel):
             card = ModelCard(id="test_tiny", name="Tiny", paper="test",
                              scales=("palsy_binary",), input_shape=(3, 8, 8))
+            input_keys = ("face_8",)
+            input_layouts = {"face_8": "image"}
             @classmethod
             def build(cls, scale=None, **options):
                 from torch import nn
@@ -91,6 +93,48 @@ def test_hook_register_models(install_plugin):
     assert registry.plugins["model"].models == ["test_tiny"]
     model = registry.model("test_tiny")
     assert model.build()(torch.zeros(4, 3, 8, 8)).shape == (4, 2)
+
+
+BAD_MODELS = {
+    "no input_keys": ("", "declares no input_keys"),
+    "no layout": ('input_keys = ("x",)', "gives input 'x' the layout None"),
+    "unknown scale": ('input_keys = ("x",); input_layouts = {"x": "image"}; SCALES = ("nope",)',
+                      "names scales that are not registered: nope"),
+    "string augmentation": ('input_keys = ("x",); input_layouts = {"x": "image"}; augmentation = "vgg"',
+                            "not an fpgrade.augmentation.Augmentation"),
+    "vector without mirror": ('input_keys = ("x",); input_layouts = {"x": "vector"}; '
+                              'augmentation = Augmentation(flip=0.5)', "gives no mirror_signs"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_MODELS))
+def test_a_model_that_cannot_train_is_refused_at_registration(install_plugin, case):
+    body, message = BAD_MODELS[case]
+    install_plugin(
+        "badmodel",
+        f"""
+        from fpgrade.augmentation import Augmentation
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.model_api import GradingModel, ModelCard
+
+        class Bad(GradingModel):
+            SCALES = ("palsy_binary",)
+            {body}
+            card = ModelCard(id="test_bad", name="Bad", paper="test", scales=SCALES)
+            @classmethod
+            def build(cls, scale=None, **options):
+                raise AssertionError("never built")
+
+        @hookimpl
+        def register_models(register):
+            register(Bad)
+        """,
+    )
+    registry = get_registry()
+    assert "test_bad" not in registry.models and "vgg16_palsy" in registry.models
+    failure = next(f for f in registry.failures if f.name == "badmodel")
+    assert "plugin 'badmodel': model 'test_bad'" in failure.error and message in failure.error
+    assert "\n" not in failure.error
 
 
 def test_hook_register_commands(install_plugin, capsys):

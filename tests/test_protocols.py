@@ -24,7 +24,7 @@ def assert_disjoint(folds, all_subjects):
         assert val and test and train
 
 
-@pytest.mark.parametrize("k", [5, 10])
+@pytest.mark.parametrize("k", [2, 3, 5, 10])
 def test_kfold_tests_every_subject_once(k):
     subjects, labels = dataset(n_subjects=30)
     folds = make_folds(subjects, labels, f"kfold:{k}", seed=1)
@@ -60,13 +60,21 @@ def test_splits_are_reproducible_and_reusable(tmp_path):
 
 @pytest.mark.parametrize(
     ("protocol", "message"),
-    [("kfold:5", "needs more than 5 subjects"), ("loso", "at least 3"), ("holdout", "unknown protocol"),
-     ("split:7:2", "expected split:TRAIN:VAL:TEST")],
+    [("kfold:5", "needs at least 7 subjects"), ("loso", "at least 3"), ("holdout", "unknown protocol"),
+     ("split:7:2", "expected split:TRAIN:VAL:TEST"), ("kfold:1", "needs K >= 2 folds"),
+     ("kfold:0", "needs K >= 2 folds"), ("kfold:x", "a whole number K >= 2"),
+     ("split:7:0:1", "must all be above 0")],
 )
 def test_impossible_protocols_are_refused(protocol, message):
     subjects, labels = dataset(n_subjects=2 if protocol == "loso" else 5)
     with pytest.raises(TrainingError, match=message):
         make_folds(subjects, labels, protocol)
+
+
+def test_kfold_2_on_24_subjects_leaves_most_of_the_rest_to_train():
+    subjects, labels = dataset(n_subjects=24)
+    for fold in make_folds(subjects, labels, "kfold:2"):
+        assert len(fold.test) == 12 and len(fold.val) == 3 and len(fold.train) == 9
 
 
 def test_a_damaged_splits_file(tmp_path):

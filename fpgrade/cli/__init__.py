@@ -1,12 +1,19 @@
 """The ``fpgrade`` command line (typer + rich).
 
 Every :class:`~fpgrade.errors.FpgradeError` ends as one line on stderr and exit code 1; a
-traceback is shown only with ``--debug``. Plugins add commands through ``register_commands``.
+traceback is shown only with ``--debug``. A warning is one line on stderr (``warning: ...``),
+shown once per command however often it is raised (one per fold would be noise), never with a
+Python source line. Plugins add commands through ``register_commands``. Command modules import
+their heavy dependencies (torch, OpenCV, MediaPipe, SQLAlchemy) inside the command, so that
+``fpgrade --help`` and the listings start at once (``bench/startup.py``).
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -42,14 +49,37 @@ def build_app() -> typer.Typer:
     registry = get_registry()
     registry.add_commands(app)
     for failure in registry.failures:
-        err_console.print(f"warning: plugin {failure.name!r} failed: {failure.error}")
+        err_console.print(f"warning: plugin {failure.name!r} failed: {failure.error}",
+                          markup=False, highlight=False, emoji=False)
     return app
+
+
+@contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Warnings as ``warning: message`` on stderr, each distinct message once."""
+    shown: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = str(message).strip()
+        if text not in shown:
+            shown.add(text)
+            err_console.print(f"warning: {text}", markup=False, highlight=False, emoji=False,
+                              soft_wrap=True)
+
+    with warnings.catch_warnings():  # the filters stay as they are; only the display changes
+        warnings.showwarning = show
+        yield
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fpgrade`` script; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = DEBUG_FLAG in argv
+    with one_line_warnings():
+        return _run(argv, debug)
+
+
+def _run(argv: list[str], debug: bool) -> int:
     try:
         # Standalone mode: typer prints usage errors itself and exits with click's codes.
         build_app()(args=argv, prog_name="fpgrade")
@@ -58,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except FpgradeError as exc:
         if debug:
             raise
-        err_console.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(f"Error: {exc}", markup=False, highlight=False, emoji=False, soft_wrap=True)
         return 1
     return 0
 

@@ -8,9 +8,7 @@ import typer
 
 from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
-from fpgrade.importer import import_folder, import_manifest
 from fpgrade.registry import get_registry
-from fpgrade.storage import database
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
@@ -20,6 +18,8 @@ def db_upgrade(
     revision: str = typer.Argument("head", help="Alembic revision to reach."),
 ) -> None:
     """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite)."""
+    from fpgrade.storage import database
+
     url = database.upgrade(revision=revision)
     console.print(f"database at {revision}: {database.safe_url(url)}", highlight=False)
 
@@ -32,6 +32,9 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import photos and videos with their labels; bad rows are reported, good rows kept."""
+    from fpgrade.importer import import_folder, import_manifest
+    from fpgrade.storage import database
+
     if not source.exists():
         raise FpgradeError(f"{source}: no such file or folder")
     registry = get_registry()

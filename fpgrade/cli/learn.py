@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
@@ -36,12 +36,14 @@ def _summary_table(summary: dict, title: str) -> Table:
 
 
 def train(
-    model: str = typer.Option(..., "--model", help="Model id (fpgrade models)."),
-    data: str = typer.Option(..., "--data", help="Manifest CSV, or 'db' / a database URL."),
-    protocol: str = typer.Option("", "--protocol",
+    model: str = typer.Option(..., "--model", metavar="MODEL", help="Model id (fpgrade models)."),
+    data: str = typer.Option(..., "--data", metavar="MANIFEST.csv|db|URL",
+                             help="Manifest CSV, or 'db' / a database URL."),
+    protocol: str = typer.Option("", "--protocol", metavar="PROTOCOL",
                                  help="kfold:K | loso | split:A:B:C | subject:A:B:C (default: the paper's)."),
-    epochs: int = typer.Option(..., "--epochs", min=1),
-    out: Path = typer.Option(..., "--out", help="Run folder."),
+    epochs: int = typer.Option(..., "--epochs", min=1, metavar="N"),
+    out: Path = typer.Option(..., "--out", metavar="RUN_FOLDER",
+                             help="Run folder (refused if it holds a run: see --resume, --overwrite)."),
     scale: str | None = typer.Option(None, "--scale", help="Scale to grade (default: the model's first)."),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1),
     seed: int = typer.Option(0, "--seed"),
@@ -49,10 +51,14 @@ def train(
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: CUDA if present)."),
     backbone_weights: Path | None = typer.Option(None, "--backbone-weights",
                                                  help="Local ImageNet/Kinetics weights of the backbone."),
-    splits: Path | None = typer.Option(None, "--splits", help="Reuse the folds of an earlier run."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from each fold's last checkpoint."),
-    fold: list[int] = typer.Option([], "--fold", help="Run only these folds."),
-    option: list[str] = typer.Option([], "--option", help="Model option KEY=VALUE (e.g. freeze_e2=false)."),
+    splits: Path | None = typer.Option(None, "--splits", metavar="OLD_RUN/splits.json",
+                                       help="Reuse the folds of an earlier run."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Finish the run in --out: tested folds kept, the others continued."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the run already in --out."),
+    fold: list[int] = typer.Option([], "--fold", metavar="INDEX", help="Run only these folds."),
+    option: list[str] = typer.Option([], "--option", metavar="KEY=VALUE",
+                                     help="Model option KEY=VALUE (e.g. freeze_e2=false)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Train a model under a subject-grouped protocol; checkpoints, best weights, test metrics."""
@@ -67,22 +73,27 @@ def train(
     summary = train_run(registry=registry, model_id=model, data=data,
                         protocol=protocol or model_cls.card.recipe.get("protocol", "kfold:5"),
                         out=out, config=config, scale_id=scale, splits=splits,
-                        folds_to_run=fold or None)
+                        folds_to_run=fold or None, overwrite=overwrite)
     if "rank" in summary:  # a non-zero rank of a torchrun launch: rank 0 reports
         return
     if as_json:
         print_json(summary)
     else:
         console.print(_summary_table(summary, f"{model} on {summary['scale']} ({summary['protocol']})"))
-        console.print(f"run folder: {out}", highlight=False)
+        if summary.get("synthetic"):
+            console.print("trained and tested on SYNTHETIC data: not a clinical result", markup=False)
+        console.print(f"run folder: {out.resolve()}", markup=False, highlight=False)
 
 
-def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by fpgrade train."),
+def evaluate(run_dir: Path = typer.Argument(..., metavar="RUN_FOLDER",
+                                            help="A run folder written by fpgrade train."),
+             data: str | None = typer.Option(None, "--data", metavar="MANIFEST.csv|db|URL",
+                                             help="Data holding the run's subjects (default: the run's own)."),
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Evaluate a run's best weights on its test subjects again (metrics, confusion matrices)."""
     from fpgrade.training.run import evaluate_run
 
-    summary = evaluate_run(run_dir, get_registry())
+    summary = evaluate_run(run_dir, get_registry(), data=data)
     if as_json:
         print_json(summary)
     else:
@@ -90,40 +101,45 @@ def evaluate(run_dir: Path = typer.Argument(..., help="A run folder written by f
 
 
 def predict(
-    paths: list[Path] = typer.Argument(..., help="Photos or videos to grade."),
-    model: str = typer.Option(..., "--model"),
-    weights: Path = typer.Option(..., "--weights", help="A best.safetensors written by fpgrade train."),
-    movement: str | None = typer.Option(None, "--movement", help="MV0-MV6 (crop margins)."),
+    paths: list[Path] = typer.Argument(..., metavar="PHOTO_OR_VIDEO...", help="Photos or videos to grade."),
+    model: str = typer.Option(..., "--model", metavar="MODEL"),
+    weights: Path = typer.Option(..., "--weights", metavar="RUN/fold_0/best.safetensors",
+                                 help="A best.safetensors written by fpgrade train."),
+    movement: str | None = typer.Option(None, "--movement", metavar="MV0-MV6",
+                                        help="The movement shown (crop margins)."),
     strict: bool = typer.Option(False, "--strict", help="Several faces are an error."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Grade photos or videos with trained weights (nothing is stored)."""
     from fpgrade.training.predict import Predictor
 
+    from rich.progress import track
+
     predictor = Predictor(get_registry(), model, weights)
     results, failed = [], 0
-    for path in paths:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                results.append(predictor.predict(path, movement, strict))
-            except FpgradeError as exc:
-                failed += 1
-                results.append({"path": str(path), "error": str(exc)})
-                err_console.print(f"Error: {exc}", markup=False, highlight=False)
-        for warning in caught:
-            if "random weights" not in str(warning.message):
-                err_console.print(f"warning: {warning.message}", markup=False, highlight=False)
+    for path in track(paths, description="Grading", transient=True, console=err_console,
+                      disable=len(paths) < 2 or not err_console.is_terminal):
+        try:
+            results.append(predictor.predict(path, movement, strict))
+        except FpgradeError as exc:
+            failed += 1
+            results.append({"path": str(path), "error": str(exc)})
+            err_console.print(f"Error: {exc}", markup=False, highlight=False)
     if as_json:
         print_json(results)
     else:
-        table = Table("file", "label", "p", "side", title=f"{model} ({predictor.scale.id})")
+        table = Table("file", "label", "p", "side", "note", title=f"{model} ({predictor.scale.id})")
         for r in results:
             if "error" in r:
                 continue
-            table.add_row(Path(r["path"]).name, r["label"], f"{r['probabilities'][r['label']]:.3f}",
-                          r.get("side", ""))
+            note = "unsure: no class stands out" if r["unsure"] else ""
+            table.add_row(Text(Path(r["path"]).name), r["label"], f"{r['probabilities'][r['label']]:.3f}",
+                          r.get("side", ""), note)
         console.print(table)
+        console.print(f"model version {predictor.version}", markup=False, highlight=False)
+        if predictor.card.get("synthetic"):
+            console.print("these weights were trained on SYNTHETIC data: not a clinical grade",
+                          markup=False, highlight=False)
     if failed:
         raise typer.Exit(code=1)
 

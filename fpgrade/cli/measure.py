@@ -11,8 +11,6 @@ from rich.table import Table
 
 from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
-from fpgrade.face.analysis import analyse_photo, analyse_video
-from fpgrade.face.detect import MultipleFacesWarning
 from fpgrade.face.measure import (
     IRIS_DIAMETER_MM,
     SIDE_MEASURES,
@@ -20,10 +18,6 @@ from fpgrade.face.measure import (
     SideValue,
     measure,
 )
-from fpgrade.face.overlay import draw_overlay, save_rgb
-from fpgrade.media import probe
-from fpgrade.storage.tables import MediaKind
-from fpgrade.video import read_frames
 
 
 def _measure(landmarks, iris_mm: float) -> FaceMeasurements:
@@ -79,6 +73,13 @@ def measure_command(
                                   help="Horizontal visible iris diameter used as the ruler."),
 ) -> None:
     """Measure brow height, eye opening, mouth-corner excursion, smile angle... in millimetres."""
+    from fpgrade.face.analysis import analyse_photo, analyse_video
+    from fpgrade.face.detect import MultipleFacesWarning
+    from fpgrade.face.overlay import draw_overlay, save_rgb
+    from fpgrade.media import probe
+    from fpgrade.storage.tables import MediaKind
+    from fpgrade.video import read_frames
+
     info = probe(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MultipleFacesWarning)

@@ -1,19 +1,10 @@
-"""Training augmentation per paper, side-aware.
+"""Training augmentation, side-aware: the mechanism. Which transforms a paper uses is declared by
+its model plugin (:attr:`fpgrade.model_api.GradingModel.augmentation`, an
+:class:`fpgrade.augmentation.Augmentation`).
 
 A horizontal flip exchanges the patient's left and right, so it also flips the label of a
 side-aware scale (``L2`` -> ``R2``, via :meth:`GradingScale.flip`), the landmarks (iBUG twins
 swapped) and left/right measurements. Every other transform leaves the label alone.
-
-Recipes (:data:`RECIPES`), each transform applied with its probability:
-
-- ``phcnn`` (000): translation and rotation (the paper augments subjects with < 16 sequences);
-- ``idfnp`` (001): none is stated; flips and small rotations, ours;
-- ``cascaded`` (002): random rotation and mirroring;
-- ``vgg`` (003): rotation, flipping, shifting, scaling;
-- ``palsynet3d`` (004): flip, rotation, colour jitter, each with p = 0.5.
-
-Ranges (rotation 10 degrees, shift 8 %, scale 0.9-1.1, jitter 0.2) are not given by the papers:
-they are ours, kept small so a face stays a face.
 """
 
 from __future__ import annotations
@@ -23,32 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from fpgrade.augmentation import Augmentation
 from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.scales import GradingScale
-
-
-@dataclass(frozen=True)
-class Recipe:
-    flip: float = 0.0
-    rotate: float = 0.0
-    shift: float = 0.0
-    scale: float = 0.0
-    colour: float = 0.0
-    max_degrees: float = 10.0
-    max_shift: float = 0.08
-    scale_range: tuple[float, float] = (0.9, 1.1)
-    jitter: float = 0.2
-
-
-RECIPES = {
-    "phcnn": Recipe(rotate=0.5, shift=0.5),
-    "idfnp": Recipe(flip=0.5, rotate=0.5, max_degrees=5.0),
-    "cascaded": Recipe(flip=0.5, rotate=0.5),
-    "vgg": Recipe(flip=0.5, rotate=0.5, shift=0.5, scale=0.5),
-    "palsynet3d": Recipe(flip=0.5, rotate=0.5, colour=0.5),
-    "asymmetry": Recipe(flip=0.5),
-    "none": Recipe(),
-}
 
 
 @dataclass(frozen=True)
@@ -94,7 +62,7 @@ def _colour(image: np.ndarray, rng: np.random.Generator, amount: float) -> np.nd
     return np.clip(work, 0, 255).astype(np.uint8)
 
 
-def augment(sample: Sample, recipe: Recipe, rng: np.random.Generator,
+def augment(sample: Sample, recipe: Augmentation, rng: np.random.Generator,
             scale: GradingScale | None = None, is_mask: bool = False) -> Sample:
     """One random draw of ``recipe`` applied to ``sample`` (the same draw for every frame of a
     clip). A mask (``is_mask``, H x W x 1 class indices) is warped nearest-neighbour and never

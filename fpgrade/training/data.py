@@ -15,7 +15,6 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -24,21 +23,28 @@ from torch.utils.data import Dataset
 
 from fpgrade.conversions import convert
 from fpgrade.errors import FpgradeError, TrainingError, UndefinedConversionError
-from fpgrade.face.detect import MultipleFacesWarning
-from fpgrade.media import probe
 from fpgrade.model_api import GradingModel
-from fpgrade.pipeline import plan
 from fpgrade.registry import Registry
 from fpgrade.scales import GradingScale
-from fpgrade.training.tensors import augment_sample, to_tensor
+from fpgrade.training.inputs import InputMaker, to_tensors
+from fpgrade.training.tensors import augment_sample
+
+
+#: the annotator name of every label ``fpgrade synth`` writes
+SYNTHETIC_ANNOTATOR = "synthetic"
 
 
 @dataclass(frozen=True)
 class Record:
+    """One labelled medium; ``sha256`` is the stored hash when it comes from the database,
+    ``synthetic`` is true for ``fpgrade synth`` data (never clinical evidence)."""
+
     subject: str
     path: Path
     label: str
     movement: str | None = None
+    sha256: str | None = None
+    synthetic: bool = False
 
 
 @dataclass
@@ -75,7 +81,8 @@ def records_from_manifest(manifest: Path, scale: GradingScale, registry: Registr
         if not item.path.is_file():
             out.skipped["missing file"] += 1
             continue
-        out.records.append(Record(item.subject, item.path, label, item.movement))
+        out.records.append(Record(item.subject, item.path, label, item.movement,
+                                  synthetic=item.annotator == SYNTHETIC_ANNOTATOR))
     return out
 
 
@@ -103,10 +110,37 @@ def records_from_database(session, scale: GradingScale, registry: Registry) -> R
             continue
         key = (annotation.pass_number, annotation.created_at)
         if media.id not in final or key > final[media.id][0]:
-            final[media.id] = (key, Record(subject, Path(media.path), label, media.movement))
+            final[media.id] = (key, Record(subject, Path(media.path), label, media.movement,
+                                           sha256=media.sha256,
+                                           synthetic=annotation.annotator == SYNTHETIC_ANNOTATOR))
     out.records = [record for _, record in final.values()]
     out.records.sort(key=lambda r: (r.subject, str(r.path)))
     return out
+
+
+def check_stored_files(records: list[Record]) -> None:
+    """Refuse to train on stored media whose file is gone or was changed since it was imported
+    (its sha256 differs from the stored one), naming them: a label belongs to the bytes that
+    were labelled, not to whatever now has that name."""
+    from fpgrade.cache import default_cache
+
+    cache = default_cache()
+    missing, changed = [], []
+    for record in records:
+        if record.sha256 is None:
+            continue
+        if not record.path.is_file():
+            missing.append(str(record.path))
+        elif cache.file_sha256(record.path) != record.sha256:
+            changed.append(str(record.path))
+    problems = []
+    for what, paths in (("changed since they were imported", changed), ("missing", missing)):
+        if paths:
+            shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+            problems.append(f"{len(paths)} stored file(s) {what}: {shown}")
+    if problems:
+        raise TrainingError("; ".join(problems) + ". Restore the files, or import the new "
+                            "versions (they are new media, to be labelled again)")
 
 
 def load_records(source: str, scale: GradingScale, registry: Registry) -> RecordSet:
@@ -116,7 +150,9 @@ def load_records(source: str, scale: GradingScale, registry: Registry) -> Record
 
     if source == "db" or "://" in source:
         with database.session(None if source == "db" else source) as session:
-            return records_from_database(session, scale, registry)
+            found = records_from_database(session, scale, registry)
+        check_stored_files(found.records)
+        return found
     path = Path(source)
     if not path.is_file():
         raise FpgradeError(f"{path}: no such manifest (or give 'db' for the database)")
@@ -141,21 +177,14 @@ class Prepared:
 
 def prepare(records: list[Record], model: type[GradingModel], registry: Registry,
             description: str = "Preprocessing") -> Prepared:
+    """Every record's samples through :class:`~fpgrade.training.inputs.InputMaker` (the path
+    prediction uses too); a record that fails is kept with its reason."""
     items: list[Item] = []
     failures: list[tuple[Path, str]] = []
-    pipelines: dict[str, Any] = {}
+    make_inputs = InputMaker(registry, model, quiet=True)
     for index, record in enumerate(track(records, description=description, transient=True)):
         try:
-            kind = probe(record.path).kind.value
-            if kind not in model.card.media:
-                raise FpgradeError(f"{record.path}: {model.card.id} grades "
-                                   f"{' or '.join(model.card.media)}s, not {kind}s")
-            if kind not in pipelines:
-                pipelines[kind] = plan(registry, model.pipeline_targets(kind))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", MultipleFacesWarning)
-                results = pipelines[kind]({"path": record.path, "movement": record.movement})
-            samples = model.samples(results, kind)
+            samples = make_inputs(record.path, record.movement)
         except FpgradeError as exc:
             failures.append((record.path, str(exc)))
             continue
@@ -182,11 +211,8 @@ class GradingDataset(Dataset):
         arrays, label = item.arrays, item.label
         if self.train:
             seed = hash((self.seed, self.epoch, index)) & 0xFFFFFFFF
-            arrays, label = augment_sample(arrays, self.model.input_layouts, label,
-                                           self.model.augmentation, seed, self.scale)
-        card = self.model.card
-        batch = {key: to_tensor(array, self.model.input_layouts.get(key, "image"), card.mean, card.std)
-                 for key, array in arrays.items()}
+            arrays, label = augment_sample(arrays, self.model, label, seed, self.scale)
+        batch = to_tensors(arrays, self.model)
         batch["label"] = torch.tensor(self.scale.index(label))
         batch["index"] = torch.tensor(index)
         return batch
@@ -196,5 +222,5 @@ def check_labels(items: list[Item], scale: GradingScale, where: str) -> None:
     if not items:
         raise TrainingError(f"no usable samples in the {where} set")
     missing = sorted(set(scale.codes) - {item.label for item in items})
-    if missing and where == "training":
-        warnings.warn(f"training set has no sample of {', '.join(missing)}", stacklevel=2)
+    if missing and where.endswith("training"):
+        warnings.warn(f"{where} set has no sample of {', '.join(missing)}", stacklevel=2)

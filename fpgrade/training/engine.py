@@ -2,22 +2,33 @@
 
 - Device: CUDA when present (bf16 autocast, channels_last for image inputs), else CPU (float32).
 - Multi-GPU: launched by ``torchrun`` (WORLD_SIZE > 1), the network is wrapped in
-  DistributedDataParallel and each process reads its shard (DistributedSampler); only rank 0
-  writes files and shows progress.
+  DistributedDataParallel once per training stage (a stage trains its own set of parameters, and
+  DDP fixes that set when it is built) and each process reads its shard (DistributedSampler);
+  only rank 0 writes files and shows progress; after a stage every rank loads that stage's best
+  weights once rank 0 has written them (a barrier).
+- Why our own loop rather than Lightning Fabric or Accelerate: the loop is short, and what it must
+  do is specific (per-stage trainable sets, two optimisers with gradient surgery between backward
+  and step for paper 004, per-stage best weights); a library would add a dependency outside the
+  verified set for the device, precision and DDP handling that is a few lines here.
 - Each epoch ends with a checkpoint (``last.safetensors`` + ``state.pt`` with the optimiser and
   scheduler states, read back with ``weights_only=True``); ``resume`` continues from it. The best
   epoch on the validation set (macro F1, then accuracy; lowest loss for a segmentation stage) is
   kept as ``best.safetensors`` with its card.
 - Seeds are fixed (Python, NumPy, torch) and augmentation draws depend on (seed, epoch, index).
-- Recipes: the model card's optimiser and schedule; class-weighted cross entropy where the recipe
-  says ``weighted_ce`` (paper 000), class-balanced sampling where it says ``balanced`` (paper 004).
+- Recipes: the model card's optimiser and schedule, with ``--lr`` applied to the recipe before the
+  model builds its optimisers; class-weighted cross entropy where the recipe says ``weighted_ce``
+  (paper 000), class-balanced sampling where it says ``balanced`` (paper 004). The augmentation
+  is the model's own declaration (:attr:`GradingModel.augmentation`).
+- Progress: a live bar on stderr when it is a terminal, else one plain line per epoch.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
+import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
@@ -50,6 +62,8 @@ class TrainConfig:
     lr: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     show_progress: bool = True
+    #: written into every weight card of the run (e.g. ``{"synthetic": True}``)
+    card_extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,10 +132,13 @@ class Trainer:
     """Trains one fold; see the module docstring."""
 
     def __init__(self, model: type[GradingModel], scale: GradingScale, out_dir: Path,
-                 config: TrainConfig) -> None:
+                 config: TrainConfig, description: str = "") -> None:
+        """:param description: what the progress shows before the model id (e.g. "fold 2/5")."""
         self.model, self.scale, self.out_dir, self.config = model, scale, Path(out_dir), config
+        self.description = f"{description} " if description else ""
         self.rank, self.world = distributed()
         self.device = select_device(config.device)
+        #: the card's recipe with the user's overrides; the model's optimisers read it
         self.recipe = dict(model.card.recipe)
         if config.lr is not None:  # overrides the paper's rate (small data sets often need it)
             self.recipe["lr"] = config.lr
@@ -156,16 +173,24 @@ class Trainer:
                           generator=torch.Generator().manual_seed(self.config.seed) if shuffle else None,
                           pin_memory=self.device.type == "cuda")
 
-    def _wrapped(self):
+    def _wrap_for_stage(self) -> None:
+        """Wrap the network in DistributedDataParallel again for a stage: DDP records the
+        parameters that need gradients when it is built, and each stage trains other ones (as
+        torchvision's reference scripts do, ``self.network`` stays the plain module for saving)."""
+        self.ddp = None
         if self.world > 1:
-            if self.ddp is None:
-                from torch.nn.parallel import DistributedDataParallel
+            from torch.nn.parallel import DistributedDataParallel
 
-                ids = [self.device.index] if self.device.type == "cuda" else None
-                self.ddp = DistributedDataParallel(self.network, device_ids=ids,
-                                                   find_unused_parameters=False)
-            return self.ddp
-        return self.network
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.ddp = DistributedDataParallel(self.network, device_ids=ids,
+                                               find_unused_parameters=False)
+
+    def _wrapped(self):
+        return self.ddp if self.ddp is not None else self.network
+
+    def _barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
 
     def evaluate(self, dataset: GradingDataset, stage: str = "grade") -> tuple[np.ndarray, float]:
         """Class probabilities of every item and the mean loss."""
@@ -198,12 +223,9 @@ class Trainer:
         start_stage = stages.index(state["stage"]) if "stage" in state else 0
         for stage in stages[start_stage:]:
             self.model.prepare_stage(self.network, stage)
+            self._wrap_for_stage()
             optimisers, schedule = self.model.optimisers(self.network, stage, self.config.epochs,
-                                                         max(1, len(train_set) // self.batch_size))
-            if self.config.lr is not None:
-                for group in optimisers[0].param_groups:
-                    group["lr"] = group["initial_lr"] = self.config.lr
-                schedule.base_lrs = [self.config.lr for _ in schedule.base_lrs]
+                                                         self.recipe)
             first_epoch = 0
             if state.get("stage") == stage:
                 for optimiser, saved in zip(optimisers, state["optimisers"]):
@@ -212,9 +234,9 @@ class Trainer:
                 first_epoch = state["epoch"] + 1
             stage_best = best if stage == "grade" else {"score": -float("inf"), "epoch": -1}
             loader = self._loader(train_set, train=True)
+            label = f"{self.description}{self.model.card.id} {stage}"
             with self._progress() as progress:
-                epochs_task = progress.add_task(f"{self.model.card.id} {stage}", total=self.config.epochs,
-                                                completed=first_epoch)
+                epochs_task = progress.add_task(label, total=self.config.epochs, completed=first_epoch)
                 for epoch in range(first_epoch, self.config.epochs):
                     train_set.epoch = epoch
                     if isinstance(loader.sampler, DistributedSampler):
@@ -238,12 +260,15 @@ class Trainer:
                         stage_best = {"score": score, "epoch": epoch}
                     if self.main:
                         self._checkpoint(stage, epoch, optimisers, schedule, history, stage_best, improved)
-                    progress.update(epochs_task, advance=1, description=(
-                        f"{self.model.card.id} {stage} loss {train_loss:.3f} "
-                        f"val acc {metrics['accuracy']:.3f}"))
+                    line = (f"{label} epoch {epoch + 1}/{self.config.epochs}: loss {train_loss:.3f}, "
+                            f"val loss {val_loss:.3f}, val acc {metrics['accuracy']:.3f}, "
+                            f"val macro F1 {metrics['macro']['f1']:.3f}" + (" (best)" if improved else ""))
+                    progress.update(epochs_task, advance=1, description=line)
+                    self._log_line(progress, line)
             if stage == "grade":
                 best = stage_best
-            elif self.main:  # the next stage starts from this stage's best weights
+            else:  # every rank starts the next stage from this stage's best weights
+                self._barrier()  # rank 0 has written them
                 loaded = weight_files.load(self.out_dir / f"best_{stage}.safetensors")
                 weight_files.load_into(self.network, loaded)
             state = {}
@@ -276,12 +301,20 @@ class Trainer:
         return float(np.mean(losses)) if losses else float("nan")
 
     def _progress(self) -> Progress:
+        """A live bar on stderr when it is a terminal; stdout stays for results (``--json``)."""
+        console = Console(stderr=True)
         return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeRemainingColumn(), transient=True,
-                        disable=not (self.main and self.config.show_progress))
+                        TimeRemainingColumn(), transient=True, console=console,
+                        disable=not (self.main and self.config.show_progress and console.is_terminal))
+
+    def _log_line(self, progress: Progress, line: str) -> None:
+        """Piped or logged (no terminal for a bar): one plain line per epoch instead."""
+        if self.main and self.config.show_progress and not progress.console.is_terminal:
+            print(line, file=sys.stderr, flush=True)
 
     def _card(self, stage: str, epoch: int) -> dict:
-        return card_for(self.model, self.scale, self.config, stage=stage, epoch=epoch)
+        return card_for(self.model, self.scale, self.config, stage=stage, epoch=epoch,
+                        **self.config.card_extra)
 
     def _checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
         card = self._card(stage, epoch)
@@ -302,4 +335,13 @@ class Trainer:
         loaded = weight_files.load(last, model_id=self.model.card.id, scale=self.scale.id,
                                    codes=self.scale.codes)
         weight_files.load_into(self.network, loaded)
-        return torch.load(state_file, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(state_file, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TrainingError(f"{state_file}: not a checkpoint fpgrade can resume from ({first}); "
+                                "train again with --overwrite") from exc
+        if not isinstance(state, dict) or not {"stage", "epoch", "optimisers"} <= set(state):
+            raise TrainingError(f"{state_file}: not a checkpoint written by fpgrade; "
+                                "train again with --overwrite")
+        return state

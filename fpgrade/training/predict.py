@@ -10,12 +10,17 @@ import numpy as np
 import torch
 
 from fpgrade.errors import FpgradeError
-from fpgrade.face.detect import MultipleFacesWarning
-from fpgrade.media import probe
 from fpgrade.models import weights as weight_files
-from fpgrade.pipeline import plan
+from fpgrade.models.versions import version_name
 from fpgrade.registry import Registry
-from fpgrade.training.tensors import to_tensor
+from fpgrade.training.inputs import InputMaker, to_batch
+
+
+def is_unsure(probabilities: np.ndarray) -> bool:
+    """Whether the top class is too weak to report without comment: its probability is below
+    halfway between chance (1/K) and certainty (1), e.g. below 0.57 for 7 classes, 0.75 for 2."""
+    k = len(probabilities)
+    return float(np.max(probabilities)) < (1.0 + 1.0 / k) / 2.0
 
 
 @dataclass
@@ -40,41 +45,31 @@ class Predictor:
         weight_files.load_into(self.network, loaded)
         self.network.eval()
         self.sha256 = loaded.sha256
-        self.version = f"{self.weights_path.stem}-{loaded.sha256[:8]}"
-        self._pipelines = {}
+        self.card = loaded.card
+        self.version = version_name(self.model_id, loaded.sha256)
+        self._inputs = {strict: InputMaker(self.registry, self.model, strict=strict)
+                        for strict in (False, True)}
 
     def probabilities(self, path: Path, movement: str | None = None, strict: bool = False) -> np.ndarray:
-        kind = probe(Path(path)).kind.value
-        if kind not in self.model.card.media:
-            raise FpgradeError(f"{path}: {self.model_id} grades "
-                               f"{' or '.join(self.model.card.media)}s, not {kind}s")
-        if kind not in self._pipelines:
-            self._pipelines[kind] = plan(self.registry, self.model.pipeline_targets(kind),
-                                         params={"face_landmarks": {"strict": strict}})
-        with warnings.catch_warnings():
-            warnings.simplefilter("default", MultipleFacesWarning)
-            results = self._pipelines[kind]({"path": Path(path), "movement": movement})
-        samples = self.model.samples(results, kind)
-        if not samples:
-            raise FpgradeError(f"{path}: too short for {self.model_id} (no complete clip)")
-        card = self.model.card
-        batch = {key: torch.stack([to_tensor(s[key], self.model.input_layouts.get(key, "image"),
-                                             card.mean, card.std) for s in samples])
-                 for key in self.model.input_keys}
+        """Class probabilities of one photo or video (the mean over a video's clips)."""
+        batch = to_batch(self._inputs[strict](Path(path), movement), self.model)
         with torch.no_grad():
             logits = self.network(*(batch[key] for key in self.model.input_keys))["logits"]
         return torch.softmax(logits.float(), dim=1).mean(dim=0).numpy()
 
     def predict(self, path: Path, movement: str | None = None, strict: bool = False) -> dict:
         """``model``, ``model_version``, ``weights_sha256``, ``scale``, ``label``,
-        ``probabilities`` (code -> p) and, for side-aware scales, ``side``."""
+        ``probabilities`` (code -> p), ``unsure`` (:func:`is_unsure`), ``synthetic`` (the weights
+        were trained on SYNTHETIC data: not clinical evidence) and, for side-aware scales,
+        ``side``."""
         from fpgrade.conversions import SIDE, convert
 
         p = self.probabilities(path, movement, strict)
         label = self.scale.codes[int(np.argmax(p))]
         result = {"path": str(path), "model": self.model_id, "model_version": self.version,
                   "weights_sha256": self.sha256, "scale": self.scale.id, "label": label,
-                  "probabilities": {code: float(v) for code, v in zip(self.scale.codes, p)}}
+                  "probabilities": {code: float(v) for code, v in zip(self.scale.codes, p)},
+                  "unsure": is_unsure(p), "synthetic": bool(self.card.get("synthetic", False))}
         if self.scale.side_aware:
             result["side"] = convert(label, self.scale, SIDE)
         return result

@@ -1,8 +1,10 @@
 """Evaluation protocols, all grouped by subject: no subject is ever in two of train, validation
 and test (scikit-learn's group-aware splitters).
 
-- ``kfold:K`` (paper 000: K=5; 001: K=10): StratifiedGroupKFold over subjects gives the test
-  folds (plain KFold over subjects where a class has fewer than K subjects); from the other subjects, 1/(K-1) of them (at least one) validate;
+- ``kfold:K`` (paper 000: K=5; 001: K=10), K >= 2: StratifiedGroupKFold over subjects gives the
+  test folds (plain KFold over subjects where a class has fewer than K subjects); of the other
+  subjects, 1/(K-1) validate, at most a quarter and at least one (so ``kfold:2`` and
+  ``kfold:3`` leave three quarters of the rest to train on), the others train;
 - ``loso`` (paper 004): leave one subject out for testing, the next subject (in a seeded order)
   validates;
 - ``split:A:B:C`` (paper 001: 7:2:1) and ``subject:A:B:C`` (paper 002: 4:1:1, i.e. 2/3, 1/6,
@@ -58,9 +60,17 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
     strata = [per_subject[s] for s in names]
     kind, _, args = protocol.partition(":")
     if kind == "kfold":
-        k = int(args or 5)
-        if len(names) < k + 1:
-            raise TrainingError(f"{protocol}: needs more than {k} subjects, found {len(names)}")
+        try:
+            k = int(args or 5)
+        except ValueError:
+            raise TrainingError(f"{protocol}: expected kfold:K with a whole number K >= 2, "
+                                "e.g. kfold:5") from None
+        if k < 2:
+            raise TrainingError(f"{protocol}: K-fold cross-validation needs K >= 2 folds "
+                                "(for one train/validation/test split use split:7:2:1)")
+        # each fold tests ~1/K of the subjects and needs two more: one to train, one to validate
+        if len(names) < k + 2:
+            raise TrainingError(f"{protocol}: needs at least {k + 2} subjects, found {len(names)}")
         if min(Counter(strata).values()) >= k:
             splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
         else:  # a class has fewer subjects than folds: plain K folds over subjects
@@ -69,7 +79,7 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
         groups = {"groups": names} if isinstance(splitter, StratifiedGroupKFold) else {}
         for train_idx, test_idx in splitter.split(np.zeros(len(names)), strata, **groups):
             rest = [names[i] for i in train_idx]
-            train, val = _split(rest, [per_subject[s] for s in rest], 1 / (k - 1), seed)
+            train, val = _split(rest, [per_subject[s] for s in rest], min(1 / (k - 1), 0.25), seed)
             folds.append(Fold(train, val, sorted(names[i] for i in test_idx)))
         return folds
     if kind == "loso":
@@ -86,6 +96,8 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
             a, b, c = (float(x) for x in args.split(":"))
         except ValueError:
             raise TrainingError(f"{protocol}: expected {kind}:TRAIN:VAL:TEST, e.g. {kind}:7:2:1") from None
+        if min(a, b, c) <= 0:
+            raise TrainingError(f"{protocol}: the three parts must all be above 0, e.g. {kind}:7:2:1")
         total = a + b + c
         rest, test = _split(names, strata, c / total, seed)
         train, val = _split(rest, [per_subject[s] for s in rest], b / (a + b), seed)

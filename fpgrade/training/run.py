@@ -7,12 +7,19 @@ Layout of ``OUT``::
     fold_0/best.safetensors best weights of fold 0 (+ best.json card, last.*, state.pt, history)
     fold_0/test.json        test metrics (+ test_confusion.png)
     summary.json            every fold's test metrics, with mean and standard deviation
+
+A folder that already holds a run is never overwritten silently: ``resume`` finishes it (every
+fold: a tested fold is kept, a fold with a checkpoint continues, a fold not started starts), and
+``overwrite`` replaces it. Paths in ``run.json`` and in the database are absolute, so ``fpgrade
+evaluate RUN`` works from any folder. A run trained on SYNTHETIC records says so in ``run.json``,
+``summary.json`` and every weight card.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import shutil
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,14 +33,62 @@ from fpgrade.training.metrics import compute_metrics, save_metrics
 from fpgrade.training.protocols import load_folds, make_folds, save_folds
 
 
+#: what a run folder holds (removed by ``overwrite``)
+RUN_FILES = ("run.json", "splits.json", "summary.json", "evaluation.json")
+
+
 def _select(items, subjects):
     wanted = set(subjects)
     return [item for item in items if item.subject in wanted]
 
 
+def data_source(data: str) -> str:
+    """``db`` and database URLs as they are; a manifest path made absolute."""
+    return data if data == "db" or "://" in data else str(Path(data).resolve())
+
+
+def _previous_run(out: Path) -> dict | None:
+    """The ``run.json`` of ``out`` if it holds a run (None for a new or empty folder)."""
+    info = out / "run.json"
+    if info.is_file():
+        try:
+            return json.loads(info.read_text())
+        except ValueError as exc:
+            raise TrainingError(f"{info}: damaged ({exc}); pass --overwrite to start again") from exc
+    if any(out.glob("fold_*")):
+        return {}
+    return None
+
+
+def _claim_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> dict | None:
+    """Check what ``out`` holds against the request; returns the run to resume (or None)."""
+    previous = _previous_run(out)
+    if resume and overwrite:
+        raise TrainingError("--resume and --overwrite exclude each other")
+    if resume:
+        if not previous:
+            raise TrainingError(f"{out}: no run to resume here (no run.json); start it without --resume")
+        differs = [f"{key} {previous.get(key)!r} (asked: {asked[key]!r})" for key in asked
+                   if previous.get(key) != asked[key]]
+        if differs:
+            raise TrainingError(f"{out}: the run there was started with another " + "; ".join(differs)
+                                + ": resume it with the same options, or choose another --out")
+        return previous
+    if previous is not None:
+        if not overwrite:
+            raise TrainingError(f"{out} already holds a training run: pass --resume to finish it, "
+                                "--overwrite to replace it, or choose another --out")
+        for fold in out.glob("fold_*"):
+            shutil.rmtree(fold)
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+    return None
+
+
 def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, out: Path,
               config: TrainConfig, scale_id: str | None = None, splits: Path | None = None,
-              folds_to_run: list[int] | None = None, record: bool = True) -> dict:
+              folds_to_run: list[int] | None = None, record: bool = True,
+              overwrite: bool = False) -> dict:
     model = registry.model(model_id)
     scale = registry.scale(scale_id or model.card.scales[0])
     if scale.id not in model.card.scales:
@@ -41,7 +96,12 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
 
         warnings.warn(f"{model_id} was published for {', '.join(model.card.scales)}; training it on "
                       f"{scale.id} is a departure from its paper", stacklevel=2)
-    out = Path(out)
+    out = Path(out).resolve()
+    data = data_source(data)
+    previous = _claim_folder(out, resume=config.resume, overwrite=overwrite,
+                             asked={"model": model_id, "scale": scale.id, "data": data})
+    if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
+        splits, protocol = out / "splits.json", previous["protocol"]
     out.mkdir(parents=True, exist_ok=True)
     records = load_records(data, scale, registry)
     if not records.records:
@@ -55,29 +115,39 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     labels = [item.label for item in prepared.items]
     if splits is not None:
         protocol, folds = load_folds(splits)
+        check_subjects_in_folds(set(subjects), folds, splits)
     else:
         folds = make_folds(subjects, labels, protocol, config.seed)
     save_folds(out / "splits.json", protocol, config.seed, folds)
+    synthetic = sum(record.synthetic for record in records.records)
     run_info = {
         "model": model_id, "scale": scale.id, "data": data, "protocol": protocol,
+        "synthetic": synthetic > 0, "synthetic_records": synthetic,
         "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
         "backbone_weights": config.backbone_weights, "options": config.options, "lr": config.lr,
         "records": len(records.records), "samples": len(prepared.items),
         "skipped": dict(records.skipped),
         "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
-        "started": datetime.now(timezone.utc).isoformat(),
+        "started": (previous or {}).get("started", datetime.now(timezone.utc).isoformat()),
     }
     (out / "run.json").write_text(json.dumps(run_info, indent=2))
+    fold_config = replace(config, card_extra={"synthetic": run_info["synthetic"]})
     fold_metrics = []
     for index, fold in enumerate(folds):
         if folds_to_run is not None and index not in folds_to_run:
             continue
+        fold_dir = out / f"fold_{index}"
+        if config.resume and (fold_dir / "test.json").is_file():  # finished before the stop
+            fold_metrics.append(json.loads((fold_dir / "test.json").read_text()))
+            continue
         train_items, val_items = _select(prepared.items, fold.train), _select(prepared.items, fold.val)
         test_items = _select(prepared.items, fold.test)
-        check_labels(train_items, scale, "training")
-        check_labels(val_items, scale, "validation")
-        check_labels(test_items, scale, "test")
-        trainer = Trainer(model, scale, out / f"fold_{index}", config)
+        check_labels(train_items, scale, f"fold {index} training")
+        check_labels(val_items, scale, f"fold {index} validation")
+        check_labels(test_items, scale, f"fold {index} test")
+        resume_fold = config.resume and (fold_dir / "state.pt").is_file()
+        trainer = Trainer(model, scale, fold_dir, replace(fold_config, resume=resume_fold),
+                          description=f"fold {index + 1}/{len(folds)}")
         result = trainer.fit(train_items, val_items)
         if not trainer.main:
             continue
@@ -94,11 +164,22 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         if rank != 0:
             return {"rank": rank}
     summary = summarise(fold_metrics)
-    summary.update(model=model_id, scale=scale.id, protocol=protocol)
+    summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"])
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     if record and fold_metrics:
         record_run(run_info, summary, out, model_id, scale.id)
     return summary
+
+
+def check_subjects_in_folds(subjects: set[str], folds, splits: Path) -> None:
+    """Every subject of the data must be in the reused folds: a new subject would silently be
+    left out of training and testing."""
+    known = {s for fold in folds for s in (*fold.train, *fold.val, *fold.test)}
+    new = sorted(subjects - known)
+    if new:
+        shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
+        raise TrainingError(f"{splits}: {len(new)} subject(s) of the data are in none of its folds "
+                            f"({shown}); train without --splits, or use data of the same subjects")
 
 
 def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
@@ -137,40 +218,56 @@ def summarise(fold_metrics: list[dict]) -> dict:
 
 
 def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
-    """A TrainingRun row and a ModelVersion per fold's best weights, in the configured database."""
+    """A TrainingRun row and a ModelVersion per fold's best weights, in the configured database.
+
+    Versions are named by :func:`~fpgrade.models.versions.version_name` (model and weights
+    hash), the name prediction reports too; the run points at fold 0's version. Paths are stored
+    absolute, so the records stay true whatever folder a later command runs from.
+    """
     from sqlmodel import select
 
     from fpgrade.media import sha256_file
+    from fpgrade.models.versions import version_name
     from fpgrade.storage import database
     from fpgrade.storage.tables import ModelVersion, TrainingRun
 
+    out = Path(out).resolve()
     with database.session() as session:
-        run = TrainingRun(model_id=model_id, scale=scale_id, protocol=run_info["protocol"],
-                          status="finished", out_dir=str(out), params=run_info, metrics=summary,
-                          finished_at=datetime.now(timezone.utc))
-        session.add(run)
+        versions = []
         for fold in sorted(out.glob("fold_*/best.safetensors")):
             digest = sha256_file(fold)
-            version = f"{out.name}-{fold.parent.name}-{digest[:8]}"
-            exists = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id,
-                                                             ModelVersion.version == version)).first()
-            if exists is None:
+            version = version_name(model_id, digest)
+            row = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id,
+                                                          ModelVersion.version == version)).first()
+            if row is None:
                 card = json.loads(fold.with_suffix(".json").read_text())
-                session.add(ModelVersion(model_id=model_id, version=version, scale=scale_id,
-                                         weights_sha256=digest, weights_path=str(fold), card=card))
+                row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
+                                   weights_sha256=digest, weights_path=str(fold), card=card)
+                session.add(row)
+                session.flush()
+            versions.append(row)
+        session.add(TrainingRun(model_id=model_id, scale=scale_id, protocol=run_info["protocol"],
+                                status="finished", out_dir=str(out), params=run_info, metrics=summary,
+                                model_version_id=versions[0].id if versions else None,
+                                finished_at=datetime.now(timezone.utc)))
         session.commit()
 
 
-def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None) -> dict:
-    """Evaluate every fold's best weights of a finished run on its test subjects again."""
-    run_dir = Path(run_dir)
+def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None,
+                 data: str | None = None) -> dict:
+    """Evaluate every fold's best weights of a finished run on its test subjects again, on the
+    run's own data or on ``data`` (a manifest or database holding the same subjects)."""
+    run_dir = Path(run_dir).resolve()
     try:
         info = json.loads((run_dir / "run.json").read_text())
     except (OSError, ValueError) as exc:
         raise TrainingError(f"{run_dir}: not a training run folder (run.json: {exc})") from exc
     model, scale = registry.model(info["model"]), registry.scale(info["scale"])
     _, folds = load_folds(run_dir / "splits.json")
-    records = load_records(info["data"], scale, registry)
+    source = data_source(data) if data else info["data"]
+    if not data and "://" not in source and source != "db" and not Path(source).is_file():
+        raise TrainingError(f"{run_dir}: its data {source} is gone; give it with --data")
+    records = load_records(source, scale, registry)
     prepared = prepare(records.records, model, registry, f"Preprocessing for {model.card.id}")
     config = config or TrainConfig(epochs=0, batch_size=info.get("batch_size"),
                                    options=info.get("options", {}))
@@ -179,8 +276,12 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
         weights = run_dir / f"fold_{index}" / "best.safetensors"
         if not weights.is_file():
             continue
+        test_items = _select(prepared.items, fold.test)
+        if not test_items:
+            raise TrainingError(f"{source}: none of fold {index}'s test subjects "
+                                f"({', '.join(fold.test[:5])}...) is in the data any more")
         trainer = Trainer(model, scale, run_dir / f"fold_{index}", config)
-        metrics = evaluate_items(trainer, weights, _select(prepared.items, fold.test))
+        metrics = evaluate_items(trainer, weights, test_items)
         metrics.update(fold=index, test_subjects=fold.test)
         save_metrics(metrics, run_dir / f"fold_{index}", "evaluation",
                      f"{model.card.id} fold {index} ({scale.id})")

@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from fpgrade.face.augment import RECIPES, Sample, augment
+from fpgrade.errors import PluginError
+from fpgrade.face.augment import Sample, augment
+from fpgrade.model_api import GradingModel
 from fpgrade.scales import GradingScale
 
 
@@ -29,23 +31,22 @@ def to_tensor(array: np.ndarray, layout: str, mean: Sequence[float], std: Sequen
         return tensor.permute(0, 3, 1, 2).contiguous()
     if layout == "clip":
         return tensor.permute(3, 0, 1, 2).contiguous()
-    raise ValueError(f"unknown input layout {layout!r}")
+    raise PluginError(f"unknown input layout {layout!r} (known: image, sequence, clip, mask, vector)")
 
 
-def augment_sample(arrays: Mapping[str, np.ndarray], layouts: Mapping[str, str], label: str,
-                   recipe_name: str, seed: int, scale: GradingScale) -> tuple[dict[str, np.ndarray], str]:
-    """The same random transform applied to every array of a sample (face, regions, mask);
-    a horizontal flip also mirrors a side-aware ``label``."""
-    recipe = RECIPES[recipe_name]
+def augment_sample(arrays: Mapping[str, np.ndarray], model: type[GradingModel], label: str,
+                   seed: int, scale: GradingScale) -> tuple[dict[str, np.ndarray], str]:
+    """The model's augmentation, the same random transform applied to every array of a sample
+    (face, regions, mask); a horizontal flip also mirrors a side-aware ``label`` and multiplies a
+    vector input by the model's ``mirror_signs``."""
+    recipe, layouts = model.augmentation, model.input_layouts
     out: dict[str, np.ndarray] = {}
     new_label = label
     for index, (key, array) in enumerate(arrays.items()):
         if layouts.get(key) == "vector":  # a measurement vector: a flip negates its signed part
             flipped = np.random.default_rng(seed).random() < recipe.flip
             if flipped:
-                from fpgrade_plugins.preprocess.asymmetry_features import MIRROR_SIGNS
-
-                array = array * MIRROR_SIGNS
+                array = array * np.asarray(model.mirror_signs[key], dtype=array.dtype)
                 if index == 0:
                     new_label = scale.flip(label)
             out[key] = array

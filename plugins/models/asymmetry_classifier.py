@@ -19,29 +19,10 @@ features and mirrors the label.
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
+from fpgrade.augmentation import Augmentation
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade_plugins.preprocess.asymmetry_features import FEATURES
-
-HIDDEN = 64
-
-
-class AsymmetryMLP(nn.Module):
-    def __init__(self, num_classes: int, features: int = len(FEATURES)) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Linear(features, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.ReLU(inplace=True), nn.Dropout(0.2),
-            nn.Linear(HIDDEN, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.ReLU(inplace=True), nn.Dropout(0.2),
-        )
-        self.head = nn.Linear(HIDDEN, num_classes)
-
-    def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:
-        hidden = self.body(features)
-        return {"logits": self.head(hidden), "features": hidden}
-
+from fpgrade_plugins.preprocess.asymmetry_features import FEATURES, MIRROR_SIGNS
 
 class AsymmetryClassifier(GradingModel):
     card = ModelCard(
@@ -60,7 +41,9 @@ class AsymmetryClassifier(GradingModel):
     )
     input_keys = ("asymmetry_features",)
     input_layouts = {"asymmetry_features": "vector"}
-    augmentation = "asymmetry"
+    #: a mirrored face: every signed entry of the vector changes sign and the label's side flips.
+    augmentation = Augmentation(flip=0.5)
+    mirror_signs = {"asymmetry_features": tuple(float(s) for s in MIRROR_SIGNS)}
 
     @classmethod
     def build(cls, scale=None, *, num_classes=None, backbone_weights=None, **options):
@@ -68,7 +51,9 @@ class AsymmetryClassifier(GradingModel):
             from fpgrade.errors import WeightsError
 
             raise WeightsError("asymmetry_classifier has no pretrained backbone")
-        return AsymmetryMLP(num_classes or 7)
+        from fpgrade_plugins.models._asymmetry_classifier_net import AsymmetryMLP
+
+        return AsymmetryMLP(num_classes or 7, len(FEATURES))
 
     @classmethod
     def pipeline_targets(cls, kind):

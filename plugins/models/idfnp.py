@@ -21,60 +21,9 @@ Deviations from the paper (which gives no wiring):
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
+from fpgrade.augmentation import Augmentation
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade.models.backbones import timm_backbone
-
-DEEPID_INPUT = 64
-DEEPID_FEATURES = 160
-
-
-class DeepIDBranch(nn.Module):
-    """DeepID's convolutional net and its 160-d multi-scale identity layer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Sequential(nn.Conv2d(3, 20, 4), nn.ReLU(inplace=True), nn.MaxPool2d(2))
-        self.conv2 = nn.Sequential(nn.Conv2d(20, 40, 3), nn.ReLU(inplace=True), nn.MaxPool2d(2))
-        self.conv3 = nn.Sequential(nn.Conv2d(40, 60, 3), nn.ReLU(inplace=True), nn.MaxPool2d(2))
-        self.conv4 = nn.Sequential(nn.Conv2d(60, 80, 2), nn.ReLU(inplace=True))
-        # 64 -> 61 -> 30 -> 28 -> 14 -> 12 -> 6 (pool3: 60x6x6) -> 5 (conv4: 80x5x5)
-        self.deepid = nn.Linear(60 * 6 * 6 + 80 * 5 * 5, DEEPID_FEATURES)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, size=(DEEPID_INPUT, DEEPID_INPUT), mode="bilinear", align_corners=False)
-        pool3 = self.conv3(self.conv2(self.conv1(x)))
-        conv4 = self.conv4(pool3)
-        return F.relu(self.deepid(torch.cat([pool3.flatten(1), conv4.flatten(1)], dim=1)))
-
-
-class IDFNP(nn.Module):
-    def __init__(self, num_classes: int, backbone_weights=None) -> None:
-        super().__init__()
-        self.inception = timm_backbone("inception_v3", backbone_weights, num_classes=0)
-        self.deepid = DeepIDBranch()
-        self.dropout = nn.Dropout(0.5)
-        self.head = nn.Linear(self.inception.num_features + DEEPID_FEATURES, num_classes)
-
-    def forward(self, face: torch.Tensor) -> dict[str, torch.Tensor]:
-        features = torch.cat([self.inception(face), self.deepid(face)], dim=1)
-        return {"logits": self.head(self.dropout(features)), "features": features}
-
-
-class InceptionBaseline(nn.Module):
-    def __init__(self, num_classes: int, backbone_weights=None) -> None:
-        super().__init__()
-        self.inception = timm_backbone("inception_v3", backbone_weights, num_classes=0)
-        self.head = nn.Linear(self.inception.num_features, num_classes)
-
-    def forward(self, face: torch.Tensor) -> dict[str, torch.Tensor]:
-        features = self.inception(face)
-        return {"logits": self.head(features), "features": features}
-
 
 RECIPE = {"optimizer": "rmsprop", "lr": 1e-3, "alpha": 0.9, "momentum": 0.9, "eps": 0.1,
           "schedule": "step", "step_epochs": 30, "gamma": 1 / 16, "epochs": 90,
@@ -91,12 +40,17 @@ DEVIATIONS = (
 class _Inception(GradingModel):
     input_keys = ("face_299",)
     input_layouts = {"face_299": "image"}
-    augmentation = "idfnp"
-    network_class: type[nn.Module]
+    #: none is stated by the paper; ours: flips (L and R swapped in the label) and rotations of
+    #: up to 5 degrees.
+    augmentation = Augmentation(flip=0.5, rotate=0.5, max_degrees=5.0)
+    network_class: str  # a class of fpgrade_plugins.models._idfnp_net
 
     @classmethod
     def build(cls, scale=None, *, num_classes=None, backbone_weights=None, **options):
-        return cls.network_class(num_classes or 7, backbone_weights=backbone_weights)
+        from fpgrade_plugins.models import _idfnp_net
+
+        network = getattr(_idfnp_net, cls.network_class)
+        return network(num_classes or 7, backbone_weights=backbone_weights)
 
 
 def _card(model_id: str, name: str, deviations: tuple[str, ...]) -> ModelCard:
@@ -109,12 +63,12 @@ def _card(model_id: str, name: str, deviations: tuple[str, ...]) -> ModelCard:
 
 
 class Idfnp(_Inception):
-    network_class = IDFNP
+    network_class = "IDFNP"
     card = _card("idfnp", "IDFNP (Inception-v3 + DeepID)", DEVIATIONS)
 
 
 class InceptionV3Baseline(_Inception):
-    network_class = InceptionBaseline
+    network_class = "InceptionBaseline"
     card = _card("inception_v3_baseline", "Inception-v3 (paper 001's baseline)", DEVIATIONS[2:])
 
 

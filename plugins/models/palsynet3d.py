@@ -21,47 +21,11 @@ Deviations from the paper:
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
+from fpgrade.augmentation import Augmentation
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade.models.backbones import announce_random, configured_weights, load_into
-from fpgrade.models.losses import CenterLoss
 
 CENTER_LOSS_WEIGHT = 0.001
-FROZEN = ("stem", "layer1", "layer2", "layer3")
-
-
-class PalsyNet3D(nn.Module):
-    def __init__(self, num_classes: int, backbone_weights=None, freeze: bool = True) -> None:
-        super().__init__()
-        from torchvision.models.video import r3d_18
-
-        self.backbone = r3d_18(weights=None)
-        backbone_weights = configured_weights("r3d_18", backbone_weights)
-        if backbone_weights is None:
-            announce_random("r3d_18 (Kinetics)")
-        else:
-            load_into(self.backbone, backbone_weights, "r3d_18", skip_prefixes=("fc.",))
-        self.backbone.fc = nn.Identity()
-        self.head = nn.Linear(512, num_classes)
-        self.center_loss = CenterLoss(num_classes, 512)
-        self.frozen = FROZEN if freeze else ()
-        for name in self.frozen:
-            for parameter in getattr(self.backbone, name).parameters():
-                parameter.requires_grad = False
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        for name in self.frozen:  # frozen layers keep their batch-norm statistics
-            getattr(self.backbone, name).eval()
-        return self
-
-    def forward(self, clip: torch.Tensor) -> dict[str, torch.Tensor]:
-        features = self.backbone(clip)
-        return {"logits": self.head(features), "features": features}
 
 
 RECIPE = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3,
@@ -86,14 +50,19 @@ class Palsynet3d(GradingModel):
     )
     input_keys = ("face_clip",)
     input_layouts = {"face_clip": "clip"}
-    augmentation = "palsynet3d"
+    #: the paper's flip, rotation and colour jitter, each with p = 0.5 (ranges ours).
+    augmentation = Augmentation(flip=0.5, rotate=0.5, colour=0.5)
 
     @classmethod
     def build(cls, scale=None, *, num_classes=None, backbone_weights=None, **options):
+        from fpgrade_plugins.models._palsynet3d_net import PalsyNet3D
+
         return PalsyNet3D(num_classes or 6, backbone_weights, freeze=options.get("freeze", True))
 
     @classmethod
     def loss(cls, network, outputs, batch, class_weights, stage):
+        import torch.nn.functional as F
+
         ce = F.cross_entropy(outputs["logits"], batch["label"], weight=class_weights)
         centre = network.center_loss(outputs["features"].float(), batch["label"])
         return ce + CENTER_LOSS_WEIGHT * centre
@@ -105,13 +74,15 @@ class Palsynet3d(GradingModel):
             grad.mul_(1.0 / CENTER_LOSS_WEIGHT)
 
     @classmethod
-    def optimisers(cls, network, stage, epochs, steps_per_epoch):
+    def optimisers(cls, network, stage, epochs, recipe):
+        import torch
+
         from fpgrade.training.recipes import make_optimizer, make_schedule
 
         main = [p for n, p in network.named_parameters() if not n.startswith("center_loss.")]
-        net_opt = make_optimizer(cls.card.recipe, main)
-        centre_opt = torch.optim.SGD(network.center_loss.parameters(), lr=RECIPE["center_lr"])
-        return [net_opt, centre_opt], make_schedule(cls.card.recipe, net_opt, epochs)
+        net_opt = make_optimizer(recipe, main)
+        centre_opt = torch.optim.SGD(network.center_loss.parameters(), lr=recipe["center_lr"])
+        return [net_opt, centre_opt], make_schedule(recipe, net_opt, epochs)
 
 
 @hookimpl

@@ -28,78 +28,11 @@ Deviations from the paper:
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
+from fpgrade.augmentation import Augmentation
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
 
-FEATURES = 1024
-LSTM_HIDDEN = 256
 CLIP_LENGTH = 4
-
-
-def _conv_stage(c_in: int, c_out: int) -> list[nn.Module]:
-    return [
-        nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-        nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
-    ]
-
-
-def _fc(c_in: int, c_out: int) -> list[nn.Module]:
-    return [nn.Linear(c_in, c_out, bias=False), nn.BatchNorm1d(c_out), nn.ReLU(inplace=True),
-            nn.Dropout(0.5)]
-
-
-class Branch(nn.Module):
-    """Three double-conv stages and ``n_fc`` FC layers to a 1024-d vector."""
-
-    def __init__(self, widths: tuple[int, int, int], in_hw: tuple[int, int], n_fc: int) -> None:
-        super().__init__()
-        layers, c_in = [], 3
-        for width in widths:
-            layers += _conv_stage(c_in, width)
-            c_in = width
-        self.convs = nn.Sequential(*layers)
-        flat = widths[-1] * (in_hw[0] // 8) * (in_hw[1] // 8)
-        fcs = _fc(flat, FEATURES)
-        for _ in range(n_fc - 1):
-            fcs += _fc(FEATURES, FEATURES)
-        self.fcs = nn.Sequential(*fcs)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fcs(torch.flatten(self.convs(x), 1))
-
-
-class PHCNN(nn.Module):
-    """The network; ``use_regions`` False gives FACE-N1, ``use_lstm`` False gives PHCNN."""
-
-    def __init__(self, num_classes: int, use_lstm: bool = True, use_regions: bool = True) -> None:
-        super().__init__()
-        self.use_lstm, self.use_regions = use_lstm, use_regions
-        self.face = Branch((16, 32, 64), (128, 128), n_fc=1)
-        if use_regions:
-            self.eyebrow = Branch((8, 32, 128), (40, 120), n_fc=3)
-            self.mouth = Branch((8, 32, 128), (40, 120), n_fc=3)
-        if use_lstm:
-            self.lstm = nn.LSTM(FEATURES, LSTM_HIDDEN, batch_first=True)
-            self.head = nn.Linear(LSTM_HIDDEN, num_classes)
-        else:
-            self.head = nn.Linear(FEATURES, num_classes)
-
-    def forward(self, face: torch.Tensor, eyebrow: torch.Tensor | None = None,
-                mouth: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        batch, steps = face.shape[:2]
-        features = self.face(face.flatten(0, 1))
-        if self.use_regions:
-            features = features + self.eyebrow(eyebrow.flatten(0, 1)) + self.mouth(mouth.flatten(0, 1))
-        features = features.view(batch, steps, -1)
-        if self.use_lstm:
-            _, (hidden, _) = self.lstm(features)
-            return {"logits": self.head(hidden[-1]), "features": hidden[-1]}
-        return {"logits": self.head(features).mean(dim=1), "features": features.mean(dim=1)}
-
 
 RECIPE = {"optimizer": "sgd", "lr": 1e-4, "momentum": 0.9, "weight_decay": 2e-5,
           "schedule": "poly", "power": 0.9, "epochs": 50, "batch_size": 64,
@@ -117,7 +50,9 @@ DEVIATIONS = (
 class _PhcnnFamily(GradingModel):
     use_lstm = True
     use_regions = True
-    augmentation = "phcnn"
+    #: the paper augments by translation and rotation (ranges ours); no flip, which would move
+    #: the regional crops.
+    augmentation = Augmentation(rotate=0.5, shift=0.5)
     input_keys = ("sequence_face", "sequence_eyebrow", "sequence_mouth")
     input_layouts = {key: "sequence" for key in input_keys}
 
@@ -127,6 +62,8 @@ class _PhcnnFamily(GradingModel):
             from fpgrade.errors import WeightsError
 
             raise WeightsError(f"{cls.card.id} has no pretrained backbone; it trains from scratch")
+        from fpgrade_plugins.models._phcnn_lstm_net import PHCNN
+
         return PHCNN(num_classes or 3, use_lstm=cls.use_lstm, use_regions=cls.use_regions)
 
     @classmethod

@@ -11,27 +11,9 @@ the scale), which the paper does not do.
 
 from __future__ import annotations
 
-import torch
-from torch import nn
-
+from fpgrade.augmentation import Augmentation
 from fpgrade.hookspecs import hookimpl
 from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade.models.backbones import timm_backbone
-
-
-class VGGPalsy(nn.Module):
-    def __init__(self, arch: str, num_classes: int, backbone_weights=None) -> None:
-        super().__init__()
-        self.backbone = timm_backbone(arch, backbone_weights, num_classes=0)
-        self.backbone.pre_logits = nn.Identity()  # fc6/fc7 (as convs): not part of the paper's net
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(512, 512), nn.ReLU(inplace=True),
-                                  nn.Dropout(0.2), nn.Linear(512, num_classes))
-
-    def forward(self, face: torch.Tensor) -> dict[str, torch.Tensor]:
-        features = self.pool(self.backbone.forward_features(face)).flatten(1)
-        return {"logits": self.head(features), "features": features}
-
 
 RECIPE = {"optimizer": "adam", "lr": 1e-4, "schedule": "constant", "epochs": 30,
           "batch_size": 32, "loss": "ce", "sampler": "shuffle", "protocol": "split:7:2:1"}
@@ -42,10 +24,14 @@ class _VGG(GradingModel):
     arch: str
     input_keys = ("face_224",)
     input_layouts = {"face_224": "image"}
-    augmentation = "vgg"
+    #: the paper's "rotation, flipping, shifting, scaling"; probabilities and ranges are ours
+    #: (rotation 10 degrees, shift 8 %, zoom 0.9-1.1).
+    augmentation = Augmentation(flip=0.5, rotate=0.5, shift=0.5, scale=0.5)
 
     @classmethod
     def build(cls, scale=None, *, num_classes=None, backbone_weights=None, **options):
+        from fpgrade_plugins.models._vgg_palsy_net import VGGPalsy
+
         return VGGPalsy(cls.arch, num_classes or 2, backbone_weights)
 
 

@@ -1,0 +1,50 @@
+"""The command line starts without the deep-learning stack: nothing heavy is imported until a
+command needs it (issue 7). Timing is measured by ``bench/startup.py``, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("torch", "timm", "torchvision", "mediapipe", "cv2", "gradio", "PIL", "sqlalchemy")
+
+PROBE = """
+import json, sys
+from fpgrade.cli import main
+code = main({argv!r})
+print("\\n" + json.dumps({{"code": code, "heavy": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+def _heavy_after(argv: list[str]) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv, heavy=HEAVY)],
+                          capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"] == 0, done.stderr
+    return result["heavy"]
+
+
+@pytest.mark.parametrize("argv", [["scales", "--json"], ["--help"], ["models", "--json"],
+                                  ["plugins", "--json"], ["train", "--help"], ["measure", "--help"],
+                                  ["import", "--help"]])
+def test_listing_and_help_import_nothing_heavy(argv):
+    assert _heavy_after(argv) == []
+
+
+def test_the_registry_lists_every_model_without_importing_torch():
+    code = ("import sys; from fpgrade.registry import load_registry; r = load_registry(); "
+            "assert len(r.models) >= 11, r.models; "
+            "print([m for m in ('torch', 'timm', 'cv2', 'mediapipe') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_building_a_network_imports_torch_then():
+    code = ("import sys; from fpgrade.registry import load_registry; r = load_registry(); "
+            "r.model('asymmetry_classifier').build('sided7', num_classes=7); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

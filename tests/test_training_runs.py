@@ -1,0 +1,210 @@
+"""A training run never loses or garbles work: resume finishes every fold, an existing run is not
+overwritten silently, paths survive a change of folder, changed files and reused splits are
+checked, SYNTHETIC weights say so, and bad options are one line (issue 8)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fpgrade.cli import main
+from fpgrade.media import sha256_file
+
+FAST = ["--model", "asymmetry_classifier", "--scale", "sided7", "--batch-size", "8"]
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def module_data_dir(tmp_path_factory):
+    """One data folder (database and landmark cache) for the whole module: the synthetic faces
+    are analysed once."""
+    from tests.conftest import _clear_caches
+
+    data_dir = tmp_path_factory.mktemp("runs-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FPGRADE_DATA_DIR", str(data_dir))
+        _clear_caches()
+        yield data_dir
+    _clear_caches()
+
+
+@pytest.fixture
+def data(synthetic_sided7, module_data_dir, monkeypatch):
+    from tests.conftest import _clear_caches
+
+    monkeypatch.setenv("FPGRADE_DATA_DIR", str(module_data_dir))
+    _clear_caches()
+    return synthetic_sided7
+
+
+def test_resume_finishes_every_fold_of_a_run_stopped_in_fold_0(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
+                       "--epochs", "1", "--fold", "0", "--out", out)
+    assert code == 0, err
+    (out / "fold_0" / "test.json").unlink()  # stopped after an epoch, before its test
+    assert not (out / "fold_1").exists()
+    code, stdout, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
+                            "--epochs", "2", "--resume", "--out", out, "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert [f["fold"] for f in summary["folds"]] == [0, 1, 2]
+    history = json.loads((out / "fold_0" / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [0, 1]  # fold 0 continued, not restarted
+    assert json.loads((out / "summary.json").read_text())["folds"] == summary["folds"]
+
+
+def test_resume_keeps_folds_that_were_already_tested(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3", "--epochs", "1",
+               "--fold", "0", "--out", out)[0] == 0
+    tested = (out / "fold_0" / "best.safetensors").read_bytes()
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
+                       "--epochs", "1", "--resume", "--out", out)
+    assert code == 0, err
+    assert (out / "fold_0" / "best.safetensors").read_bytes() == tested
+    assert (out / "fold_2" / "test.json").is_file()
+
+
+def test_resume_refuses_another_model_or_an_empty_folder(data, tmp_path, capsys):
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "1", "--resume",
+                       "--out", tmp_path / "nothing")
+    assert code == 1 and "no run to resume here" in err
+    out = tmp_path / "run"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3", "--epochs", "1",
+               "--fold", "0", "--out", out)[0] == 0
+    code, _, err = run(capsys, "train", "--model", "asymmetry_classifier", "--scale", "palsy_binary",
+                       "--data", data, "--epochs", "1", "--resume", "--out", out)
+    assert code == 1 and "started with another scale 'sided7'" in err
+
+
+def test_an_existing_run_is_not_overwritten_without_overwrite(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out]
+    assert run(capsys, *args)[0] == 0
+    before = sha256_file(out / "fold_0" / "best.safetensors")
+    code, _, err = run(capsys, *args, "--seed", "7")
+    assert code == 1 and "already holds a training run" in err and "--overwrite" in err
+    assert "Traceback" not in err
+    assert sha256_file(out / "fold_0" / "best.safetensors") == before
+    code, _, err = run(capsys, *args, "--seed", "7", "--overwrite")
+    assert code == 0, err
+    assert json.loads((out / "run.json").read_text())["seed"] == 7
+
+
+def test_a_run_is_evaluated_from_any_folder_and_with_other_data(data, tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    shutil.copytree(data.parent, work / "synthetic")
+    monkeypatch.chdir(work)
+    assert run(capsys, "train", *FAST, "--data", "synthetic/manifest.csv", "--protocol", "split:8:3:3",
+               "--epochs", "1", "--out", "run")[0] == 0
+    info = json.loads((work / "run" / "run.json").read_text())
+    assert Path(info["data"]).is_absolute()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "evaluate", work / "run", "--json")
+    assert code == 0, err
+    first = json.loads(out)["accuracy"]["mean"]
+
+    shutil.move(work / "synthetic", tmp_path / "moved")
+    code, _, err = run(capsys, "evaluate", work / "run")
+    assert code == 1 and "is gone; give it with --data" in err
+    code, out, err = run(capsys, "evaluate", work / "run", "--data", tmp_path / "moved" / "manifest.csv",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["accuracy"]["mean"] == pytest.approx(first)
+
+    test_subjects = set(json.loads((work / "run" / "splits.json").read_text())["folds"][0]["test"])
+    manifest = tmp_path / "moved" / "manifest.csv"
+    rows = list(csv.DictReader(open(manifest)))
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r["subject"] not in test_subjects)
+    code, _, err = run(capsys, "evaluate", work / "run", "--data", manifest)
+    assert code == 1 and "none of fold 0's test subjects" in err and "Traceback" not in err
+
+
+def test_reused_splits_refuse_subjects_they_do_not_know(data, tmp_path, capsys):
+    old = tmp_path / "old"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1",
+               "--out", old)[0] == 0
+    splits = json.loads((old / "splits.json").read_text())
+    dropped = splits["folds"][0]["train"].pop()
+    (tmp_path / "splits.json").write_text(json.dumps(splits))
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "1",
+                       "--splits", tmp_path / "splits.json", "--out", tmp_path / "new")
+    assert code == 1 and "are in none of its folds" in err and dropped in err
+
+
+def test_a_stored_file_changed_since_import_is_refused_by_name(data, tmp_path, capsys):
+    copy = tmp_path / "synthetic"
+    shutil.copytree(data.parent, copy)
+    assert run(capsys, "import", copy / "manifest.csv")[0] == 0
+    victim = next(copy.glob("*/synthetic_0.png"))
+    victim.write_bytes(next(copy.glob("*/synthetic_0.png")).read_bytes() + b"\0")
+    code, _, err = run(capsys, "train", *FAST, "--data", "db", "--epochs", "1", "--out", tmp_path / "run")
+    assert code == 1 and "changed since they were imported" in err and victim.name in err
+
+
+def test_synthetic_weights_say_so_in_the_card_and_in_predictions(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "split:8:3:3",
+                            "--epochs", "1", "--out", out)
+    assert code == 0 and "SYNTHETIC data" in stdout
+    assert json.loads((out / "fold_0" / "best.json").read_text())["synthetic"] is True
+    assert json.loads((out / "summary.json").read_text())["synthetic"] is True
+    photo = next(data.parent.glob("*/synthetic_0.png"))
+    weights = out / "fold_0" / "best.safetensors"
+    code, stdout, _ = run(capsys, "predict", photo, "--model", "asymmetry_classifier",
+                          "--weights", weights, "--json")
+    (result,) = json.loads(stdout)
+    assert code == 0 and result["synthetic"] is True and isinstance(result["unsure"], bool)
+    assert result["model_version"] == f"asymmetry_classifier-{sha256_file(weights)[:12]}"
+    code, stdout, _ = run(capsys, "predict", photo, "--model", "asymmetry_classifier", "--weights", weights)
+    assert "trained on SYNTHETIC data" in stdout
+
+
+def test_piped_training_prints_one_plain_line_per_epoch(data, tmp_path, capsys):
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
+                       "--epochs", "2", "--out", tmp_path / "run")
+    assert code == 0
+    lines = [line for line in err.splitlines() if " epoch " in line]
+    assert len(lines) == 3 * 2
+    assert lines[0].startswith("fold 1/3 asymmetry_classifier grade epoch 1/2: loss ")
+    assert "\x1b[" not in err  # no terminal codes in a log
+
+
+@pytest.mark.parametrize(("protocol", "message"), [("kfold:1", "needs K >= 2 folds"),
+                                                   ("kfold:two", "a whole number K >= 2")])
+def test_impossible_protocols_are_one_line(data, tmp_path, capsys, protocol, message):
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--protocol", protocol, "--epochs", "1",
+                       "--out", tmp_path / "run")
+    assert code == 1 and message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_pickle_as_checkpoint_is_refused_in_one_line(data, tmp_path, capsys):
+    import pickle
+
+    out = tmp_path / "run"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1",
+               "--out", out)[0] == 0
+    (out / "fold_0" / "test.json").unlink()
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
+
+    (out / "fold_0" / "state.pt").write_bytes(pickle.dumps(Payload()))
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "2", "--resume", "--out", out)
+    assert code == 1 and "not a checkpoint fpgrade can resume from" in err
+    assert not (tmp_path / "pwned").exists() and "Traceback" not in err
