@@ -24,7 +24,7 @@ def test_every_preprocessor_declares_what_it_needs_and_gives(registry, preproces
 
 
 def test_built_in_preprocessors_are_registered(registry):
-    expected = {"image_loader", "face_landmarks", "roll_correction", "face_crop_128",
+    expected = {"image_loader", "face_landmarks", "face_crop_128",
                 "face_crop_224", "face_crop_299", "face_crop_112", "region_crops",
                 "attribute_masks", "video_face_landmarks", "temporal_normalisation",
                 "phcnn_sequences", "emotrics_measurements", "asymmetry_indices"}

@@ -25,7 +25,6 @@ import numpy as np
 from fpgrade.face import ibug68
 from fpgrade.face.landmarks import FaceLandmarks
 
-FACE_SIZES = {"phcnn": 128, "vgg": 224, "inception": 299, "r3d": 112}
 REGION_SHAPE = (40, 120)  # height, width (paper 000)
 
 

@@ -1,22 +1,9 @@
-"""Crops and masks: roll correction, face crops for each network, paper 000's regions, paper 002's
+"""Crops and masks: face crops for each network, paper 000's regions, paper 002's
 facial-attribute masks. See :mod:`fpgrade.face.crops` and :mod:`fpgrade.face.masks` for the
 geometry and the deviations from the papers. OpenCV is imported where it is used."""
 
 from fpgrade.hookspecs import hookimpl
 from fpgrade.preprocess_api import Preprocessor
-
-
-class RollCorrection(Preprocessor):
-    id = "roll_correction"
-    description = "Rotate about the iris midpoint so the inter-iris line is horizontal."
-    requires = ("image", "landmarks")
-    provides = ("aligned_image", "aligned_landmarks")
-
-    def __call__(self, results):
-        from fpgrade.face.align import correct_roll
-
-        image, landmarks = correct_roll(results["image"], results["landmarks"])
-        return {"aligned_image": image, "aligned_landmarks": landmarks}
 
 
 class _FaceCrop(Preprocessor):
@@ -87,7 +74,6 @@ class AttributeMasks(Preprocessor):
 
 @hookimpl
 def register_preprocessors(register):
-    register(RollCorrection)
     for cls in FACE_CROPS:
         register(cls)
     register(RegionCrops)
