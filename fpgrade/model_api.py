@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 #: the ways an input array becomes a tensor (see :attr:`GradingModel.input_layouts`).
 LAYOUTS = ("image", "sequence", "clip", "mask", "vector")
+#: the optimisers and learning-rate schedules a card's ``recipe`` may name
+#: (:mod:`fpgrade.training.recipes` builds them).
+RECIPE_OPTIMIZERS = ("sgd", "rmsprop", "adam")
+RECIPE_SCHEDULES = ("poly", "step", "constant")
 
 
 @dataclass(frozen=True)

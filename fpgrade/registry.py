@@ -26,7 +26,7 @@ import pluggy
 from fpgrade import hookspecs
 from fpgrade.errors import DuplicateIdError, PluginError, UnknownModelError, UnknownScaleError
 from fpgrade.augmentation import Augmentation
-from fpgrade.model_api import LAYOUTS, GradingModel, ModelCard
+from fpgrade.model_api import LAYOUTS, RECIPE_OPTIMIZERS, RECIPE_SCHEDULES, GradingModel, ModelCard
 from fpgrade.preprocess_api import Preprocessor
 from fpgrade.scales import GradingScale
 from fpgrade.settings import get_settings
@@ -167,6 +167,13 @@ def _model_problem(cls: type[GradingModel], scales: dict[str, GradingScale]) -> 
     if not cls.card.scales or unknown:
         return (f"names scales that are not registered: {', '.join(unknown)}" if unknown
                 else "names no scale on its card")
+    recipe = cls.card.recipe
+    if str(recipe.get("optimizer", "adam")).lower() not in RECIPE_OPTIMIZERS:
+        return (f"names the optimizer {recipe.get('optimizer')!r} in its recipe "
+                f"(known: {', '.join(RECIPE_OPTIMIZERS)})")
+    if recipe.get("schedule", "constant") not in RECIPE_SCHEDULES:
+        return (f"names the schedule {recipe.get('schedule')!r} in its recipe "
+                f"(known: {', '.join(RECIPE_SCHEDULES)})")
     if not isinstance(cls.augmentation, Augmentation):
         return ("declares augmentation as "
                 f"{type(cls.augmentation).__name__}, not an fpgrade.augmentation.Augmentation")

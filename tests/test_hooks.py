@@ -102,6 +102,8 @@ BAD_MODELS = {
                       "names scales that are not registered: nope"),
     "string augmentation": ('input_keys = ("x",); input_layouts = {"x": "image"}; augmentation = "vgg"',
                             "not an fpgrade.augmentation.Augmentation"),
+    "unknown optimizer": ('input_keys = ("x",); input_layouts = {"x": "image"}; RECIPE = {"optimizer": "lion"}',
+                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam)"),
     "vector without mirror": ('input_keys = ("x",); input_layouts = {"x": "vector"}; '
                               'augmentation = Augmentation(flip=0.5)', "gives no mirror_signs"),
 }
@@ -119,8 +121,9 @@ def test_a_model_that_cannot_train_is_refused_at_registration(install_plugin, ca
 
         class Bad(GradingModel):
             SCALES = ("palsy_binary",)
+            RECIPE = {{}}
             {body}
-            card = ModelCard(id="test_bad", name="Bad", paper="test", scales=SCALES)
+            card = ModelCard(id="test_bad", name="Bad", paper="test", scales=SCALES, recipe=RECIPE)
             @classmethod
             def build(cls, scale=None, **options):
                 raise AssertionError("never built")

@@ -13,6 +13,9 @@ from typing import Any
 
 import torch
 
+from fpgrade.errors import PluginError
+from fpgrade.model_api import RECIPE_OPTIMIZERS, RECIPE_SCHEDULES
+
 
 def make_optimizer(recipe: Mapping[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
     name = recipe.get("optimizer", "adam").lower()
@@ -28,7 +31,8 @@ def make_optimizer(recipe: Mapping[str, Any], params: Iterable[torch.nn.Paramete
                                    eps=float(recipe.get("eps", 0.1)), weight_decay=decay)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=decay)
-    raise ValueError(f"unknown optimizer {name!r} in recipe")
+    raise PluginError(f"unknown optimizer {name!r} in the model's recipe "
+                      f"(known: {', '.join(RECIPE_OPTIMIZERS)})")
 
 
 def make_schedule(recipe: Mapping[str, Any], optimizer: torch.optim.Optimizer, epochs: int):
@@ -41,7 +45,8 @@ def make_schedule(recipe: Mapping[str, Any], optimizer: torch.optim.Optimizer, e
                                                gamma=float(recipe.get("gamma", 0.1)))
     if kind == "constant":
         return torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
-    raise ValueError(f"unknown schedule {kind!r} in recipe")
+    raise PluginError(f"unknown schedule {kind!r} in the model's recipe "
+                      f"(known: {', '.join(RECIPE_SCHEDULES)})")
 
 
 def optimisers_from_recipe(recipe: Mapping[str, Any], network: torch.nn.Module, epochs: int):
