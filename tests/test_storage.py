@@ -199,3 +199,35 @@ def test_migration_0002_marks_existing_media_not_synthetic(tmp_path):
     with Session(create_engine(url)) as session:
         (media,) = session.exec(select(Media)).all()
         assert media.synthetic is False
+
+
+def test_a_transaction_that_lost_a_race_is_retried_and_others_are_not(tmp_path):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from fpgrade.storage.retry import in_transaction
+
+    engine = database.get_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    attempts = []
+
+    def work():
+        attempts.append(1)
+        session.add(Subject(code=f"S{len(attempts)}"))
+        session.flush()
+        if len(attempts) < 3:
+            raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+        return "done"
+
+    with Session(engine) as session:
+        assert in_transaction(session, work, sleep=lambda s: None) == "done"
+        assert session.exec(select(Subject.code)).all() == ["S3"]  # the lost attempts rolled back
+    attempts.clear()
+
+    def broken():
+        attempts.append(1)
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
+
+    with Session(engine) as session, pytest.raises(OperationalError, match="no such table"):
+        in_transaction(session, broken, sleep=lambda s: None)
+    assert len(attempts) == 1
