@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import track
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -246,7 +247,7 @@ class Importer:
 
     def run(self, items: Iterable[ImportItem | RowError], description: str) -> ImportReport:
         batch: list[_Checked | RowError] = []
-        for item in track(list(items), description=description, transient=True):
+        for item in track(list(items), description=escape(description), transient=True):
             batch.append(self._check(item))
             if len(batch) >= self.batch_rows:
                 self._write(batch)

@@ -42,11 +42,14 @@ class DatabaseError(FpgradeError):
 
 
 def safe_url(url: str | URL) -> str:
-    """The URL with its password hidden (for messages)."""
+    """The URL with its password hidden (for messages); a URL without a password as given."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return repr(url)
+    if isinstance(url, str) and parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True)
 
 
 def parse_url(url: str) -> URL:
@@ -61,7 +64,7 @@ def parse_url(url: str) -> URL:
                             "(FPGRADE_DATABASE_URL, e.g. postgresql+psycopg://user:pw@host/db)") from exc
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise DatabaseError(f"database URL {safe_url(parsed)}: {backend!r} is not supported; "
+        raise DatabaseError(f"database URL {safe_url(url)}: {backend!r} is not supported; "
                             f"fpgrade stores its data in {SUPPORTED}")
     return parsed
 
@@ -75,16 +78,16 @@ def new_engine(url: str, *, create_folder: bool = False) -> Engine:
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            _check_sqlite_folder(parsed, create_folder)
+            _check_sqlite_folder(parsed, create_folder, url)
             return sqlite.configure(create_engine(parsed, connect_args=sqlite.connect_args()))
         return create_engine(parsed)
     except (ImportError, NoSuchModuleError) as exc:
-        raise DatabaseError(f"database URL {safe_url(parsed)}: driver {parsed.drivername!r} is not "
+        raise DatabaseError(f"database URL {safe_url(url)}: driver {parsed.drivername!r} is not "
                             f"available ({exc}); fpgrade stores its data in {SUPPORTED}") from exc
 
 
-def _check_sqlite_folder(url: URL, create: bool) -> None:
-    path = sqlite.sqlite_file(url)
+def _check_sqlite_folder(parsed: URL, create: bool, url: str) -> None:
+    path = sqlite.sqlite_file(parsed)
     if path is None:
         return
     if create:
@@ -109,12 +112,14 @@ def _migration_file_lock(engine: Engine) -> AbstractContextManager:
     return FileLock(path.with_name(path.name + ".migrate.lock"), timeout=MIGRATION_LOCK_TIMEOUT_S)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "head", url: str | None = None) -> None:
     """Bring the database of ``engine`` to ``revision``, one process at a time.
 
     The migrations run in one transaction on a connection of ``engine`` (so SQLite gets its
     PRAGMAs), under a file lock next to a SQLite file or an advisory lock on PostgreSQL.
+    ``url`` (as configured) names the database in messages.
     """
+    shown = safe_url(url or engine.url)
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with _migration_file_lock(engine), engine.begin() as connection:
@@ -124,11 +129,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except Timeout as exc:
-        raise DatabaseError(f"database {safe_url(engine.url)}: another process has been upgrading "
+        raise DatabaseError(f"database {shown}: another process has been upgrading "
                             f"its schema for {MIGRATION_LOCK_TIMEOUT_S} s (lock {exc.lock_file})") from exc
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"database {safe_url(engine.url)} cannot be reached: {reason}") from exc
+        raise DatabaseError(f"database {shown} cannot be reached: {reason}") from exc
 
 
 def _is_default(url: str | None) -> bool:
@@ -141,7 +146,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str:
     url = url or get_settings().resolved_database_url
     engine = new_engine(url, create_folder=create_folder)
     try:
-        migrate(engine, revision)
+        migrate(engine, revision, url)
     finally:
         engine.dispose()
     return url
