@@ -116,3 +116,44 @@ def test_four_importers_at_once_on_a_new_postgresql_database(tmp_path, fresh_pos
     elapsed = import_at_once(tmp_path, fresh_postgres_database, tmp_path / "data")
     print(f"{PROCESSES} importers x {ROWS} rows on PostgreSQL: {elapsed:.1f} s")
     assert_stored_exactly_once(fresh_postgres_database, expected)
+
+
+def test_a_subject_that_another_import_stores_meanwhile_is_reused(tmp_path, fresh_postgres_database,
+                                                                   registry, monkeypatch):
+    """The race itself, made certain: between this import's look-up and its insert of subject
+    P1, another connection commits P1. The unique key fails, the row's savepoint is rolled back,
+    and the row is tried again and finds the stored subject (PostgreSQL: on SQLite, BEGIN
+    IMMEDIATE makes the race impossible, the other writer would wait for us)."""
+    from sqlalchemy import event
+
+    from fpgrade.importer import import_manifest
+    from fpgrade.settings import get_settings
+    from fpgrade.storage import database
+    from tests.media_factory import write_image
+
+    monkeypatch.setenv("FPGRADE_DATABASE_URL", fresh_postgres_database)
+    get_settings.cache_clear()
+    write_image(tmp_path / "a.png")
+    (tmp_path / "m.csv").write_text("subject,path,movement,scale,label\nP1,a.png,MV0,sided7,L1\n")
+    other = create_engine(fresh_postgres_database)
+    raced = []
+
+    def other_import_first(_mapper, _connection, subject):
+        if not raced:
+            raced.append(subject.code)
+            with Session(other) as session:
+                session.add(Subject(code=subject.code))
+                session.commit()
+
+    event.listen(Subject, "before_insert", other_import_first)
+    try:
+        with database.session() as session:
+            report = import_manifest(tmp_path / "m.csv", session=session, registry=registry)
+    finally:
+        event.remove(Subject, "before_insert", other_import_first)
+        other.dispose()
+    assert raced == ["P1"]
+    assert report.errors == [] and (report.subjects_added, report.media_added) == (0, 1)
+    with Session(create_engine(fresh_postgres_database)) as session:
+        assert session.exec(select(Subject.code)).all() == ["P1"]
+        assert session.exec(select(Annotation.label)).all() == ["L1"]
