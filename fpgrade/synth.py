@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 from rich.progress import track
 
-from fpgrade.errors import FpgradeError
+from fpgrade.errors import FpgradeError, OutputExistsError, TooFewIdentitiesError
 from fpgrade.face import ibug68
 from fpgrade.face.analysis import landmarks_of
 from fpgrade.face.detect import default_analyser
@@ -221,7 +221,7 @@ def prepare_output(out: Path, overwrite: bool) -> None:
         raise FpgradeError(f"{out}: not a folder; choose another output folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise FpgradeError(f"{out}: folder exists and is not empty; pass --overwrite to "
+            raise OutputExistsError(f"{out}: folder exists and is not empty; pass --overwrite to "
                                "replace the synthetic data in it, or choose another folder")
         for old in out.glob(f"{SUBJECT_PREFIX}*"):
             if old.is_dir():
@@ -237,8 +237,9 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     """Write ``subjects`` synthetic subjects to ``out``, each from its own identity; returns the
     manifest path.
 
-    :raises FpgradeError: no face in any source; more subjects than identities; ``out`` not
-        empty without ``overwrite``.
+    :raises FpgradeError: no face in any source.
+    :raises TooFewIdentitiesError: more subjects than identities.
+    :raises OutputExistsError: ``out`` not empty and ``overwrite`` not given.
     """
     identities = [identity for identity in identities if identity.faces]
     if not identities:
@@ -246,7 +247,7 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     if subjects > len(identities):
         names = ", ".join(identity.name for identity in identities[:8])
         more = ", ..." if len(identities) > 8 else ""
-        raise FpgradeError(
+        raise TooFewIdentitiesError(
             f"{subjects} synthetic subjects need {subjects} distinct people, but the sources hold "
             f"{len(identities)} identit{'y' if len(identities) == 1 else 'ies'} ({names}{more}); "
             "pass fewer --subjects or more --faces (each face of a photo, each video is one person)"
