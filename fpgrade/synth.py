@@ -1,8 +1,8 @@
 """SYNTHETIC palsy data from real faces, to prove that a pipeline learns (no public palsy data set
 can be downloaded here). Everything written is labelled synthetic: file and folder names start
 with ``synthetic``, the manifest has ``synthetic=1`` (stored as ``Media.synthetic`` on import)
-and annotator ``synthetic``, and a
-``SYNTHETIC_DATA.txt`` explains it. Never mix it with clinical data in an evaluation.
+and annotator ``synthetic``, and a ``SYNTHETIC_DATA.txt`` explains it. Never mix it with clinical
+data in an evaluation.
 
 Each synthetic subject is one source identity, and no two subjects share one (a subject-grouped
 split must not put the same person in training and test): a face of a photo (a group photo gives
@@ -10,9 +10,9 @@ one identity per face) or a video (one identity, its frames are the subject's se
 Different files are taken to show different people; give each person once. ``--subjects`` above
 the number of identities is refused. Every image of a subject is one of its faces under its own
 random jitter (rotation, scale, shift, brightness, contrast); the subject is given a grade on the
-chosen scale and, where the grade is a palsy, a side. One side of the face is then displaced with a piecewise-affine
-warp (scikit-image) driven by the iBUG-68 landmarks, in proportion to the severity t in [0, 1]
-and to the inter-iris distance d:
+chosen scale and, where the grade is a palsy, a side. One side of the face is then displaced with
+a piecewise-affine warp (scikit-image) driven by the iBUG-68 landmarks, in proportion to the
+severity t in [0, 1] and to the inter-iris distance d:
 
 - brow droop: that side's brow down by 0.12 d t;
 - incomplete eye closure / lid sag: lower lid down by 0.05 d t, upper lid up by 0.02 d t;
@@ -48,8 +48,8 @@ from rich.progress import track
 from fpgrade.errors import FpgradeError, OutputExistsError, TooFewIdentitiesError
 from fpgrade.face import ibug68
 from fpgrade.face.analysis import landmarks_of
-from fpgrade.face.detect import default_analyser
 from fpgrade.face.crops import face_crop
+from fpgrade.face.detect import default_analyser
 from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.imageio import load_image
 from fpgrade.media import probe
