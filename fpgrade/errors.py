@@ -67,3 +67,11 @@ class WeightsError(FpgradeError):
 
 class TrainingError(FpgradeError):
     """Training cannot start or continue (no data, a split without a class...)."""
+
+
+class OutputExistsError(FpgradeError):
+    """An output folder that already holds data, and no permission to overwrite it."""
+
+
+class TooFewIdentitiesError(FpgradeError):
+    """More synthetic subjects asked for than the source faces hold distinct people."""

@@ -1,8 +1,8 @@
 """SYNTHETIC palsy data from real faces, to prove that a pipeline learns (no public palsy data set
 can be downloaded here). Everything written is labelled synthetic: file and folder names start
 with ``synthetic``, the manifest has ``synthetic=1`` (stored as ``Media.synthetic`` on import)
-and annotator ``synthetic``, and a
-``SYNTHETIC_DATA.txt`` explains it. Never mix it with clinical data in an evaluation.
+and annotator ``synthetic``, and a ``SYNTHETIC_DATA.txt`` explains it. Never mix it with clinical
+data in an evaluation.
 
 Each synthetic subject is one source identity, and no two subjects share one (a subject-grouped
 split must not put the same person in training and test): a face of a photo (a group photo gives
@@ -10,9 +10,9 @@ one identity per face) or a video (one identity, its frames are the subject's se
 Different files are taken to show different people; give each person once. ``--subjects`` above
 the number of identities is refused. Every image of a subject is one of its faces under its own
 random jitter (rotation, scale, shift, brightness, contrast); the subject is given a grade on the
-chosen scale and, where the grade is a palsy, a side. One side of the face is then displaced with a piecewise-affine
-warp (scikit-image) driven by the iBUG-68 landmarks, in proportion to the severity t in [0, 1]
-and to the inter-iris distance d:
+chosen scale and, where the grade is a palsy, a side. One side of the face is then displaced with
+a piecewise-affine warp (scikit-image) driven by the iBUG-68 landmarks, in proportion to the
+severity t in [0, 1] and to the inter-iris distance d:
 
 - brow droop: that side's brow down by 0.12 d t;
 - incomplete eye closure / lid sag: lower lid down by 0.05 d t, upper lid up by 0.02 d t;
@@ -45,11 +45,11 @@ import cv2
 import numpy as np
 from rich.progress import track
 
-from fpgrade.errors import FpgradeError
+from fpgrade.errors import FpgradeError, OutputExistsError, TooFewIdentitiesError
 from fpgrade.face import ibug68
 from fpgrade.face.analysis import landmarks_of
-from fpgrade.face.detect import default_analyser
 from fpgrade.face.crops import face_crop
+from fpgrade.face.detect import default_analyser
 from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.imageio import load_image
 from fpgrade.media import probe
@@ -221,7 +221,7 @@ def prepare_output(out: Path, overwrite: bool) -> None:
         raise FpgradeError(f"{out}: not a folder; choose another output folder")
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise FpgradeError(f"{out}: folder exists and is not empty; pass --overwrite to "
+            raise OutputExistsError(f"{out}: folder exists and is not empty; pass --overwrite to "
                                "replace the synthetic data in it, or choose another folder")
         for old in out.glob(f"{SUBJECT_PREFIX}*"):
             if old.is_dir():
@@ -237,8 +237,9 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     """Write ``subjects`` synthetic subjects to ``out``, each from its own identity; returns the
     manifest path.
 
-    :raises FpgradeError: no face in any source; more subjects than identities; ``out`` not
-        empty without ``overwrite``.
+    :raises FpgradeError: no face in any source.
+    :raises TooFewIdentitiesError: more subjects than identities.
+    :raises OutputExistsError: ``out`` not empty and ``overwrite`` not given.
     """
     identities = [identity for identity in identities if identity.faces]
     if not identities:
@@ -246,7 +247,7 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     if subjects > len(identities):
         names = ", ".join(identity.name for identity in identities[:8])
         more = ", ..." if len(identities) > 8 else ""
-        raise FpgradeError(
+        raise TooFewIdentitiesError(
             f"{subjects} synthetic subjects need {subjects} distinct people, but the sources hold "
             f"{len(identities)} identit{'y' if len(identities) == 1 else 'ies'} ({names}{more}); "
             "pass fewer --subjects or more --faces (each face of a photo, each video is one person)"

@@ -112,3 +112,20 @@ def test_help_placeholders_are_written_for_people(capsys):
     synth_help = run(capsys, "synth", "--help")[1]
     assert "--faces PATH" in synth_help and "--subjects N" in synth_help
     assert "FOLDER" in synth_help.splitlines()[0]
+
+
+def test_make_synthetic_raises_typed_errors(tmp_path):
+    from fpgrade.errors import OutputExistsError, TooFewIdentitiesError
+    from fpgrade.registry import get_registry
+    from fpgrade.synth import identities_in_photo, make_synthetic
+    from tests.media_factory import astronaut
+
+    people = identities_in_photo("astronaut", astronaut())
+    scale = get_registry().scale("palsy_binary")
+    with pytest.raises(TooFewIdentitiesError, match="hold 1 identity"):
+        make_synthetic(tmp_path / "a", scale, 2, people)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "manifest.csv").write_text("subject,path\n")
+    with pytest.raises(OutputExistsError, match="pass --overwrite"):
+        make_synthetic(tmp_path / "b", scale, 1, people)
+    assert (tmp_path / "b" / "manifest.csv").read_text() == "subject,path\n"
