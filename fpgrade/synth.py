@@ -25,6 +25,11 @@ its severity (mild 1/3, moderate 2/3, severe 1); House-Brackmann (g - 1) / 5; se
 II 0.5, III 1; palsy_binary normal 0, palsy uniform in [0.5, 1]. These ladders are ours, for a
 learnability check: they do not model the clinical scales.
 
+With ``visits`` above 1, each subject is seen at several visits, each with its own grade (the
+grade of subject n at visit v is the scale's level n + v, cyclically), the way a patient is followed over
+recovery: a subject then shows several classes, all on one face, so a model cannot learn the grade
+from the identity, and a subject-grouped split still keeps each person on one side.
+
 With ``videos``, each subject also gets a short clip in which the displacement grows from 0 to
 its full value (an onset from rest), for the video models.
 
@@ -233,9 +238,9 @@ def prepare_output(out: Path, overwrite: bool) -> None:
 
 def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: list[Identity],
                    *, images_per_subject: int = 2, seed: int = 0, videos: bool = False,
-                   video_frames: int = 12, overwrite: bool = False) -> Path:
-    """Write ``subjects`` synthetic subjects to ``out``, each from its own identity; returns the
-    manifest path.
+                   video_frames: int = 12, overwrite: bool = False, visits: int = 1) -> Path:
+    """Write ``subjects`` synthetic subjects to ``out``, each from its own identity, each seen at
+    ``visits`` visits with ``images_per_subject`` photos per visit; returns the manifest path.
 
     :raises FpgradeError: no face in any source.
     :raises TooFewIdentitiesError: more subjects than identities.
@@ -258,15 +263,17 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     manifest = out / MANIFEST
     rows = []
     codes = list(scale.codes)
-    for number in track(range(subjects), description="Synthesising subjects", transient=True):
-        code = codes[number % len(codes)]
+    visit_list = [(number, visit) for number in range(subjects) for visit in range(visits)]
+    for number, visit in track(visit_list, description="Synthesising subjects", transient=True):
+        code = codes[(number + visit) % len(codes)]
         level = scale.level(code)
         side = level.side or (None if level.normal else (Side.LEFT if rng.random() < 0.5 else Side.RIGHT))
         palsy = Palsy(side, severity_for(scale, code, rng))
         identity = chosen[number]
         subject = f"{SUBJECT_PREFIX}{number:04d}"
-        folder = out / subject
-        folder.mkdir()
+        folder = out / subject / f"visit_{visit + 1}" if visits > 1 else out / subject
+        folder.mkdir(parents=True)
+        visit_name = f"visit_{visit + 1}" if visits > 1 else None
         warped_faces: dict[int, np.ndarray] = {}
         for image_index in range(images_per_subject):
             face_index = image_index % len(identity.faces)
@@ -275,7 +282,7 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
             warped = warped_faces[face_index]
             path = folder / f"synthetic_{image_index}.png"
             cv2.imwrite(str(path), cv2.cvtColor(_jitter(warped, rng), cv2.COLOR_RGB2BGR))
-            rows.append(_row(subject, path, scale, code, palsy, identity.name))
+            rows.append(_row(subject, path, scale, code, palsy, identity.name, out, visit_name))
         if videos:
             face, landmarks = identity.faces[0]
             path = folder / "synthetic_clip.mp4"
@@ -286,7 +293,7 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
                 image = _jitter(warp_face(face, landmarks, partial), np.random.default_rng(seed + number))
                 writer.write(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
             writer.release()
-            rows.append(_row(subject, path, scale, code, palsy, identity.name))
+            rows.append(_row(subject, path, scale, code, palsy, identity.name, out, visit_name))
     with open(manifest, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -295,8 +302,11 @@ def make_synthetic(out: Path, scale: GradingScale, subjects: int, identities: li
     return manifest
 
 
-def _row(subject, path, scale, code, palsy, source):
-    return {"subject": subject, "path": str(path.relative_to(path.parents[1])), "movement": "MV0",
+def _row(subject, path, scale, code, palsy, source, out, visit=None):
+    row = {"subject": subject, "path": str(path.relative_to(out)), "movement": "MV0",
             "scale": scale.id, "label": code, "annotator": "synthetic",
             "side": palsy.side.value if palsy.side else "none", "severity": f"{palsy.severity:.3f}",
             "source": source, "synthetic": "1"}
+    if visit is not None:
+        row["visit"] = visit
+    return row

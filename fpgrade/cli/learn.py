@@ -152,7 +152,11 @@ def synth(
     faces: list[Path] = typer.Option([], "--faces", metavar="PATH",
                                      help="A real face photo or video, or a folder of them (repeatable; "
                                           "default: scikit-image's astronaut, one person)."),
-    images_per_subject: int = typer.Option(2, "--images-per-subject", min=1, metavar="N"),
+    images_per_subject: int = typer.Option(2, "--images-per-subject", min=1, metavar="N",
+                                           help="Photos per subject and visit."),
+    visits: int = typer.Option(1, "--visits", min=1, metavar="N",
+                               help="Visits per subject, each with its own grade (a person followed "
+                                    "over recovery): more labelled samples without more people."),
     videos: bool = typer.Option(False, "--videos", help="Also write a short clip per subject."),
     seed: int = typer.Option(0, "--seed", metavar="N"),
     overwrite: bool = typer.Option(False, "--overwrite",
@@ -175,7 +179,7 @@ def synth(
         identities = identities_in_photo("skimage astronaut", astronaut())
     scale_obj = get_registry().scale(scale)
     manifest = make_synthetic(out, scale_obj, subjects, identities, images_per_subject=images_per_subject,
-                              seed=seed, videos=videos, overwrite=overwrite)
+                              seed=seed, videos=videos, overwrite=overwrite, visits=visits)
     console.print(f"SYNTHETIC data: {subjects} subjects, manifest {manifest}")
 
 
