@@ -28,8 +28,8 @@ def landmark_params() -> dict[str, object]:
     """What determines the landmarks of a file (part of the cache key)."""
     from fpgrade.settings import get_settings
 
-    return {"detector": "mediapipe-full-range+haar", "mesh": "mediapipe-478-iris",
-            "window": 1.6, "min_confidence": 0.5,
+    return {"detector": "mediapipe-short+full-range,mirror-grouped,padded,mesh,haar",
+            "mesh": "mediapipe-478-iris", "window": "1.6-black-padded", "min_confidence": 0.5,
             "mirror_averaged": get_settings().mirror_averaged_landmarks}
 
 
@@ -98,6 +98,8 @@ class VideoFaces:
             "boxes": np.array([[lm.box.x, lm.box.y, lm.box.width, lm.box.height, lm.box.score]
                                for lm in self.landmarks]).reshape(-1, 5),
             "faces_found": np.array([lm.faces_found for lm in self.landmarks], dtype=np.int64),
+            "spread": np.array([lm.spread if lm.spread is not None else np.full(68, np.nan)
+                                for lm in self.landmarks]).reshape(-1, 68),
             "frames_read": np.array(self.frames_read),
             "stride": np.array(self.stride),
         }
@@ -111,10 +113,17 @@ class VideoFaces:
                 iris_left=Circle(*map(float, arrays["iris"][i, 1])),
                 box=FaceBox(*map(float, arrays["boxes"][i])),
                 faces_found=int(arrays["faces_found"][i]),
+                spread=_spread(arrays, i),
             )
             for i in range(len(arrays["indices"]))
         ]
         return cls(arrays["indices"], landmarks, int(arrays["frames_read"]), int(arrays["stride"]))
+
+
+def _spread(arrays: dict[str, np.ndarray], i: int) -> np.ndarray | None:
+    if "spread" not in arrays or np.isnan(arrays["spread"][i]).any():
+        return None
+    return np.asarray(arrays["spread"][i], dtype=np.float64)
 
 
 def _detect_video(path: Path, stride: int, max_frames: int | None) -> VideoFaces:

@@ -52,7 +52,16 @@ Where fpgrade differs from Emotrics on the same points, and why:
   ``center[1]`` is meant, so its right-side dental show and lip height deviations are read at a
   wrong distance from the commissure whenever the iris midpoint's x and y differ. Not reproduced.
 - Emotrics finds U by sampling the upper-lip spline at whole-pixel steps and taking the nearest
-  sample; fpgrade solves for the exact crossing (differences below 0.5 px along the lip).
+  sample; fpgrade solves for the exact crossing. Half a pixel along the lip moves the dental show
+  and the lip height deviations by up to 0.55 mm on the shared 512-px test photos (a quantisation
+  that shrinks with resolution); with Emotrics' steps made fine the two agree within 0.01 mm.
+- FITPACK places a smoothing spline's knots from one end, so for the lips (5-7 landmarks) Emotrics'
+  spline of a mirrored face is not the mirror of its spline: Emotrics measures a photo and its
+  mirror differently (dental show by 0.36 mm on a shared photo). fpgrade reads each contour as the
+  mean of the spline fitted in both directions (:class:`_Contour`), which is exactly
+  mirror-symmetric and equals Emotrics' value wherever its knots are symmetric (always for the
+  eyes and brows); on the test photos the lip values moved by at most 0.07 mm / 0.16 deg
+  (commissure excursion, smile angle) and 0.18 mm (dental show).
 - Contour landmarks that are not in order along x (e.g. an outer upper-lip point beyond the mouth
   corner): Emotrics' spline raises ("x must be increasing") and the measurement fails; fpgrade
   sorts them and flags the values that used that contour ``reordered``.
@@ -78,21 +87,22 @@ formulas, so the per-index definitions are ours. Angles are in degrees against t
 
 - ``EAs`` (eye opening): areas of the lid polygons 36-41 / 42-47, ``|L - R| / (L + R)``;
 - ``EBAs`` (brow elevation): brow heights (above), ``|L - R| / (L + R)``;
-- ``NAs`` (nasal base displacement): ``1 - IoU`` of the nasal-base polygon (30-35) and its mirror
-  image about the facial midline (the perpendicular bisector of the iris centres): 0 for a nose
-  base centred and symmetric, growing as the base is pulled towards one side (the nasal base
-  shifts towards the healthy side in facial palsy). Before issue 9 it compared the areas of the
-  two halves of that polygon split at its own axis 30-33, which a sideways shift of the whole nose
-  leaves unchanged; on held-out palsy/normal photos that index separated the groups below chance
-  (AUC 0.35).
+- ``NAs`` (nostril size): areas of the nasal-wing polygons 30,31,32,33 / 30,35,34,33 (nose tip,
+  ala, columella base, subnasale), ``|L - R| / (L + R)``. It compares the two halves of the nasal
+  base about the nose's own axis 30-33, so it does not see the nose base as a whole being pulled
+  towards the healthy side, and it grows with head yaw (the nearer half looks larger). On the
+  held-out palsy/normal photos of issue 9 it separated the groups below chance (AUC 0.35): read it
+  as a nostril-shape index, not as a palsy sign. A "mirror degree" version (1 - IoU of the nasal
+  base and its mirror about the facial midline, after ref. 25's abstract) was tried and rejected:
+  it reads 0.54 on a normal face turned 8 degrees, so head yaw would dominate RgAs.
 - ``MAs`` (mouth halves): areas of the outer-lip polygon's halves split at the midline landmarks
   51 and 57, ``|L - R| / (L + R)``;
 - ``MAn``: angle of the commissure line 48-54; ``NAn``: of the alar line 31-35; ``EbAn``: of the
   line through the two brow centroids.
 
-``signed`` gives each index with its sign: ``(L - R) / (L + R)`` for EAs, EBAs, MAs (positive:
-the left is larger); for NAs positive when the nasal base lies towards the subject's left; for
-angles positive when the subject's left end is lower. Every signed index changes sign under a
+``signed`` gives each index with its sign: ``(L - R) / (L + R)`` for EAs, EBAs, NAs, MAs
+(positive: the subject's left is larger); for angles positive when the subject's left end is
+lower. Every signed index changes sign under a
 mirror flip.
 """
 
@@ -132,7 +142,7 @@ _UPPER_LID = ([36, 37, 38, 39], [42, 43, 44, 45])
 _LOWER_LID = ([36, 41, 40, 39], [42, 47, 46, 45])
 _LID_MIDDLE = ([37, 38, 40, 41], [43, 44, 46, 47])
 _EYE = (list(range(36, 42)), list(range(42, 48)))
-_NASAL_BASE = [30, 31, 32, 33, 34, 35]
+_NASAL_WING = ([30, 31, 32, 33], [30, 35, 34, 33])
 _MOUTH_HALF = ([51, 50, 49, 48, 59, 58, 57], [51, 52, 53, 54, 55, 56, 57])
 _COMMISSURE = (48, 54)
 _OUTER_UPPER = [48, 49, 50, 51, 52, 53, 54]
@@ -247,36 +257,48 @@ class _Frame:
 
 class _Contour:
     """A landmark contour read as Emotrics reads it: a cubic smoothing spline y(x) in the frame
-    (``UnivariateSpline(k=3, s=1)``). Records whether its landmarks had to be sorted along x
-    (``reordered``) and whether any reading fell outside their span (``extrapolated``)."""
+    (``UnivariateSpline(k=3, s=1)``), made mirror-symmetric: FITPACK places the knots of a
+    smoothing spline starting from one end, so with five or more landmarks the spline of a
+    mirrored contour is not the mirror of the spline (Emotrics' dental show moved by 0.36 mm
+    between a real photo and its mirror). The contour is read as the mean of the spline fitted
+    left to right and the one fitted to its mirror image; where FITPACK's knots are symmetric (and
+    always for four landmarks) the two are the same and this is Emotrics' value. Records whether
+    the landmarks had to be sorted along x (``reordered``) and whether any reading fell outside
+    their span (``extrapolated``)."""
 
     def __init__(self, points: np.ndarray, smoothing: float = SPLINE_SMOOTHING) -> None:
-        from scipy.interpolate import UnivariateSpline
-
         x, y = points[:, 0], points[:, 1]
         self.reordered = bool(np.any(np.diff(x) < 0))
         order = np.argsort(x, kind="stable")
         self.x, self.y = x[order], y[order]
         self.extrapolated = False
-        self._spline = None
+        self._splines = []
         if np.ptp(self.x) > 0 and (smoothing > 0 or np.all(np.diff(self.x) > 0)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # FITPACK's iteration notes: the fit is still valid
-                spline = UnivariateSpline(self.x, self.y, k=3, s=smoothing)
-            if np.all(np.isfinite(spline(self.x))):
-                self._spline = spline
+            forward = self._fit(self.x, self.y, smoothing)
+            backward = self._fit(-self.x[::-1], self.y[::-1], smoothing)
+            if forward is not None and backward is not None:
+                self._splines = [forward, backward]
+
+    @staticmethod
+    def _fit(x: np.ndarray, y: np.ndarray, smoothing: float):
+        from scipy.interpolate import UnivariateSpline
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # FITPACK's iteration notes: the fit is still valid
+            spline = UnivariateSpline(x, y, k=3, s=smoothing)
+        return spline if np.all(np.isfinite(spline(x))) else None
+
+    def sample(self, xs) -> np.ndarray:
+        xs = np.asarray(xs, dtype=np.float64)
+        if not self._splines:  # degenerate x (repeated, or all equal): straight segments
+            return np.interp(xs, self.x, self.y)
+        forward, backward = self._splines
+        return (forward(xs) + backward(-xs)) / 2
 
     def __call__(self, x: float) -> float:
         if x < self.x[0] or x > self.x[-1]:
             self.extrapolated = True
-        if self._spline is None:  # degenerate x (repeated, or all equal): straight segments
-            return float(np.interp(x, self.x, self.y))
-        return float(self._spline(x))
-
-    def sample(self, xs: np.ndarray) -> np.ndarray:
-        if self._spline is None:
-            return np.interp(xs, self.x, self.y)
-        return self._spline(xs)
+        return float(self.sample(np.array([x]))[0])
 
     def flags(self) -> set[str]:
         return {name for name in ("extrapolated", "reordered") if getattr(self, name)}
@@ -305,72 +327,6 @@ def _point_at_distance(contour: _Contour, centre: np.ndarray, radius: float,
 def _area(points: np.ndarray) -> float:
     x, y = points[:, 0], points[:, 1]
     return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-
-
-def _hull(points: np.ndarray) -> np.ndarray:
-    """Convex hull (counter-clockwise in a y-down frame does not matter to the area)."""
-    pts = sorted(map(tuple, np.asarray(points, dtype=np.float64)))
-    if len(pts) < 3:
-        return np.array(pts)
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower, upper = [], []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return np.array(lower[:-1] + upper[:-1])
-
-
-def _clip(subject: np.ndarray, clipper: np.ndarray) -> np.ndarray:
-    """Sutherland-Hodgman: the part of polygon ``subject`` inside convex polygon ``clipper``
-    (both counter-clockwise in the maths sense, as :func:`_hull` returns them)."""
-    output = [tuple(p) for p in subject]
-    n = len(clipper)
-    for i in range(n):
-        a, b = clipper[i], clipper[(i + 1) % n]
-        inputs, output = output, []
-        if not inputs:
-            break
-
-        def inside(p):
-            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
-
-        def meet(p, q):
-            d1 = np.subtract(q, p)
-            d2 = b - a
-            denom = d1[0] * d2[1] - d1[1] * d2[0]
-            t = ((a[0] - p[0]) * d2[1] - (a[1] - p[1]) * d2[0]) / denom
-            return (p[0] + t * d1[0], p[1] + t * d1[1])
-
-        previous = inputs[-1]
-        for current in inputs:
-            if inside(current):
-                if not inside(previous):
-                    output.append(meet(previous, current))
-                output.append(current)
-            elif inside(previous):
-                output.append(meet(previous, current))
-            previous = current
-    return np.array(output)
-
-
-def _mirror_overlap(points: np.ndarray) -> float:
-    """IoU of the convex hull of ``points`` (frame coordinates) and its mirror about x = 0."""
-    hull = _hull(points)
-    mirror = _hull(hull * [-1.0, 1.0])
-    if len(hull) < 3:
-        return 1.0
-    inter = _clip(hull, mirror)
-    common = _area(inter) if len(inter) >= 3 else 0.0
-    union = 2 * _area(hull) - common
-    return 1.0 if union <= 0 else common / union
 
 
 def _ratio(left: float, right: float) -> float:
@@ -505,11 +461,10 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
     if landmark_spread is not None:
         _flag_spread(quality, np.asarray(landmark_spread, dtype=np.float64) * mm)
 
-    nose = p[_NASAL_BASE]
     signed = {
         "EAs": _ratio(_area(p[_EYE[1]]), _area(p[_EYE[0]])),
         "EBAs": _ratio(sides["brow_height"].left, sides["brow_height"].right),
-        "NAs": float(np.sign(nose[:, 0].mean())) * (1.0 - _mirror_overlap(nose)),
+        "NAs": _ratio(_area(p[_NASAL_WING[1]]), _area(p[_NASAL_WING[0]])),
         "MAs": _ratio(_area(p[_MOUTH_HALF[1]]), _area(p[_MOUTH_HALF[0]])),
         "MAn": _angle(p[48], p[54]),
         "NAn": _angle(p[31], p[35]),
@@ -530,6 +485,15 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         quality={key: tuple(f for f in FLAGS if f in value) for key, value in quality.items()},
         yaw_degrees=yaw,
     )
+
+
+def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
+                 smoothing: float = SPLINE_SMOOTHING) -> FaceMeasurements:
+    """:func:`measure` of a :class:`~fpgrade.face.landmarks.FaceLandmarks`, with its per-point
+    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags."""
+    return measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left,
+                   iris_diameter_mm=iris_diameter_mm, landmark_spread=landmarks.spread,
+                   smoothing=smoothing)
 
 
 # The landmarks each value depends on, for ``uncertain_landmarks``.
