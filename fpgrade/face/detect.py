@@ -57,6 +57,10 @@ GROUP_IOU = 0.3
 # inputs are reduced to this side first, which costs nothing in precision and saves the time
 # MediaPipe spends converting big frames.
 MAX_SIDE = 640
+# Eyes whose fissure reads under this (mm, iris ruler) are re-fitted on half-face composites.
+EYE_REFINE_MM = 4.5
+EXPOSED_FRACTION = 0.02
+IRIS_DIAMETER_MM = 11.77
 DETECTORS = ("short", "full")
 
 
@@ -289,8 +293,34 @@ class FaceAnalyser:
         landmarks = landmarks_from_mesh(mesh)
         if flipped is not None:
             landmarks = _average(landmarks, landmarks_from_mesh(flipped).mirrored(window.shape[1]))
+        landmarks = self._refine_eyes(window, landmarks)
         shift = np.array([[1.0 / scale, 0.0, x0], [0.0, 1.0 / scale, y0]])
         return replace(landmarks.transformed(shift), box=box, faces_found=faces_found)
+
+    def _refine_eyes(self, window: np.ndarray, landmarks: FaceLandmarks) -> FaceLandmarks:
+        """Closed eyes that read closed (issue 9: a winking eye read 0.5-4 mm open).
+
+        The face mesh does not close the lids: on a closed eye it puts the upper and lower lid
+        points on either side of the band of lashes, 1-4 mm apart, and next to an open eye it
+        draws a closed one part open. So the image decides: an eye whose fissure reads under
+        :data:`EYE_REFINE_MM` and shows no exposed eye between its lids (fewer than
+        :data:`EXPOSED_FRACTION` of the pixels inside the lid polygon 36-41 / 42-47 brighter
+        than the brightest tenth of the skin around it: no sclera, no corneal reflex) is closed,
+        and its four middle lid points are moved to the lid line (each upper point and the lower
+        point below it to their mean), so its fissure reads 0. An eye that cannot close
+        (lagophthalmos) shows sclera, and keeps its measured opening.
+        """
+        openings = _eye_openings(landmarks)
+        if openings is None or min(openings) >= EYE_REFINE_MM:
+            return landmarks
+        grey = cv2.cvtColor(window, cv2.COLOR_RGB2GRAY)
+        points = landmarks.ibug68.copy()
+        for opening, first in zip(openings, (36, 42)):
+            if opening >= EYE_REFINE_MM or _exposed_fraction(grey, points[first:first + 6]) >= EXPOSED_FRACTION:
+                continue
+            for upper, lower in ((first + 1, first + 5), (first + 2, first + 4)):
+                points[[upper, lower]] = points[[upper, lower]].mean(axis=0)
+        return replace(landmarks, ibug68=points)
 
     def _fit_whole(self, rgb: np.ndarray) -> FaceLandmarks | None:
         """Last resort: the face mesh (its own detector) on the whole image, then a window
@@ -334,6 +364,32 @@ def _reduced(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     size = (max(1, int(round(rgb.shape[1] * scale))), max(1, int(round(rgb.shape[0] * scale))))
     reduced = cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
     return reduced, (size[0] / rgb.shape[1] + size[1] / rgb.shape[0]) / 2
+
+
+def _exposed_fraction(grey: np.ndarray, eye: np.ndarray) -> float:
+    """Fraction of the pixels inside the lid polygon ``eye`` (6 points) brighter than the 90th
+    percentile of a ring of skin around it (as wide as 0.3 x the eye)."""
+    inside = np.zeros(grey.shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(eye).astype(np.int32)], 1)
+    if not inside.any():
+        return 0.0
+    k = max(3, int(0.3 * np.ptp(eye[:, 0]))) | 1
+    ring = cv2.dilate(inside, np.ones((k, k), np.uint8)) - inside
+    if not ring.any():
+        return 1.0
+    return float((grey[inside > 0] > np.percentile(grey[ring > 0], 90)).mean())
+
+
+def _eye_openings(landmarks: FaceLandmarks) -> tuple[float, float] | None:
+    """Palpebral fissure heights (mm, iris ruler) of the right and left eye."""
+    from fpgrade.face.measure import measure
+
+    try:
+        sides = measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left).sides
+    except ValueError:
+        return None
+    fissure = sides["palpebral_fissure_height"]
+    return fissure.right, fissure.left
 
 
 def _iris(mesh: np.ndarray, indices: tuple[int, tuple[int, ...]]) -> Circle:
