@@ -166,6 +166,14 @@ def test_a_closed_eye_reads_closed_with_negative_mrd1_and_a_flag():
     assert result.mirrored().quality["mrd1_right"] == result.quality["mrd1_left"]
 
 
+def test_the_cheap_fissure_reading_is_the_measurement():
+    from fpgrade.face.measure import palpebral_fissures
+
+    face = moved(*synthetic_face())
+    sides = measure(*face).sides["palpebral_fissure_height"]
+    assert palpebral_fissures(*face) == pytest.approx((sides.right, sides.left), abs=1e-9)
+
+
 def test_a_turned_face_is_flagged_everywhere():
     points, right, left = synthetic_face()
     assert abs(measure(points, right, left).yaw_degrees) < 1
@@ -178,7 +186,7 @@ def test_a_turned_face_is_flagged_everywhere():
 def test_uncertain_landmarks_are_flagged_where_they_are_used():
     points, right, left = synthetic_face()
     spread = np.full(68, 0.1)
-    spread[[43, 44]] = 3.0  # px: the two fits disagree on the left upper lid
+    spread[[43, 44]] = 5.0  # px (5.9 mm): the two fits disagree on the left upper lid
     result = measure(points, right, left, landmark_spread=spread)
     assert "uncertain_landmarks" in result.quality["mrd1_left"]
     assert "uncertain_landmarks" in result.quality["palpebral_fissure_height_left"]

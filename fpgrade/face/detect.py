@@ -382,14 +382,12 @@ def _exposed_fraction(grey: np.ndarray, eye: np.ndarray) -> float:
 
 def _eye_openings(landmarks: FaceLandmarks) -> tuple[float, float] | None:
     """Palpebral fissure heights (mm, iris ruler) of the right and left eye."""
-    from fpgrade.face.measure import measure
+    from fpgrade.face.measure import palpebral_fissures
 
     try:
-        sides = measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left).sides
+        return palpebral_fissures(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left)
     except ValueError:
         return None
-    fissure = sides["palpebral_fissure_height"]
-    return fissure.right, fissure.left
 
 
 def _iris(mesh: np.ndarray, indices: tuple[int, tuple[int, ...]]) -> Circle:

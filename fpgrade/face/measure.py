@@ -489,6 +489,20 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
     )
 
 
+def palpebral_fissures(points68: np.ndarray, iris_right: Circle, iris_left: Circle, *,
+                       iris_diameter_mm: float = IRIS_DIAMETER_MM) -> tuple[float, float]:
+    """Only the palpebral fissure heights (right, left; mm) of :func:`measure`, cheaply."""
+    frame = _Frame(iris_right, iris_left)
+    p = frame(np.asarray(points68, dtype=np.float64))
+    mm = iris_diameter_mm / (iris_right.radius + iris_left.radius)
+    heights = []
+    for s in (0, 1):
+        x_mid = float(p[_LID_MIDDLE[s], 0].mean())
+        gap = _Contour(p[_LOWER_LID[s]])(x_mid) - _Contour(p[_UPPER_LID[s]])(x_mid)
+        heights.append(max(0.0, gap) * mm)
+    return heights[0], heights[1]
+
+
 def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
                  smoothing: float = SPLINE_SMOOTHING) -> FaceMeasurements:
     """:func:`measure` of a :class:`~fpgrade.face.landmarks.FaceLandmarks`, with its per-point
