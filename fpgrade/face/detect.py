@@ -27,6 +27,8 @@
    would otherwise read as facial asymmetry. The distance between the two fits of each point is
    kept as ``FaceLandmarks.spread``, a per-point uncertainty the measurements turn into
    ``uncertain_landmarks`` flags. The 478-point mesh kept is the first fit.
+6. Closed eyes (:meth:`FaceAnalyser._refine_eyes`): an eye that reads under 4.5 mm and shows no
+   exposed eye between its lids has its middle lid points moved onto the lid line (fissure 0).
 
 Several faces: the largest is used, and the result says how many were found
 (``faces_found``); what to do about it (warn, or fail under ``strict``) is decided once, in
@@ -316,7 +318,9 @@ class FaceAnalyser:
         grey = cv2.cvtColor(window, cv2.COLOR_RGB2GRAY)
         points = landmarks.ibug68.copy()
         for opening, first in zip(openings, (36, 42)):
-            if opening >= EYE_REFINE_MM or _exposed_fraction(grey, points[first:first + 6]) >= EXPOSED_FRACTION:
+            if opening >= EYE_REFINE_MM:
+                continue
+            if _exposed_fraction(grey, points[first:first + 6]) >= EXPOSED_FRACTION:
                 continue
             for upper, lower in ((first + 1, first + 5), (first + 2, first + 4)):
                 points[[upper, lower]] = points[[upper, lower]].mean(axis=0)

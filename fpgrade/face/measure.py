@@ -393,7 +393,8 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
 
     lower_outer = _Contour(p[_OUTER_LOWER], smoothing)
     upper_outer = _Contour(p[_OUTER_UPPER], smoothing)
-    inner_upper, inner_lower = _Contour(p[_INNER_UPPER], smoothing), _Contour(p[_INNER_LOWER], smoothing)
+    inner_upper = _Contour(p[_INNER_UPPER], smoothing)
+    inner_lower = _Contour(p[_INNER_LOWER], smoothing)
     mid_lower = np.array([0.0, lower_outer(0.0)])
     reference = "left" if p[57, 0] >= 0 else "right"
 
@@ -403,8 +404,8 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
     for s in (0, 1):  # 0 right, 1 left
         side = ("right", "left")[s]
         ix, iy = irises[s]
-        brow, upper, lower = (_Contour(p[_BROW[s]], smoothing), _Contour(p[_UPPER_LID[s]], smoothing),
-                              _Contour(p[_LOWER_LID[s]], smoothing))
+        brow = _Contour(p[_BROW[s]], smoothing)
+        upper, lower = _Contour(p[_UPPER_LID[s]], smoothing), _Contour(p[_LOWER_LID[s]], smoothing)
         brow_y, upper_y, lower_y = brow(ix), upper(ix), lower(ix)
         per_side["brow_height"].append((iy - brow_y) * mm)
         per_side["mrd1"].append((iy - upper_y) * mm)
@@ -417,7 +418,8 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         segments[f"mrd1_{side}"] = [frame.back(centre), frame.back(np.array([ix, upper_y]))]
         segments[f"mrd2_{side}"] = [frame.back(centre), frame.back(np.array([ix, lower_y]))]
         # Fresh contours: the fissure has its own extrapolation flag.
-        upper_f, lower_f = _Contour(p[_UPPER_LID[s]], smoothing), _Contour(p[_LOWER_LID[s]], smoothing)
+        upper_f = _Contour(p[_UPPER_LID[s]], smoothing)
+        lower_f = _Contour(p[_LOWER_LID[s]], smoothing)
         x_mid = float(p[_LID_MIDDLE[s], 0].mean())
         fissure = lower_f(x_mid) - upper_f(x_mid)
         per_side["palpebral_fissure_height"].append(max(0.0, fissure) * mm)
