@@ -257,3 +257,16 @@ def test_emotrics_procedure_on_real_mediapipe_points_agrees(shared_faces):
                 assert gap < limit(key), (name, key, gap)
             else:
                 assert gap < 1.0, (name, key, gap)
+
+
+def test_a_face_found_only_by_a_fallback_is_flagged_low_confidence():
+    from fpgrade.face.landmarks import FaceBox, FaceLandmarks
+    from fpgrade.face.measure import measure_face
+
+    points, right, left = synthetic_face()
+    for box, expected in ((FaceBox(0, 0, 10, 10, 0.95, "mediapipe-full+mediapipe-short"), False),
+                          (FaceBox(0, 0, 10, 10, 0.5, "haar"), True),
+                          (FaceBox(0, 0, 10, 10, 0.9, "mediapipe-short-padded"), True),
+                          (FaceBox(0, 0, 10, 10, 0.55, "mediapipe-full"), True)):
+        result = measure_face(FaceLandmarks(points, right, left, box=box))
+        assert all(("low_confidence" in flags) == expected for flags in result.quality.values()), box

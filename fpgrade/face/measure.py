@@ -77,7 +77,9 @@ be trusted): ``extrapolated`` (a contour read beyond its landmarks), ``reordered
 hidden, the iris centre guessed), ``face_turned`` (head yaw estimated from the nose tip between
 the outer eye corners above :data:`MAX_YAW_DEGREES`: one side is foreshortened, every value is
 flagged), ``uncertain_landmarks`` (the landmarks a value uses moved by more than
-:data:`MAX_SPREAD_MM` between the two fits of mirror averaging, when ``landmark_spread`` is given).
+:data:`MAX_SPREAD_MM` between the two fits of mirror averaging, when ``landmark_spread`` is given),
+``low_confidence`` (:func:`measure_face`: the face was found only by a fallback detector, or with a
+detection score under :data:`MIN_DETECTION_SCORE`).
 
 Asymmetry indices of paper 001 (Song et al. 2017, its ref. 25). Paper 001 gives only
 ``RgAs = EAs + EBAs + NAs + MAs`` and ``AnAs = MAn + NAn + EbAn``; ref. 25's abstract describes
@@ -136,7 +138,9 @@ DEVIATIONS = ("commissure_height_deviation", "upper_lip_height_deviation",
 REGIONAL = ("EAs", "EBAs", "NAs", "MAs")
 ANGULAR = ("MAn", "NAn", "EbAn")
 UNITS = {name: "mm" for name in (*SIDE_MEASURES, *DEVIATIONS)} | {"smile_angle": "degrees"}
-FLAGS = ("extrapolated", "reordered", "eye_closed", "face_turned", "uncertain_landmarks")
+FLAGS = ("extrapolated", "reordered", "eye_closed", "face_turned", "uncertain_landmarks",
+         "low_confidence")
+MIN_DETECTION_SCORE = 0.6
 
 # Landmark index lists per side: (subject's right, subject's left).
 _BROW = ([17, 18, 19, 20, 21], [22, 23, 24, 25, 26])
@@ -508,10 +512,24 @@ def palpebral_fissures(points68: np.ndarray, iris_right: Circle, iris_left: Circ
 def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
                  smoothing: float = SPLINE_SMOOTHING) -> FaceMeasurements:
     """:func:`measure` of a :class:`~fpgrade.face.landmarks.FaceLandmarks`, with its per-point
-    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags."""
-    return measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left,
-                   iris_diameter_mm=iris_diameter_mm, landmark_spread=landmarks.spread,
-                   smoothing=smoothing)
+    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags, and
+    ``low_confidence`` on every value when the face was found only by a fallback (Haar, the
+    padded photo, the mesh's own detector) or with a detection score under
+    :data:`MIN_DETECTION_SCORE`."""
+    from dataclasses import replace
+
+    result = measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left,
+                     iris_diameter_mm=iris_diameter_mm, landmark_spread=landmarks.spread,
+                     smoothing=smoothing)
+    box = landmarks.box
+    if box is None:
+        return result
+    fallback = any(name in box.detector for name in ("haar", "padded", "mesh"))
+    if not fallback and box.score >= MIN_DETECTION_SCORE:
+        return result
+    quality = {key: tuple(f for f in FLAGS if f in {*flags, "low_confidence"})
+               for key, flags in result.quality.items()}
+    return replace(result, quality=quality)
 
 
 # The landmarks each value depends on, for ``uncertain_landmarks``.
