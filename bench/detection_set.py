@@ -115,17 +115,21 @@ def variants(shared: Path = SHARED) -> Iterator[tuple[str, str, np.ndarray]]:
 
 
 def detection_rates(analyser=None, shared: Path = SHARED) -> dict[str, dict[str, object]]:
-    """Per kind: how many variants had landmarks fitted, out of how many, and which failed."""
+    """Per kind: how many variants had landmarks fitted, out of how many, which failed, and which
+    reported more than the one face each holds (``several``)."""
     from fpgrade.errors import NoFaceFoundError
     from fpgrade.face.detect import FaceAnalyser
 
     analyser = analyser or FaceAnalyser()
-    rates: dict[str, dict[str, object]] = {k: {"found": 0, "total": 0, "missed": []} for k in KINDS}
+    rates: dict[str, dict[str, object]] = {
+        k: {"found": 0, "total": 0, "missed": [], "several": []} for k in KINDS}
     for kind, name, rgb in variants(shared):
         rates[kind]["total"] += 1
         try:
-            analyser.analyse(rgb, source=name)
+            landmarks = analyser.analyse(rgb, source=name)
             rates[kind]["found"] += 1
+            if landmarks.faces_found != 1:
+                rates[kind]["several"].append(name)
         except NoFaceFoundError:
             rates[kind]["missed"].append(name)
     return rates

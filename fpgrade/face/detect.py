@@ -55,6 +55,9 @@ MESH_WINDOW = 1.6
 HAAR_MAX_SIDE = 800
 PAD_FRACTION = 0.4
 GROUP_IOU = 0.3
+# A face seen once only (one detector, one orientation) must be this sure: the short-range model
+# alone saw a 200-px "face" in a landscape photo with a 64-px face in it.
+SINGLE_SCORE = 0.75
 # The detectors see at most 192 x 192 pixels and the mesh 192 x 192 (64 x 64 per eye): larger
 # inputs are reduced to this side first, which costs nothing in precision and saves the time
 # MediaPipe spends converting big frames.
@@ -98,10 +101,12 @@ def _flip_box(box: FaceBox, width: int) -> FaceBox:
     return replace(box, x=width - box.x - box.width)
 
 
-def group_boxes(boxes: list[FaceBox], min_iou: float = GROUP_IOU) -> list[FaceBox]:
+def group_boxes(boxes: list[FaceBox], min_iou: float = GROUP_IOU,
+                min_members: int = 2) -> list[FaceBox]:
     """One box per face: boxes overlapping by ``min_iou`` (transitively) are grouped and averaged
-    (score: the group's best; detector: the names in the group). Largest first. The result does
-    not depend on the order of ``boxes``."""
+    (score: the group's best; detector: the names in the group). A group of fewer than
+    ``min_members`` boxes is kept only with a score of :data:`SINGLE_SCORE` or more. Largest
+    first. The result does not depend on the order of ``boxes``."""
     n = len(boxes)
     parent = list(range(n))
 
@@ -120,6 +125,8 @@ def group_boxes(boxes: list[FaceBox], min_iou: float = GROUP_IOU) -> list[FaceBo
         groups.setdefault(root(i), []).append(boxes[i])
     merged = []
     for members in groups.values():
+        if len(members) < min_members and max(b.score for b in members) < SINGLE_SCORE:
+            continue
         values = np.array([[b.x, b.y, b.width, b.height] for b in members]).mean(axis=0)
         names = "+".join(sorted({b.detector for b in members}))
         merged.append(FaceBox(*map(float, values), max(b.score for b in members), names))
@@ -210,8 +217,9 @@ class FaceAnalyser:
         boxes = self._detect_with(rgb)
         if mirrored is not None:
             boxes += [_flip_box(box, width) for box in mirrored.result()]
+        grouped = group_boxes(boxes, min_members=2 if self.symmetric else 1)
         return [replace(box, x=box.x / sx, y=box.y / sy, width=box.width / sx,
-                        height=box.height / sy) for box in group_boxes(boxes)]
+                        height=box.height / sy) for box in grouped]
 
     def detect(self, rgb: np.ndarray) -> list[FaceBox]:
         """Every face in ``rgb``, largest first: MediaPipe's short- and full-range detectors,
