@@ -19,8 +19,6 @@ from rich.text import Text
 
 from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
-from fpgrade.face.analysis import analyse_photo, analyse_video
-from fpgrade.face.detect import MultipleFacesWarning
 from fpgrade.face.measure import (
     FLAGS,
     IRIS_DIAMETER_MM,
@@ -28,9 +26,9 @@ from fpgrade.face.measure import (
     SideValue,
     measure_face,
 )
-from fpgrade.face.overlay import draw_overlay, save_rgb
-from fpgrade.media import probe
-from fpgrade.storage.tables import MediaKind
+
+# OpenCV and MediaPipe (face analysis, overlay) are imported when the command runs, so that
+# ``fpgrade --help`` does not wait for them.
 
 ANGLES = ("MAn", "NAn", "EbAn", "AnAs")
 
@@ -107,6 +105,7 @@ def _measure_video(path: Path, *, stride: int, max_frames: int | None, strict: b
                    iris_mm: float, want_overlay: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from fpgrade.face.analysis import analyse_video
     from fpgrade.video import video_info
 
     total = max(1, video_info(path).frames // stride)
@@ -156,6 +155,12 @@ def measure_command(
                                   help="Horizontal visible iris diameter used as the ruler."),
 ) -> None:
     """Measure brow height, eye opening, mouth-corner excursion, smile angle... in millimetres."""
+    from fpgrade.face.analysis import analyse_photo
+    from fpgrade.face.detect import MultipleFacesWarning
+    from fpgrade.face.overlay import draw_overlay, save_rgb
+    from fpgrade.media import probe
+    from fpgrade.storage.tables import MediaKind
+
     info = probe(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MultipleFacesWarning)
