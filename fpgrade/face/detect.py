@@ -1,11 +1,13 @@
 """Face detection and landmarks with MediaPipe 0.10.21, with fallbacks for every kind of photo.
 
-1. Detection: MediaPipe's two face detectors run on the image, the short-range model
-   (``model_selection=0``, for faces filling much of the frame: tight crops, selfies, the papers'
-   cropped inputs) and the full-range model (``model_selection=1``, for faces far from the camera
-   and group photos). With mirror averaging on, both also run on the mirrored image (in a worker
-   thread, concurrently). All boxes, the mirrored ones flipped back, are grouped by overlap
-   (IoU >= 0.3); each group is one face, its box the mean of the group's boxes. Because the set
+1. Detection: MediaPipe's short-range face detector (``model_selection=0``, for faces filling
+   much of the frame: tight crops, selfies, the papers' cropped inputs) runs on the image, and
+   unless it finds a face at least a fifth of the image wide (a close-up), so does the
+   full-range one (``model_selection=1``, for faces far from the camera and group photos). With
+   mirror averaging on, each also runs on the mirrored image (in a worker thread,
+   concurrently). All boxes, the mirrored ones flipped back, are grouped by overlap
+   (IoU >= 0.3); each group is one face, its box the mean of the group's boxes; a face seen only
+   once (one detector, one orientation) must score 0.75. Because the set
    of boxes of a mirrored photo is exactly the mirror of the original's, the chosen box (and the
    mesh window built from it) is mirror-consistent: before, the box moved by up to 18 px between a
    photo and its mirror, which moved the measurements by up to 0.9 mm / 1.2 deg.
@@ -58,6 +60,9 @@ GROUP_IOU = 0.3
 # A face seen once only (one detector, one orientation) must be this sure: the short-range model
 # alone saw a 200-px "face" in a landscape photo with a 64-px face in it.
 SINGLE_SCORE = 0.75
+# A face this fraction of the image wide or wider, found by the short-range model, makes the photo
+# a close-up: the full-range model (for far faces) is then not run.
+CLOSE_FACE = 0.2
 # The detectors see at most 192 x 192 pixels and the mesh 192 x 192 (64 x 64 per eye): larger
 # inputs are reduced to this side first, which costs nothing in precision and saves the time
 # MediaPipe spends converting big frames.
@@ -189,35 +194,47 @@ class FaceAnalyser:
         with self._locks[name]:
             return graph.process(rgb)
 
-    def _detect_with(self, rgb: np.ndarray, suffix: str = "") -> list[FaceBox]:
-        """Boxes of both MediaPipe detectors (graphs ``short``/``full`` + ``suffix``)."""
+    def _detect_with(self, rgb: np.ndarray, model: str, suffix: str = "") -> list[FaceBox]:
+        """Boxes of one MediaPipe detector (graph ``model`` + ``suffix``)."""
         height, width = rgb.shape[:2]
         boxes = []
-        for model in DETECTORS:
-            for detection in self._run(model + suffix, rgb).detections or ():
-                rel = detection.location_data.relative_bounding_box
-                if rel.width <= 0 or rel.height <= 0:
-                    continue
-                boxes.append(FaceBox(rel.xmin * width, rel.ymin * height, rel.width * width,
-                                     rel.height * height, float(detection.score[0]),
-                                     f"mediapipe-{model}"))
+        for detection in self._run(model + suffix, rgb).detections or ():
+            rel = detection.location_data.relative_bounding_box
+            if rel.width <= 0 or rel.height <= 0:
+                continue
+            boxes.append(FaceBox(rel.xmin * width, rel.ymin * height, rel.width * width,
+                                 rel.height * height, float(detection.score[0]),
+                                 f"mediapipe-{model}"))
+        return boxes
+
+    def _both_ways(self, rgb: np.ndarray, flipped: np.ndarray | None, model: str) -> list[FaceBox]:
+        """One detector on the image and (when given) concurrently on its mirror, flipped back."""
+        mirrored = None
+        if flipped is not None:
+            self._graph(model)  # starts the pool with the graphs
+            mirrored = self._pool.submit(self._detect_with, flipped, model, "_mirror")
+        boxes = self._detect_with(rgb, model)
+        if mirrored is not None:
+            boxes += [_flip_box(box, rgb.shape[1]) for box in mirrored.result()]
         return boxes
 
     def _detect_mediapipe(self, rgb: np.ndarray) -> list[FaceBox]:
-        """Both detectors, on the image and (mirror averaging on) on its mirror, grouped."""
+        """The short-range detector, on the image and (mirror averaging on) on its mirror; the
+        full-range one as well unless the short-range one found a face at least
+        :data:`CLOSE_FACE` of the image wide (a close-up: a far face beside it is not counted).
+        Boxes grouped per face. Every decision uses both orientations, so a mirrored photo
+        gets the mirrored boxes."""
         original = rgb.shape[:2]
         rgb, _ = _reduced(rgb)
         sy, sx = rgb.shape[0] / original[0], rgb.shape[1] / original[1]
-        width = rgb.shape[1]
-        mirrored = None
-        if self.symmetric:
-            self._graph("short")  # starts the pool with the graphs
-            mirrored = self._pool.submit(
-                self._detect_with, cv2.flip(rgb, 1), "_mirror")
-        boxes = self._detect_with(rgb)
-        if mirrored is not None:
-            boxes += [_flip_box(box, width) for box in mirrored.result()]
-        grouped = group_boxes(boxes, min_members=2 if self.symmetric else 1)
+        flipped = cv2.flip(rgb, 1) if self.symmetric else None
+        min_members = 2 if self.symmetric else 1
+        boxes = self._both_ways(rgb, flipped, "short")
+        close = [box for box in group_boxes(boxes, min_members=min_members)
+                 if box.width >= CLOSE_FACE * rgb.shape[1]]
+        if not close:
+            boxes += self._both_ways(rgb, flipped, "full")
+        grouped = group_boxes(boxes, min_members=min_members)
         return [replace(box, x=box.x / sx, y=box.y / sy, width=box.width / sx,
                         height=box.height / sy) for box in grouped]
 
