@@ -67,9 +67,20 @@ def test_measurements_ignore_head_roll_and_position(face):
 
 def test_millimetres_do_not_depend_on_image_resolution(face):
     points, right, left = face
-    doubled = measure(points * 2, Circle(right.x * 2, right.y * 2, right.radius * 2),
-                      Circle(left.x * 2, left.y * 2, left.radius * 2))
-    assert values(doubled) == pytest.approx(values(measure(*face)))
+    args = (points * 2, Circle(right.x * 2, right.y * 2, right.radius * 2),
+            Circle(left.x * 2, left.y * 2, left.radius * 2))
+    # Interpolating contours (smoothing 0): exactly independent of resolution.
+    assert values(measure(*args, smoothing=0)) == pytest.approx(values(measure(*face, smoothing=0)))
+    # Emotrics' smoothing is 1 square pixel: the lids (four landmarks, interpolated whatever the
+    # smoothing) stay exact; brows and lips move a little, as they do in Emotrics.
+    doubled, original = values(measure(*args)), values(measure(*face))
+    for name, value in doubled.items():
+        if name.split(".")[0] in ("mrd1", "mrd2", "palpebral_fissure_height", "EAs"):
+            assert value == pytest.approx(original[name]), name
+        elif name.startswith("smile_angle") or name in ("MAn", "NAn", "EbAn", "AnAs"):
+            assert value == pytest.approx(original[name], abs=1.5), name
+        elif name not in ("RgAs", "EBAs", "NAs", "MAs"):
+            assert value == pytest.approx(original[name], abs=0.6), name
 
 
 def test_the_iris_diameter_is_the_ruler(face):
@@ -82,7 +93,10 @@ def test_the_iris_diameter_is_the_ruler(face):
 
 def assert_only_left_changed(before, after, changed):
     for name in SIDE_MEASURES:
-        assert after.sides[name].right == pytest.approx(before.sides[name].right), name
+        # The lower-lip midline point M is read from a spline through both commissures (as in
+        # Emotrics), so moving one corner moves M a little and, with it, the other side's mouth.
+        slack = 0.25 if name in ("commissure_excursion", "smile_angle", "dental_show") else 1e-9
+        assert after.sides[name].right == pytest.approx(before.sides[name].right, abs=slack), name
     for name in changed:
         assert after.sides[name].left != pytest.approx(before.sides[name].left), name
 
@@ -123,11 +137,11 @@ def test_mirrored_points_exchange_left_and_right(astronaut_landmarks):
     flipped_lm = lm.mirrored(width)
     flipped = measure(flipped_lm.ibug68, flipped_lm.iris_right, flipped_lm.iris_left)
     for name in SIDE_MEASURES:
-        assert flipped.sides[name].left == pytest.approx(original.sides[name].right, abs=1e-9)
-        assert flipped.sides[name].right == pytest.approx(original.sides[name].left, abs=1e-9)
+        assert flipped.sides[name].left == pytest.approx(original.sides[name].right, abs=1e-5)
+        assert flipped.sides[name].right == pytest.approx(original.sides[name].left, abs=1e-5)
         assert flipped.sides[name].percent == pytest.approx(original.sides[name].percent)
-    assert flipped.asymmetry == pytest.approx(original.asymmetry)
-    assert {k: -v for k, v in flipped.signed.items()} == pytest.approx(original.signed)
+    assert flipped.asymmetry == pytest.approx(original.asymmetry, abs=1e-6)
+    assert {k: -v for k, v in flipped.signed.items()} == pytest.approx(original.signed, abs=1e-6)
     mirrored = original.mirrored()
     assert mirrored.sides["mrd1"].left == original.sides["mrd1"].right
 

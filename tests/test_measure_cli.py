@@ -105,3 +105,56 @@ def test_an_unwritable_overlay(tmp_path, capsys):
     photo = write_image(tmp_path / "a.png")
     code, _, err = run(capsys, "measure", str(photo), "--overlay", str(tmp_path / "no" / "dir" / "o.png"))
     assert code == 1 and "cannot write the overlay" in err
+
+
+def test_photo_and_video_json_have_one_shape(shared_faces, tmp_path, capsys):
+    photo = write_image(tmp_path / "a.png")
+    _, out, _ = run(capsys, "measure", str(photo), "--json")
+    image = json.loads(out)
+    _, out, _ = run(capsys, "measure", str(shared_faces / "single_face.mp4"), "--json",
+                    "--stride", "10", "--max-frames", "3")
+    video = json.loads(out)
+    assert set(image) == set(video)
+    assert image["kind"] == "image" and video["kind"] == "video"
+    for key in ("measurements", "asymmetry", "asymmetry_signed", "quality", "frames"):
+        assert set(image[key]) == set(video[key]), key
+    assert set(image["measurements"]["mrd1"]) == set(video["measurements"]["mrd1"])
+    assert image["frames"] == {"read": 1, "with_face": 1, "dropped_without_face": 0, "stride": 1}
+    assert image["per_frame"][0]["frame"] == image["overlay_frame"] == 0
+    assert video["frames"]["read"] == 3 and len(video["per_frame"]) == video["frames"]["with_face"]
+
+
+@pytest.mark.parametrize("name", [("x[", "]y.png"), ("face:100:.png",), ("[bold]red[", "bold].png")])
+def test_file_names_print_verbatim(tmp_path, capsys, name):
+    photo = write_image(tmp_path.joinpath(*name))
+    overlay = tmp_path.joinpath(*name[:-1], "o" + name[-1])
+    code, out, err = run(capsys, "measure", str(photo), "--overlay", str(overlay))
+    assert code == 0, err
+    assert f"{photo.name}: photo" in out
+    assert f"overlay written to {overlay}" in out
+
+
+def test_a_video_is_decoded_once(shared_faces, tmp_path, capsys, monkeypatch):
+    from fpgrade.face import analysis
+
+    calls = []
+    real = analysis.read_frames
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "read_frames", counting)
+    overlay = tmp_path / "o.png"
+    args = ("measure", str(shared_faces / "face_noface.mov"), "--json", "--stride", "10",
+            "--overlay", str(overlay))
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and len(calls) == 1 and overlay.is_file()
+    first = json.loads(out)
+    # Landmarks cached: decoded once more for the overlay frame, and only because of it.
+    overlay.unlink()
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and len(calls) == 2 and overlay.is_file()
+    assert json.loads(out)["overlay_frame"] == first["overlay_frame"]
+    code, _, _ = run(capsys, *args[:-2])
+    assert code == 0 and len(calls) == 2  # no overlay, cached landmarks: no decoding at all

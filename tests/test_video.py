@@ -74,3 +74,35 @@ def test_four_frame_clips_of_paper_000():
 def test_real_video_frame_count(shared_faces):
     frames = list(read_frames(shared_faces / "WolfgangLanger_Pexels.mp4", stride=50))
     assert len(frames) == 10 and frames[-1][0] == 450
+
+
+def test_the_video_preprocessor_decodes_once(tmp_path, monkeypatch):
+    from fpgrade.face import analysis
+    from plugins.preprocess.video import VideoFaceLandmarks
+
+    calls = []
+    real = analysis.read_frames
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "read_frames", counting)
+    path = write_video(tmp_path / "v.mp4", frames=6, size=256)
+    step = VideoFaceLandmarks(stride=2)
+    first = step({"path": path})
+    assert len(calls) == 1  # landmarks and frames from one pass
+    second = step({"path": path})  # landmarks from the cache, frames from one pass
+    assert len(calls) == 2
+    assert list(first["frame_indices"]) == list(second["frame_indices"]) == [0, 2, 4]
+    assert len(first["face_frames"]) == 3 and first["face_frames"][0].shape == (256, 256, 3)
+    for a, b in zip(first["face_frames"], second["face_frames"]):
+        assert (a == b).all()
+
+
+def test_video_progress_counts_every_frame_read(tmp_path):
+    from fpgrade.face.analysis import analyse_video
+
+    seen = []
+    faces = analyse_video(write_video(tmp_path / "v.mp4", frames=5, size=256), progress=seen.append)
+    assert seen == [1, 2, 3, 4, 5] and faces.frames_read == 5

@@ -8,6 +8,7 @@ policy is applied after the cache, so a cached group photo still warns, or fails
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,9 @@ def landmark_params() -> dict[str, object]:
     """What determines the landmarks of a file (part of the cache key)."""
     from fpgrade.settings import get_settings
 
-    return {"detector": "mediapipe-full-range+haar", "mesh": "mediapipe-478-iris",
-            "window": 1.6, "min_confidence": 0.5,
+    return {"detector": "mediapipe-short+full-range,mirror-grouped,padded,mesh,haar",
+            "mesh": "mediapipe-478-iris", "window": "1.6-black-padded", "min_confidence": 0.5,
+            "closed_eyes": "under-4.5mm-and-2%-exposed",
             "mirror_averaged": get_settings().mirror_averaged_landmarks}
 
 
@@ -98,6 +100,8 @@ class VideoFaces:
             "boxes": np.array([[lm.box.x, lm.box.y, lm.box.width, lm.box.height, lm.box.score]
                                for lm in self.landmarks]).reshape(-1, 5),
             "faces_found": np.array([lm.faces_found for lm in self.landmarks], dtype=np.int64),
+            "spread": np.array([lm.spread if lm.spread is not None else np.full(68, np.nan)
+                                for lm in self.landmarks]).reshape(-1, 68),
             "frames_read": np.array(self.frames_read),
             "stride": np.array(self.stride),
         }
@@ -111,42 +115,75 @@ class VideoFaces:
                 iris_left=Circle(*map(float, arrays["iris"][i, 1])),
                 box=FaceBox(*map(float, arrays["boxes"][i])),
                 faces_found=int(arrays["faces_found"][i]),
+                spread=_spread(arrays, i),
             )
             for i in range(len(arrays["indices"]))
         ]
         return cls(arrays["indices"], landmarks, int(arrays["frames_read"]), int(arrays["stride"]))
 
 
-def _detect_video(path: Path, stride: int, max_frames: int | None) -> VideoFaces:
+def _spread(arrays: dict[str, np.ndarray], i: int) -> np.ndarray | None:
+    if "spread" not in arrays or np.isnan(arrays["spread"][i]).any():
+        return None
+    return np.asarray(arrays["spread"][i], dtype=np.float64)
+
+
+FrameCallback = Callable[[int, np.ndarray, FaceLandmarks], None]
+
+
+def _detect_video(path: Path, stride: int, max_frames: int | None,
+                  on_frame: FrameCallback | None, progress: Callable[[int], None] | None) -> VideoFaces:
     indices, found, read = [], [], 0
     for index, frame in read_frames(path, stride=stride, max_frames=max_frames):
         read += 1
+        if progress is not None:
+            progress(read)
         try:
             landmarks = landmarks_of(frame, source=f"{path} frame {index}")
         except NoFaceFoundError:
             continue
         indices.append(index)
         found.append(landmarks)
+        if on_frame is not None:
+            on_frame(index, frame, landmarks)
     return VideoFaces(np.array(indices, dtype=np.int64), found, read, stride)
 
 
 def analyse_video(path: Path, *, stride: int = 1, max_frames: int | None = None,
-                  strict: bool = False, cache: PreprocessCache | None = None) -> VideoFaces:
+                  strict: bool = False, cache: PreprocessCache | None = None,
+                  on_frame: FrameCallback | None = None,
+                  progress: Callable[[int], None] | None = None) -> VideoFaces:
     """Landmarks of every ``stride``-th frame of ``path``; frames without a face are dropped.
 
+    The video is decoded at most once: when the landmarks are computed, or, when they come
+    from the cache, only if ``on_frame`` asks for the frames.
+
+    :param on_frame: called as ``on_frame(index, rgb, landmarks)`` for every frame with a face,
+        in order, while the video is read (so a caller keeps the frames it needs, and no more).
+    :param progress: called with the number of frames read so far, after each frame.
     :raises CorruptVideoError: unreadable or empty video.
     :raises NoFaceFoundError: not one frame holds a face.
     """
     path = Path(path)
     cache = cache or default_cache()
     params = {**landmark_params(), "stride": stride, "max_frames": max_frames}
-    arrays = cache.get_or_compute(
-        cache.file_sha256(path), VIDEO_LANDMARKS_ID, params,
-        lambda: _detect_video(path, stride, max_frames).to_arrays(),
-    )
+    computed = []
+
+    def compute():
+        computed.append(True)
+        return _detect_video(path, stride, max_frames, on_frame, progress).to_arrays()
+
+    arrays = cache.get_or_compute(cache.file_sha256(path), VIDEO_LANDMARKS_ID, params, compute)
     faces = VideoFaces.from_arrays(arrays)
     if not faces.landmarks:
         raise NoFaceFoundError(f"{path}: no face found in any of {faces.frames_read} frames read")
+    if not computed and on_frame is not None:
+        by_index = dict(zip((int(i) for i in faces.indices), faces.landmarks))
+        for read, (index, frame) in enumerate(read_frames(path, stride, max_frames), start=1):
+            if progress is not None:
+                progress(read)
+            if on_frame is not None and index in by_index:
+                on_frame(index, frame, by_index[index])
     busiest = max(faces.landmarks, key=lambda lm: lm.faces_found)
     check_face_count(busiest, strict=strict, source=str(path))
     return faces

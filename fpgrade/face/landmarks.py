@@ -53,6 +53,8 @@ class FaceLandmarks:
         published mirror correspondence, so a flip drops it rather than mislabel vertices).
     :param box: the face detection the landmarks were fitted in.
     :param faces_found: how many faces the detector saw in the image.
+    :param spread: (68,) per-point uncertainty in pixels: the distance between the two fits of
+        mirror averaging (``None`` without it).
     """
 
     ibug68: np.ndarray
@@ -61,6 +63,7 @@ class FaceLandmarks:
     box: FaceBox | None = None
     faces_found: int = 1
     mesh: np.ndarray | None = field(default=None, repr=False)
+    spread: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def roll_degrees(self) -> float:
@@ -89,6 +92,7 @@ class FaceLandmarks:
             iris_right=move_circle(self.iris_right),
             iris_left=move_circle(self.iris_left),
             mesh=mesh,
+            spread=None if self.spread is None else self.spread * scale,
         )
 
     def mirrored(self, width: int) -> FaceLandmarks:
@@ -107,6 +111,7 @@ class FaceLandmarks:
             iris_left=flip(self.iris_right),
             box=box,
             mesh=None,
+            spread=None if self.spread is None else self.spread[list(ibug68.MIRROR)],
         )
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -122,6 +127,8 @@ class FaceLandmarks:
             arrays["detector"] = np.array(box.detector)
         if self.mesh is not None:
             arrays["mesh"] = self.mesh.astype(np.float64)
+        if self.spread is not None:
+            arrays["spread"] = self.spread.astype(np.float64)
         return arrays
 
     @classmethod
@@ -138,4 +145,5 @@ class FaceLandmarks:
             box=box,
             faces_found=int(arrays["faces_found"]),
             mesh=np.asarray(arrays["mesh"]) if "mesh" in arrays else None,
+            spread=np.asarray(arrays["spread"], dtype=np.float64) if "spread" in arrays else None,
         )

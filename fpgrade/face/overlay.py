@@ -21,7 +21,8 @@ def _pt(point) -> tuple[int, int]:
 def draw_overlay(rgb: np.ndarray, landmarks: FaceLandmarks,
                  measurements: FaceMeasurements | None = None) -> np.ndarray:
     """A copy of ``rgb`` with the mesh (grey), iBUG-68 points (green), iris circles (cyan), the
-    facial midline (yellow) and the measured segments (red: subject's right, blue: left)."""
+    facial midline (yellow) and the measured segments (red: subject's right, blue: left; grey
+    where the value has quality flags and should not be trusted)."""
     canvas = np.ascontiguousarray(rgb.copy())
     height, width = canvas.shape[:2]
     face = max(landmarks.ibug68[:, 0].ptp(), landmarks.ibug68[:, 1].ptp(), 1.0)
@@ -46,6 +47,8 @@ def draw_overlay(rgb: np.ndarray, landmarks: FaceLandmarks,
     if measurements is not None:
         for name, (start, end) in measurements.segments.items():
             colour = SIDE_COLOURS["left" if name.endswith("_left") else "right"]
+            if measurements.quality.get(name):
+                colour = GREY
             cv2.line(canvas, _pt(start), _pt(end), colour, thick + 1, cv2.LINE_AA)
     if width > 0 and height > 0:
         cv2.putText(canvas, "R", _pt(landmarks.ibug68[0] - [3 * radius, 0]), cv2.FONT_HERSHEY_SIMPLEX,

@@ -1,14 +1,15 @@
 """Clinical measurements (Emotrics set, iris ruler) and paper 001's asymmetry indices.
 Formulas and deviations: :mod:`fpgrade.face.measure`."""
 
-from fpgrade.face.measure import IRIS_DIAMETER_MM, measure
+from fpgrade.face.measure import IRIS_DIAMETER_MM, measure_face
 from fpgrade.hookspecs import hookimpl
 from fpgrade.preprocess_api import Preprocessor
 
 
 class EmotricsMeasurements(Preprocessor):
     id = "emotrics_measurements"
-    description = "Brow height, MRD1/2, fissure, commissure excursion, smile angle, dental show (mm)."
+    description = ("Brow height, MRD1/2, fissure, commissure excursion, smile angle, dental show (mm), "
+                   "with quality flags.")
     requires = ("landmarks",)
     provides = ("measurements",)
 
@@ -19,9 +20,8 @@ class EmotricsMeasurements(Preprocessor):
         return {"iris_diameter_mm": self.iris_diameter_mm}
 
     def __call__(self, results):
-        lm = results["landmarks"]
-        return {"measurements": measure(lm.ibug68, lm.iris_right, lm.iris_left,
-                                        iris_diameter_mm=self.iris_diameter_mm)}
+        return {"measurements": measure_face(results["landmarks"],
+                                             iris_diameter_mm=self.iris_diameter_mm)}
 
 
 class AsymmetryIndices(Preprocessor):

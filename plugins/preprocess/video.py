@@ -23,11 +23,13 @@ class VideoFaceLandmarks(Preprocessor):
 
     def __call__(self, results):
         from fpgrade.face.analysis import analyse_video
-        from fpgrade.video import read_frames
 
-        faces = analyse_video(results["path"], stride=self.stride, max_frames=self.max_frames)
-        keep = set(int(i) for i in faces.indices)
-        frames = [f for i, f in read_frames(results["path"], self.stride, self.max_frames) if i in keep]
+        # One decode: the frames with a face are kept while the landmarks are found (or, when
+        # the landmarks are cached, while the video is read once for its frames).
+        kept = {}
+        faces = analyse_video(results["path"], stride=self.stride, max_frames=self.max_frames,
+                              on_frame=lambda index, frame, _: kept.__setitem__(index, frame))
+        frames = [kept[int(i)] for i in faces.indices]
         return {"face_frames": frames, "frame_landmarks": faces.landmarks,
                 "frame_indices": faces.indices, "frames_dropped": faces.frames_dropped}
 
