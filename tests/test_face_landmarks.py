@@ -10,7 +10,6 @@ from PIL import Image
 
 from fpgrade.cache import default_cache
 from fpgrade.errors import MediaError, MultipleFacesError, NoFaceFoundError
-from fpgrade.face.align import correct_roll
 from fpgrade.face.analysis import analyse_photo, analyse_video
 from fpgrade.face.detect import MultipleFacesWarning
 from fpgrade.face.measure import SIDE_MEASURES, measure
@@ -34,13 +33,6 @@ def test_astronaut_landmarks_sit_on_her_face(astronaut_landmarks):
     assert np.linalg.norm(lm.iris_right.centre - lm.ibug68[36:42].mean(axis=0)) < 5
     assert 2 < lm.iris_right.radius < 8
     assert lm.ibug68[8, 1] > lm.ibug68[33, 1] > lm.ibug68[27, 1]  # chin below nose below bridge
-
-
-def test_roll_correction_levels_the_irises(astronaut_landmarks):
-    image, levelled = correct_roll(astronaut(), astronaut_landmarks)
-    assert abs(astronaut_landmarks.roll_degrees) > 1
-    assert levelled.roll_degrees == pytest.approx(0, abs=1e-6)
-    assert image.shape == (512, 512, 3)
 
 
 def test_photo_measurements_agree_left_and_right(shared_faces, tmp_path):

@@ -1,2 +1,2 @@
-"""Face analysis as plain functions over arrays: detection, landmarks, alignment, crops, masks,
+"""Face analysis as plain functions over arrays: detection, landmarks, crops, masks,
 measurements, overlays. The preprocessor plugins in ``plugins/preprocess`` wrap these."""
