@@ -34,17 +34,19 @@ def test_listing_and_help_import_nothing_heavy(argv):
     assert _heavy_after(argv) == []
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter prints after loading the registry and running ``code``."""
+    prelude = "import sys; from fpgrade.registry import load_registry; r = load_registry(); "
+    done = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.strip()
+
+
 def test_the_registry_lists_every_model_without_importing_torch():
-    code = ("import sys; from fpgrade.registry import load_registry; r = load_registry(); "
-            "assert len(r.models) >= 11, r.models; "
-            "print([m for m in ('torch', 'timm', 'cv2', 'mediapipe') if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert _python("assert len(r.models) >= 11, r.models; "
+                   "print([m for m in ('torch', 'timm', 'cv2', 'mediapipe') if m in sys.modules])") == "[]"
 
 
 def test_building_a_network_imports_torch_then():
-    code = ("import sys; from fpgrade.registry import load_registry; r = load_registry(); "
-            "r.model('asymmetry_classifier').build('sided7', num_classes=7); "
-            "print('torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "True"
+    assert _python("r.model('asymmetry_classifier').build('sided7', num_classes=7); "
+                   "print('torch' in sys.modules)") == "True"
