@@ -156,27 +156,31 @@ class Registry:
 def _model_problem(cls: type[GradingModel], scales: dict[str, GradingScale]) -> str | None:
     """What keeps a model class from training or grading, in words (None if nothing)."""
     keys = cls.input_keys
-    if not keys or not isinstance(keys, tuple) or not all(isinstance(k, str) for k in keys):
+    if not keys or not isinstance(keys, (tuple, list)) or not all(isinstance(k, str) for k in keys):
         return "declares no input_keys (a tuple naming the preprocessing results forward() takes)"
     for key in keys:
         layout = cls.input_layouts.get(key)
         if layout not in LAYOUTS:
             return (f"gives input {key!r} the layout {layout!r} in input_layouts "
                     f"(one of {', '.join(LAYOUTS)} is needed)")
-    unknown = [s for s in cls.card.scales if s not in scales]
-    if not cls.card.scales or unknown:
-        return (f"names scales that are not registered: {', '.join(unknown)}" if unknown
-                else "names no scale on its card")
+    # a scale of another plugin may be disabled (FPGRADE_DISABLE_PLUGINS): one registered is enough
+    if not any(s in scales for s in cls.card.scales):
+        return (f"names no registered scale on its card ({', '.join(cls.card.scales) or 'none'})")
+    own_optimisers = cls.optimisers.__func__ is not GradingModel.optimisers.__func__
+    if own_optimisers and "steps_per_epoch" in inspect.signature(cls.optimisers).parameters:
+        return ("overrides optimisers() with the old signature (network, stage, epochs, "
+                "steps_per_epoch): since fpgrade 0.2 it is (network, stage, epochs, recipe)")
     recipe = cls.card.recipe
-    if str(recipe.get("optimizer", "adam")).lower() not in RECIPE_OPTIMIZERS:
+    if not own_optimisers and str(recipe.get("optimizer", "adam")).lower() not in RECIPE_OPTIMIZERS:
         return (f"names the optimizer {recipe.get('optimizer')!r} in its recipe "
-                f"(known: {', '.join(RECIPE_OPTIMIZERS)})")
-    if recipe.get("schedule", "constant") not in RECIPE_SCHEDULES:
+                f"(known: {', '.join(RECIPE_OPTIMIZERS)}; or override optimisers())")
+    if not own_optimisers and recipe.get("schedule", "constant") not in RECIPE_SCHEDULES:
         return (f"names the schedule {recipe.get('schedule')!r} in its recipe "
-                f"(known: {', '.join(RECIPE_SCHEDULES)})")
+                f"(known: {', '.join(RECIPE_SCHEDULES)}; or override optimisers())")
     if not isinstance(cls.augmentation, Augmentation):
-        return ("declares augmentation as "
-                f"{type(cls.augmentation).__name__}, not an fpgrade.augmentation.Augmentation")
+        return (f"declares augmentation as {cls.augmentation!r}, not an "
+                "fpgrade.augmentation.Augmentation (since fpgrade 0.2 a model declares its own "
+                "transforms; named recipes are gone)")
     if cls.augmentation.flip:
         unsigned = [k for k in keys if cls.input_layouts[k] == "vector" and k not in cls.mirror_signs]
         if unsigned:

@@ -228,6 +228,9 @@ def prepare_output(out: Path, overwrite: bool) -> None:
         if not overwrite:
             raise OutputExistsError(f"{out}: folder exists and is not empty; pass --overwrite to "
                                "replace the synthetic data in it, or choose another folder")
+        if not (out / README_FILE).is_file():  # never remove a manifest that synth did not write
+            raise OutputExistsError(f"{out}: holds no synthetic data set ({README_FILE} missing), "
+                                    "so --overwrite will not touch it; choose another folder")
         for old in out.glob(f"{SUBJECT_PREFIX}*"):
             if old.is_dir():
                 shutil.rmtree(old)

@@ -103,3 +103,27 @@ def test_the_installed_script_runs(isolated_settings):
     assert len(json.loads(done.stdout)) >= 5
     bad = subprocess.run([script, "import", "/nonexistent.csv"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+
+
+def test_warnings_are_one_line_each_and_once(install_plugin, capsys):
+    install_plugin(
+        "warner",
+        """
+        import warnings
+        from fpgrade.hookspecs import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def warn_twice():
+                for fold in range(3):
+                    warnings.warn("same message every fold")
+                warnings.warn("another [red]message[/red] :100:")
+        """,
+    )
+    from fpgrade.cli import main
+
+    assert main(["warn-twice"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["warning: same message every fold",
+                                "warning: another [red]message[/red] :100:"]

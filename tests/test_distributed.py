@@ -85,7 +85,10 @@ SCRIPT = textwrap.dedent('''
     trainer = Trainer(TwoStage, scale, out, TrainConfig(epochs=3, batch_size=4, show_progress=False))
     trainer.fit(items(24, 0), items(8, 1))
     final = {k: v.tolist() for k, v in trainer.network.state_dict().items()}
-    (out / f"rank{trainer.rank}.json").write_text(json.dumps({**SNAPSHOTS, "final": final}))
+    from safetensors.torch import load_file
+    best_body = {k: v.tolist() for k, v in load_file(str(out / "best_body.safetensors")).items()}
+    (out / f"rank{trainer.rank}.json").write_text(json.dumps({**SNAPSHOTS, "final": final,
+                                                              "best_body": best_body}))
     torch.distributed.destroy_process_group()
 ''')
 
@@ -100,7 +103,8 @@ def test_a_two_stage_model_trains_identically_on_every_rank(tmp_path, isolated_s
                            str(tmp_path / "fold")], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     ranks = [json.loads((tmp_path / "fold" / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert ranks[0]["grade_start"] == ranks[1]["grade_start"]  # same weights into stage 2
+    assert ranks[0]["grade_start"] == ranks[1]["grade_start"]  # same weights into stage 2,
+    assert ranks[0]["grade_start"] == ranks[0]["best_body"]  # and they are the stage's best
     assert ranks[0]["final"] == ranks[1]["final"]  # gradients of stage 2 were all-reduced
     assert ranks[0]["final"]["head.weight"] != ranks[0]["grade_start"]["head.weight"]  # it trained
     assert ranks[0]["final"]["body.weight"] == ranks[0]["grade_start"]["body.weight"]  # body frozen

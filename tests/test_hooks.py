@@ -99,11 +99,16 @@ BAD_MODELS = {
     "no input_keys": ("", "declares no input_keys"),
     "no layout": ('input_keys = ("x",)', "gives input 'x' the layout None"),
     "unknown scale": ('input_keys = ("x",); input_layouts = {"x": "image"}; SCALES = ("nope",)',
-                      "names scales that are not registered: nope"),
+                      "names no registered scale on its card (nope)"),
+    "old optimisers": ('input_keys = ("x",); input_layouts = {"x": "image"}\n'
+                       '            @classmethod\n'
+                       '            def optimisers(cls, network, stage, epochs, steps_per_epoch):\n'
+                       '                raise AssertionError("never called")',
+                       "overrides optimisers() with the old signature"),
     "string augmentation": ('input_keys = ("x",); input_layouts = {"x": "image"}; augmentation = "vgg"',
                             "not an fpgrade.augmentation.Augmentation"),
     "unknown optimizer": ('input_keys = ("x",); input_layouts = {"x": "image"}; RECIPE = {"optimizer": "lion"}',
-                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam)"),
+                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam; or override"),
     "vector without mirror": ('input_keys = ("x",); input_layouts = {"x": "vector"}; '
                               'augmentation = Augmentation(flip=0.5)', "gives no mirror_signs"),
 }
@@ -171,3 +176,38 @@ def test_every_hook_is_documented_with_its_signature(hook):
     signature = f"{hook}{inspect.signature(getattr(hookspecs, hook))}"
     signature = re.sub(r"'|\"", "", signature)  # postponed annotations are strings
     assert signature.replace(" -> None", "") in docs.replace("`", "")
+
+
+def test_a_model_keeps_its_registered_scales_when_another_plugin_is_disabled(monkeypatch):
+    monkeypatch.setenv("FPGRADE_DISABLE_PLUGINS", "house_brackmann,mouth_motion")
+    registry = get_registry()
+    assert "house_brackmann" not in registry.scales
+    assert {"idfnp", "palsynet3d", "cascaded_encoder"} <= set(registry.models)
+    assert not registry.failures
+
+
+def test_a_model_with_its_own_optimisers_may_name_its_own_optimizer(install_plugin):
+    install_plugin(
+        "ownopt",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.model_api import GradingModel, ModelCard
+
+        class OwnOptimiser(GradingModel):
+            card = ModelCard(id="test_own_opt", name="Own", paper="test", scales=("palsy_binary",),
+                             recipe={"optimizer": "lion"})
+            input_keys = ("x",)
+            input_layouts = {"x": "image"}
+            @classmethod
+            def build(cls, scale=None, **options):
+                raise AssertionError("never built")
+            @classmethod
+            def optimisers(cls, network, stage, epochs, recipe):
+                raise AssertionError("never called")
+
+        @hookimpl
+        def register_models(register):
+            register(OwnOptimiser)
+        """,
+    )
+    assert "test_own_opt" in get_registry().models

@@ -171,6 +171,28 @@ def test_sqlite_is_in_wal_mode_with_a_busy_timeout(tmp_path):
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+def test_a_read_session_neither_waits_for_nor_blocks_a_writer(tmp_path, monkeypatch):
+    """A writer holds the write lock (an open transaction that wrote); a read session still reads
+    the last committed state at once, and a second writer is not blocked by the reader."""
+    from fpgrade.storage import sqlite
+
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_S", 0.2)  # a blocked reader would fail fast
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with database.session(url) as writer:
+        writer.add(Subject(code="committed"))
+        writer.commit()
+        writer.add(Subject(code="in flight"))
+        writer.flush()  # BEGIN IMMEDIATE: the write lock is held from here until commit
+        with database.read_session(url) as reader:
+            assert reader.exec(select(Subject.code)).all() == ["committed"]
+            reading_open = reader.exec(select(Subject.code)).all()  # its snapshot stays open
+            writer.commit()
+            with database.session(url) as second:  # the open reader does not block a writer
+                second.add(Subject(code="second"))
+                second.commit()
+            assert reading_open == ["committed"]
+
+
 def test_savepoints_roll_back_on_sqlite(tmp_path):
     """pysqlite ignores SAVEPOINT unless SQLAlchemy emits BEGIN itself (our SQLite setup)."""
     engine = database.get_engine(f"sqlite:///{tmp_path / 's.db'}")
@@ -231,3 +253,13 @@ def test_a_transaction_that_lost_a_race_is_retried_and_others_are_not(tmp_path):
     with Session(engine) as session, pytest.raises(OperationalError, match="no such table"):
         in_transaction(session, broken, sleep=lambda s: None)
     assert len(attempts) == 1
+
+
+def test_the_default_database_spelt_out_creates_its_folder(tmp_path, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_DATA_DIR", str(tmp_path / "fresh" / "data"))
+    get_settings.cache_clear()
+    database.get_engine.cache_clear()
+    engine = database.get_engine(get_settings().resolved_database_url)  # as `fpgrade demo` does
+    assert (tmp_path / "fresh" / "data" / "fpgrade.db").is_file() and engine is not None

@@ -128,4 +128,6 @@ def test_make_synthetic_raises_typed_errors(tmp_path):
     (tmp_path / "b" / "manifest.csv").write_text("subject,path\n")
     with pytest.raises(OutputExistsError, match="pass --overwrite"):
         make_synthetic(tmp_path / "b", scale, 1, people)
+    with pytest.raises(OutputExistsError, match="holds no synthetic data set"):
+        make_synthetic(tmp_path / "b", scale, 1, people, overwrite=True)  # a clinic's manifest
     assert (tmp_path / "b" / "manifest.csv").read_text() == "subject,path\n"

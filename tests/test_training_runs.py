@@ -8,6 +8,9 @@ import csv
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -47,21 +50,39 @@ def data(synthetic_sided7, module_data_dir, monkeypatch):
     return synthetic_sided7
 
 
-def test_resume_finishes_every_fold_of_a_run_stopped_in_fold_0(data, tmp_path, capsys):
+def test_resume_finishes_every_fold_of_a_run_killed_in_fold_0(data, module_data_dir, tmp_path, capsys):
+    """A real kill (SIGKILL) as soon as fold 0 has checkpointed; --resume then finishes fold 0
+    from its checkpoint and trains the folds never started."""
     out = tmp_path / "run"
-    code, _, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
-                       "--epochs", "1", "--fold", "0", "--out", out)
-    assert code == 0, err
-    (out / "fold_0" / "test.json").unlink()  # stopped after an epoch, before its test
-    assert not (out / "fold_1").exists()
-    code, stdout, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3",
-                            "--epochs", "2", "--resume", "--out", out, "--json")
+    args = ["train", *FAST, "--data", str(data), "--protocol", "kfold:3", "--epochs", "40",
+            "--out", str(out)]
+    env = {**os.environ, "FPGRADE_DATA_DIR": str(module_data_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "fpgrade", *args], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (out / "fold_0" / "state.pt").is_file() and process.poll() is None:
+        assert time.monotonic() < deadline, "fold 0 never checkpointed"
+        time.sleep(0.002)
+    process.kill()
+    process.wait()
+    assert not (out / "summary.json").is_file()
+    code, stdout, err = run(capsys, *args, "--resume", "--json")
     assert code == 0, err
     summary = json.loads(stdout)
     assert [f["fold"] for f in summary["folds"]] == [0, 1, 2]
+    assert summary["folds_tested"] == summary["folds_total"] == 3
     history = json.loads((out / "fold_0" / "history.json").read_text())
-    assert [h["epoch"] for h in history] == [0, 1]  # fold 0 continued, not restarted
+    assert [h["epoch"] for h in history] == list(range(40))  # each epoch once: continued, not restarted
     assert json.loads((out / "summary.json").read_text())["folds"] == summary["folds"]
+
+
+def test_resume_refuses_other_training_options(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3", "--epochs", "1",
+               "--fold", "0", "--out", out)[0] == 0
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "5", "--lr", "0.1",
+                       "--resume", "--out", out)
+    assert code == 1 and "epochs 1 (asked: 5)" in err and "lr None (asked: 0.1)" in err
 
 
 def test_resume_keeps_folds_that_were_already_tested(data, tmp_path, capsys):
@@ -205,6 +226,34 @@ def test_a_pickle_as_checkpoint_is_refused_in_one_line(data, tmp_path, capsys):
             return (os.system, ("echo pwned > " + str(tmp_path / "pwned"),))
 
     (out / "fold_0" / "state.pt").write_bytes(pickle.dumps(Payload()))
-    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "2", "--resume", "--out", out)
+    code, _, err = run(capsys, "train", *FAST, "--data", data, "--epochs", "1", "--resume", "--out", out)
     assert code == 1 and "not a checkpoint fpgrade can resume from" in err
     assert not (tmp_path / "pwned").exists() and "Traceback" not in err
+
+
+def test_a_failed_overwrite_leaves_the_old_run_and_its_records(data, tmp_path, capsys):
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
+
+    out = tmp_path / "run"
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out]
+    assert run(capsys, *args)[0] == 0
+    before = sha256_file(out / "fold_0" / "best.safetensors")
+    code, _, err = run(capsys, "train", *FAST, "--data", tmp_path / "typo.csv", "--epochs", "1",
+                       "--out", out, "--overwrite")
+    assert code == 1 and "no such manifest" in err
+    code, _, err = run(capsys, *args, "--fold", "7", "--overwrite")
+    assert code == 1 and "has folds 0 to 0" in err
+    assert sha256_file(out / "fold_0" / "best.safetensors") == before
+    assert (out / "summary.json").is_file()
+    with database.read_session() as session:
+        assert len(session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).all()) == 1
+    assert run(capsys, *args, "--seed", "3", "--overwrite")[0] == 0  # a real overwrite: records replaced
+    with database.read_session() as session:
+        runs = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).all()
+        assert len(runs) == 1 and runs[0].params["seed"] == 3
+        paths = [v.weights_path for v in session.exec(select(ModelVersion)).all()
+                 if v.weights_path.startswith(str(out))]
+        assert len(paths) == 1

@@ -1,13 +1,13 @@
 """Backbones (timm, torchvision) with pretrained weights from a local file, never a hub.
 
 The file comes from the caller (``--backbone-weights``) or, per backbone name, from the setting
-``FPGRADE_BACKBONE_WEIGHTS`` (JSON). Without a file, the backbone starts from random weights and says so once per backbone (a warning
-and a log line): results from random backbones are not comparable with the papers'.
+``FPGRADE_BACKBONE_WEIGHTS`` (JSON). Without a file, the backbone starts from random weights and
+says so once per backbone (a :class:`RandomBackboneWarning`): results from random backbones are
+not comparable with the papers'.
 """
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 
@@ -15,7 +15,6 @@ import torch
 
 from fpgrade.errors import WeightsError
 
-log = logging.getLogger("fpgrade.models")
 _ANNOUNCED: set[str] = set()
 
 
@@ -37,7 +36,6 @@ def announce_random(name: str) -> None:
         _ANNOUNCED.add(name)
         message = (f"{name}: no pretrained weights given (--backbone-weights FILE); "
                    "starting from random weights")
-        log.warning(message)
         warnings.warn(message, RandomBackboneWarning, stacklevel=3)
 
 

@@ -18,6 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from fpgrade.errors import WeightsError
+from fpgrade.files import replacing, write_json
 from fpgrade.media import sha256_file
 
 CARD_KEY = "fpgrade_card"
@@ -36,10 +37,10 @@ def save(path: Path, network: torch.nn.Module, card: dict[str, Any]) -> str:
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().cpu() for k, v in unwrap(network).state_dict().items()}
-    save_file(state, str(path), metadata={CARD_KEY: json.dumps(card, default=str)})
+    with replacing(path) as temporary:  # a kill mid-write leaves the previous file whole
+        save_file(state, str(temporary), metadata={CARD_KEY: json.dumps(card, default=str)})
     digest = sha256_file(path)
-    path.with_suffix(".json").write_text(json.dumps({**card, "weights_sha256": digest},
-                                                    indent=2, default=str))
+    write_json(path.with_suffix(".json"), {**card, "weights_sha256": digest})
     return digest
 
 

@@ -137,7 +137,10 @@ def migrate(engine: Engine, revision: str = "head", url: str | None = None) -> N
 
 
 def _is_default(url: str | None) -> bool:
-    return url is None and get_settings().database_url is None
+    """Whether ``url`` is the default database in the data folder (whose folder may be created),
+    given as ``None`` or spelt out."""
+    settings = get_settings()
+    return settings.database_url is None and url in (None, settings.resolved_database_url)
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> str:
@@ -164,3 +167,9 @@ def get_engine(url: str | None = None) -> Engine:
 def session(url: str | None = None) -> Session:
     """A new session on the configured database: ``with session() as s: ...``."""
     return Session(get_engine(url))
+
+
+def read_session(url: str | None = None) -> Session:
+    """A session for reading only: on SQLite its transactions read a snapshot without taking the
+    write lock (see :mod:`fpgrade.storage.sqlite`); on PostgreSQL it is an ordinary session."""
+    return Session(get_engine(url).execution_options(**{sqlite.READ_ONLY: True}))

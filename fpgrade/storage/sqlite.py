@@ -6,7 +6,9 @@ recipe ("Serializable isolation / Savepoints / Transactional DDL") turns that of
 ``BEGIN`` itself. We emit ``BEGIN IMMEDIATE``: a transaction waits (up to the busy timeout) for the
 write lock at its start, instead of failing with ``database is locked`` when it first writes after
 another process committed (a stale WAL snapshot cannot be upgraded to a writer). Writers are
-therefore serialised, readers outside a transaction are not (WAL).
+therefore serialised. A session that only reads (:func:`fpgrade.storage.database.read_session`,
+execution option :data:`READ_ONLY`) begins with a plain ``BEGIN`` instead: in WAL mode it reads a
+snapshot without taking the write lock, so readers never wait for writers nor block them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL
 
 BUSY_TIMEOUT_S = 60.0
+#: execution option of a connection whose transactions only read
+READ_ONLY = "fpgrade_read_only"
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -48,7 +52,8 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 
 def _on_begin(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def configure(engine: Engine) -> Engine:

@@ -82,7 +82,7 @@ def records_from_manifest(manifest: Path, scale: GradingScale, registry: Registr
             out.skipped["missing file"] += 1
             continue
         out.records.append(Record(item.subject, item.path, label, item.movement,
-                                  synthetic=item.annotator == SYNTHETIC_ANNOTATOR))
+                                  synthetic=item.synthetic or item.annotator == SYNTHETIC_ANNOTATOR))
     return out
 
 
@@ -112,7 +112,8 @@ def records_from_database(session, scale: GradingScale, registry: Registry) -> R
         if media.id not in final or key > final[media.id][0]:
             final[media.id] = (key, Record(subject, Path(media.path), label, media.movement,
                                            sha256=media.sha256,
-                                           synthetic=annotation.annotator == SYNTHETIC_ANNOTATOR))
+                                           synthetic=media.synthetic
+                                           or annotation.annotator == SYNTHETIC_ANNOTATOR))
     out.records = [record for _, record in final.values()]
     out.records.sort(key=lambda r: (r.subject, str(r.path)))
     return out
@@ -149,7 +150,7 @@ def load_records(source: str, scale: GradingScale, registry: Registry) -> Record
     from fpgrade.storage import database
 
     if source == "db" or "://" in source:
-        with database.session(None if source == "db" else source) as session:
+        with database.read_session(None if source == "db" else source) as session:
             found = records_from_database(session, scale, registry)
         check_stored_files(found.records)
         return found

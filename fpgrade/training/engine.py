@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import random
@@ -43,6 +42,7 @@ from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampl
 
 from fpgrade import __version__
 from fpgrade.errors import TrainingError
+from fpgrade.files import replacing, write_json
 from fpgrade.model_api import GradingModel
 from fpgrade.models import weights as weight_files
 from fpgrade.models.losses import inverse_frequency_weights
@@ -218,7 +218,7 @@ class Trainer:
             class_weights = inverse_frequency_weights(train_set.labels(), len(self.scale)).to(self.device)
         state = self._resume_state()
         history: list[dict[str, Any]] = state.get("history", [])
-        best = state.get("best", {"score": -float("inf"), "epoch": -1})
+        best = {"score": -float("inf"), "epoch": -1}  # of the grade stage, the one that is kept
         stages = self.model.stages()
         start_stage = stages.index(state["stage"]) if "stage" in state else 0
         for stage in stages[start_stage:]:
@@ -232,7 +232,9 @@ class Trainer:
                     optimiser.load_state_dict(saved)
                 schedule.load_state_dict(state["schedule"])
                 first_epoch = state["epoch"] + 1
-            stage_best = best if stage == "grade" else {"score": -float("inf"), "epoch": -1}
+            # a stage resumed mid-way keeps the best it had found; any other starts afresh
+            stage_best = state["best"] if state.get("stage") == stage else {"score": -float("inf"),
+                                                                              "epoch": -1}
             loader = self._loader(train_set, train=True)
             label = f"{self.description}{self.model.card.id} {stage}"
             with self._progress() as progress:
@@ -273,7 +275,7 @@ class Trainer:
                 weight_files.load_into(self.network, loaded)
             state = {}
         if self.main:
-            (self.out_dir / "history.json").write_text(json.dumps(history, indent=2))
+            write_json(self.out_dir / "history.json", history)
         return FoldResult(self.out_dir / "best.safetensors", best["epoch"], best["score"], history)
 
     def _train_epoch(self, loader, optimisers, class_weights, stage, progress) -> float:
@@ -319,9 +321,10 @@ class Trainer:
     def _checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
         card = self._card(stage, epoch)
         weight_files.save(self.out_dir / "last.safetensors", self.network, card)
-        torch.save({"stage": stage, "epoch": epoch, "history": history, "best": best,
-                    "optimisers": [o.state_dict() for o in optimisers],
-                    "schedule": schedule.state_dict()}, self.out_dir / "state.pt")
+        with replacing(self.out_dir / "state.pt") as temporary:
+            torch.save({"stage": stage, "epoch": epoch, "history": history, "best": best,
+                        "optimisers": [o.state_dict() for o in optimisers],
+                        "schedule": schedule.state_dict()}, temporary)
         if improved:
             name = "best.safetensors" if stage == "grade" else f"best_{stage}.safetensors"
             weight_files.save(self.out_dir / name, self.network, card)
@@ -340,8 +343,8 @@ class Trainer:
         except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise TrainingError(f"{state_file}: not a checkpoint fpgrade can resume from ({first}); "
-                                "train again with --overwrite") from exc
+                                f"delete {self.out_dir} to train that fold again") from exc
         if not isinstance(state, dict) or not {"stage", "epoch", "optimisers"} <= set(state):
             raise TrainingError(f"{state_file}: not a checkpoint written by fpgrade; "
-                                "train again with --overwrite")
+                                f"delete {self.out_dir} to train that fold again")
         return state

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,6 +113,10 @@ def save_confusion_png(metrics: dict, path: Path, title: str) -> None:
 
 
 def save_metrics(metrics: dict, folder: Path, name: str, title: str) -> None:
+    """The metrics as ``NAME.json`` and the confusion matrix as ``NAME_confusion.png``; the JSON
+    last and atomically, so its presence means the fold's test is complete (resume reads it)."""
+    from fpgrade.files import write_json
+
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.json").write_text(json.dumps(metrics, indent=2))
     save_confusion_png(metrics, folder / f"{name}_confusion.png", title)
+    write_json(folder / f"{name}.json", metrics)

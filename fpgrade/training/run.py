@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fpgrade.errors import TrainingError
+from fpgrade.files import write_json
 from fpgrade.registry import Registry
 from fpgrade.training.data import GradingDataset, check_labels, load_records, prepare
 from fpgrade.training.engine import TrainConfig, Trainer
@@ -47,48 +48,76 @@ def data_source(data: str) -> str:
     return data if data == "db" or "://" in data else str(Path(data).resolve())
 
 
+def shown_source(data: str) -> str:
+    """``data`` as it may be written in files and messages: a database URL without its password."""
+    if "://" not in data:
+        return data
+    from fpgrade.storage.database import safe_url
+
+    return safe_url(data)
+
+
+def _read_json(path: Path, what: str) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"{path}: damaged {what} ({exc}); delete {path.parent} to run that part "
+                            "again, or pass --overwrite to start the whole run again") from exc
+
+
 def _previous_run(out: Path) -> dict | None:
-    """The ``run.json`` of ``out`` if it holds a run (None for a new or empty folder)."""
-    info = out / "run.json"
-    if info.is_file():
-        try:
-            return json.loads(info.read_text())
-        except ValueError as exc:
-            raise TrainingError(f"{info}: damaged ({exc}); pass --overwrite to start again") from exc
+    """The ``run.json`` of ``out`` if it holds a run ({} for a run without one; None for a new
+    or empty folder)."""
+    if (out / "run.json").is_file():
+        return _read_json(out / "run.json", "run description")
     if any(out.glob("fold_*")):
         return {}
     return None
 
 
-def _claim_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> dict | None:
-    """Check what ``out`` holds against the request; returns the run to resume (or None)."""
+#: what must be the same to resume a run (anything else would mix two trainings in one run)
+RESUME_KEYS = ("model", "scale", "data", "epochs", "batch_size", "seed", "lr", "options",
+               "backbone_weights")
+
+
+def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> dict | None:
+    """Check what ``out`` holds against the request, changing nothing; returns the run to resume
+    (or None). An existing run is replaced later, once the new run's data and folds are ready."""
     previous = _previous_run(out)
     if resume and overwrite:
         raise TrainingError("--resume and --overwrite exclude each other")
     if resume:
         if not previous:
             raise TrainingError(f"{out}: no run to resume here (no run.json); start it without --resume")
-        differs = [f"{key} {previous.get(key)!r} (asked: {asked[key]!r})" for key in asked
+        differs = [f"{key} {previous.get(key)!r} (asked: {asked[key]!r})" for key in RESUME_KEYS
                    if previous.get(key) != asked[key]]
         if differs:
             raise TrainingError(f"{out}: the run there was started with another " + "; ".join(differs)
                                 + ": resume it with the same options, or choose another --out")
         return previous
-    if previous is not None:
-        if not overwrite:
-            raise TrainingError(f"{out} already holds a training run: pass --resume to finish it, "
-                                "--overwrite to replace it, or choose another --out")
-        for fold in out.glob("fold_*"):
-            shutil.rmtree(fold)
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
+    if previous is not None and not overwrite:
+        raise TrainingError(f"{out} already holds a training run: pass --resume to finish it, "
+                            "--overwrite to replace it, or choose another --out")
     return None
+
+
+def _clear_run(out: Path) -> None:
+    """Remove a replaced run's files and its records (runs and model versions of that folder)."""
+    for fold in out.glob("fold_*"):
+        shutil.rmtree(fold)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    forget_run(out)
 
 
 def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, out: Path,
               config: TrainConfig, scale_id: str | None = None, splits: Path | None = None,
               folds_to_run: list[int] | None = None, record: bool = True,
               overwrite: bool = False) -> dict:
+    """Train every fold (or ``folds_to_run``) of ``protocol`` into ``out``; see the module
+    docstring for resume and overwrite. Under torchrun, rank 0 alone writes files."""
+    from fpgrade.training.engine import distributed
+
     model = registry.model(model_id)
     scale = registry.scale(scale_id or model.card.scales[0])
     if scale.id not in model.card.scales:
@@ -96,16 +125,19 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
 
         warnings.warn(f"{model_id} was published for {', '.join(model.card.scales)}; training it on "
                       f"{scale.id} is a departure from its paper", stacklevel=2)
+    rank, _ = distributed()
+    main = rank == 0
     out = Path(out).resolve()
     data = data_source(data)
-    previous = _claim_folder(out, resume=config.resume, overwrite=overwrite,
-                             asked={"model": model_id, "scale": scale.id, "data": data})
+    asked = {"model": model_id, "scale": scale.id, "data": shown_source(data), "epochs": config.epochs,
+             "batch_size": config.batch_size, "seed": config.seed, "lr": config.lr,
+             "options": config.options, "backbone_weights": config.backbone_weights}
+    previous = _check_folder(out, resume=config.resume, overwrite=overwrite, asked=asked)
     if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
         splits, protocol = out / "splits.json", previous["protocol"]
-    out.mkdir(parents=True, exist_ok=True)
     records = load_records(data, scale, registry)
     if not records.records:
-        raise TrainingError(f"{data}: no record labelled on (or convertible to) {scale.id}"
+        raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
                             + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
     prepared = prepare(records.records, model, registry, f"Preprocessing for {model_id}")
     if not prepared.items:
@@ -118,27 +150,29 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         check_subjects_in_folds(set(subjects), folds, splits)
     else:
         folds = make_folds(subjects, labels, protocol, config.seed)
-    save_folds(out / "splits.json", protocol, config.seed, folds)
+    wanted = range(len(folds)) if folds_to_run is None else sorted(set(folds_to_run))
+    if any(not 0 <= index < len(folds) for index in wanted):
+        raise TrainingError(f"--fold {', '.join(map(str, folds_to_run or []))}: {protocol} has folds "
+                            f"0 to {len(folds) - 1}")
     synthetic = sum(record.synthetic for record in records.records)
     run_info = {
-        "model": model_id, "scale": scale.id, "data": data, "protocol": protocol,
-        "synthetic": synthetic > 0, "synthetic_records": synthetic,
-        "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
-        "backbone_weights": config.backbone_weights, "options": config.options, "lr": config.lr,
+        **asked, "protocol": protocol, "synthetic": synthetic > 0, "synthetic_records": synthetic,
         "records": len(records.records), "samples": len(prepared.items),
         "skipped": dict(records.skipped),
         "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
         "started": (previous or {}).get("started", datetime.now(timezone.utc).isoformat()),
     }
-    (out / "run.json").write_text(json.dumps(run_info, indent=2))
+    if main:  # everything is ready: only now is an old run replaced
+        if previous is None and overwrite:
+            _clear_run(out)
+        out.mkdir(parents=True, exist_ok=True)
+        save_folds(out / "splits.json", protocol, config.seed, folds)
+        write_json(out / "run.json", run_info)
+    _barrier()
     fold_config = replace(config, card_extra={"synthetic": run_info["synthetic"]})
-    fold_metrics = []
-    for index, fold in enumerate(folds):
-        if folds_to_run is not None and index not in folds_to_run:
-            continue
-        fold_dir = out / f"fold_{index}"
+    for index in wanted:
+        fold, fold_dir = folds[index], out / f"fold_{index}"
         if config.resume and (fold_dir / "test.json").is_file():  # finished before the stop
-            fold_metrics.append(json.loads((fold_dir / "test.json").read_text()))
             continue
         train_items, val_items = _select(prepared.items, fold.train), _select(prepared.items, fold.val)
         test_items = _select(prepared.items, fold.test)
@@ -153,22 +187,31 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
             continue
         metrics = evaluate_items(trainer, result.best_path, test_items)
         metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
-        save_metrics(metrics, out / f"fold_{index}", "test", f"{model_id} fold {index} ({scale.id})")
-        fold_metrics.append(metrics)
+        save_metrics(metrics, fold_dir, "test", f"{model_id} fold {index} ({scale.id})")
     import torch.distributed as dist
 
     if dist.is_initialized():  # torchrun: the other ranks are done once rank 0 has tested
         dist.barrier()
-        rank = dist.get_rank()
         dist.destroy_process_group()
-        if rank != 0:
-            return {"rank": rank}
+    if not main:
+        return {"rank": rank}
+    # every tested fold of the run, also those of an earlier (resumed or --fold) invocation
+    fold_metrics = [_read_json(out / f"fold_{i}" / "test.json", "test metrics")
+                    for i in range(len(folds)) if (out / f"fold_{i}" / "test.json").is_file()]
     summary = summarise(fold_metrics)
-    summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"])
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
+                   folds_tested=len(fold_metrics), folds_total=len(folds))
+    write_json(out / "summary.json", summary)
     if record and fold_metrics:
         record_run(run_info, summary, out, model_id, scale.id)
     return summary
+
+
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        dist.barrier()
 
 
 def check_subjects_in_folds(subjects: set[str], folds, splits: Path) -> None:
@@ -218,7 +261,8 @@ def summarise(fold_metrics: list[dict]) -> dict:
 
 
 def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
-    """A TrainingRun row and a ModelVersion per fold's best weights, in the configured database.
+    """The run's TrainingRun row (one per run folder: a resumed run updates it) and a
+    ModelVersion per fold's best weights, in the configured database, in one retried transaction.
 
     Versions are named by :func:`~fpgrade.models.versions.version_name` (model and weights
     hash), the name prediction reports too; the run points at fold 0's version. Paths are stored
@@ -229,28 +273,58 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
     from fpgrade.media import sha256_file
     from fpgrade.models.versions import version_name
     from fpgrade.storage import database
+    from fpgrade.storage.retry import in_transaction
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
+
+    out = Path(out).resolve()
+    weights = [(fold, sha256_file(fold)) for fold in sorted(out.glob("fold_*/best.safetensors"))]
+    with database.session() as session:
+        def write() -> None:
+            versions = []
+            for fold, digest in weights:
+                version = version_name(model_id, digest)
+                row = session.exec(select(ModelVersion).where(
+                    ModelVersion.model_id == model_id, ModelVersion.version == version)).first()
+                if row is None:
+                    row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
+                                       weights_sha256=digest, weights_path=str(fold),
+                                       card=json.loads(fold.with_suffix(".json").read_text()))
+                    session.add(row)
+                    session.flush()
+                versions.append(row)
+            run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
+            run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
+                                     protocol=run_info["protocol"])
+            run.status = "finished" if summary.get("folds_tested") == summary.get("folds_total") \
+                else "partial"
+            run.params, run.metrics = run_info, summary
+            run.model_version_id = versions[0].id if versions else None
+            run.finished_at = datetime.now(timezone.utc)
+            session.add(run)
+
+        in_transaction(session, write)
+
+
+def forget_run(out: Path) -> None:
+    """Delete the records of the run in ``out`` (its TrainingRun and the ModelVersions whose
+    weights lay there): the run is being replaced, its weight files will hold other bytes."""
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.retry import in_transaction
     from fpgrade.storage.tables import ModelVersion, TrainingRun
 
     out = Path(out).resolve()
     with database.session() as session:
-        versions = []
-        for fold in sorted(out.glob("fold_*/best.safetensors")):
-            digest = sha256_file(fold)
-            version = version_name(model_id, digest)
-            row = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id,
-                                                          ModelVersion.version == version)).first()
-            if row is None:
-                card = json.loads(fold.with_suffix(".json").read_text())
-                row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
-                                   weights_sha256=digest, weights_path=str(fold), card=card)
-                session.add(row)
-                session.flush()
-            versions.append(row)
-        session.add(TrainingRun(model_id=model_id, scale=scale_id, protocol=run_info["protocol"],
-                                status="finished", out_dir=str(out), params=run_info, metrics=summary,
-                                model_version_id=versions[0].id if versions else None,
-                                finished_at=datetime.now(timezone.utc)))
-        session.commit()
+        def delete() -> None:
+            for run in session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))):
+                session.delete(run)
+            session.flush()
+            for version in session.exec(select(ModelVersion)):
+                if Path(version.weights_path).is_relative_to(out):
+                    session.delete(version)
+
+        in_transaction(session, delete)
 
 
 def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None,
@@ -265,6 +339,9 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
     model, scale = registry.model(info["model"]), registry.scale(info["scale"])
     _, folds = load_folds(run_dir / "splits.json")
     source = data_source(data) if data else info["data"]
+    if not data and "***" in source:
+        raise TrainingError(f"{run_dir}: its data is a database whose password is not stored "
+                            f"({source}); give it with --data")
     if not data and "://" not in source and source != "db" and not Path(source).is_file():
         raise TrainingError(f"{run_dir}: its data {source} is gone; give it with --data")
     records = load_records(source, scale, registry)
@@ -278,7 +355,7 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
             continue
         test_items = _select(prepared.items, fold.test)
         if not test_items:
-            raise TrainingError(f"{source}: none of fold {index}'s test subjects "
+            raise TrainingError(f"{shown_source(source)}: none of fold {index}'s test subjects "
                                 f"({', '.join(fold.test[:5])}...) is in the data any more")
         trainer = Trainer(model, scale, run_dir / f"fold_{index}", config)
         metrics = evaluate_items(trainer, weights, test_items)
@@ -290,7 +367,7 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
         raise TrainingError(f"{run_dir}: no fold has best.safetensors")
     summary = summarise(results)
     summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
-    (run_dir / "evaluation.json").write_text(json.dumps(summary, indent=2))
+    write_json(run_dir / "evaluation.json", summary)
     return summary
 
 

@@ -9,7 +9,7 @@ import torch
 
 from fpgrade.errors import PluginError
 from fpgrade.face.augment import Sample, augment
-from fpgrade.model_api import GradingModel
+from fpgrade.model_api import LAYOUTS, GradingModel
 from fpgrade.scales import GradingScale
 
 
@@ -31,7 +31,7 @@ def to_tensor(array: np.ndarray, layout: str, mean: Sequence[float], std: Sequen
         return tensor.permute(0, 3, 1, 2).contiguous()
     if layout == "clip":
         return tensor.permute(3, 0, 1, 2).contiguous()
-    raise PluginError(f"unknown input layout {layout!r} (known: image, sequence, clip, mask, vector)")
+    raise PluginError(f"unknown input layout {layout!r} (known: {', '.join(LAYOUTS)})")
 
 
 def augment_sample(arrays: Mapping[str, np.ndarray], model: type[GradingModel], label: str,
