@@ -60,7 +60,7 @@ from fpgrade.imageio import load_image
 from fpgrade.media import probe
 from fpgrade.scales import GradingScale, Side
 from fpgrade.storage.tables import MediaKind
-from fpgrade.video import read_frames
+from fpgrade.video import read_frames, video_info
 
 OUTPUT_SIZE = 256
 README = """SYNTHETIC DATA - NOT CLINICAL
@@ -213,8 +213,9 @@ def source_identities(paths: Iterable[Path], frames_per_video: int = 6) -> list[
     for path in map(Path, paths):
         if probe(path).kind is MediaKind.IMAGE:
             identities += identities_in_photo(path.name, load_image(path))
-        else:
-            frames = [f for _, f in read_frames(path)]
+        else:  # about twice the frames needed (some may show no face), never the whole video
+            stride = max(1, video_info(path).frames // (2 * frames_per_video))
+            frames = [f for _, f in read_frames(path, stride, 2 * frames_per_video)]
             identities += identities_in_video(path.name, frames, frames_per_video)
     return identities
 
