@@ -51,23 +51,32 @@ def unwrap(network: torch.nn.Module) -> torch.nn.Module:
     return network
 
 
+def read_card(path: Path) -> dict[str, Any]:
+    """The card stored inside a weight file (its header only: no tensor is read). The ``.json``
+    beside it is a copy for people; this is the one that always matches the weights."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a safetensors weight file ({exc})") from exc
+    if CARD_KEY not in metadata:
+        raise WeightsError(f"{path}: no fpgrade model card inside; was it saved by fpgrade?")
+    return json.loads(metadata[CARD_KEY])
+
+
 def load(path: Path, *, model_id: str | None = None, scale: str | None = None,
          codes: tuple[str, ...] | None = None) -> WeightsFile:
     """Read a weight file and check it was made for ``model_id`` / ``scale`` / ``codes``."""
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: weight file not found")
+    card = read_card(path)
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"{path}: not a safetensors weight file ({exc})") from exc
-    if CARD_KEY not in metadata:
-        raise WeightsError(f"{path}: no fpgrade model card inside; was it saved by fpgrade?")
-    card = json.loads(metadata[CARD_KEY])
     for what, expected, found in (("model", model_id, card.get("id")),
                                   ("scale", scale, card.get("scale"))):
         if expected is not None and expected != found:

@@ -319,15 +319,17 @@ class Trainer:
                         **self.config.card_extra)
 
     def _checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
+        """Best and last weights first, ``state.pt`` last: the state is the commit point, so a
+        run killed at any moment resumes from a state whose weight files are all written."""
         card = self._card(stage, epoch)
+        if improved:
+            name = "best.safetensors" if stage == "grade" else f"best_{stage}.safetensors"
+            weight_files.save(self.out_dir / name, self.network, card)
         weight_files.save(self.out_dir / "last.safetensors", self.network, card)
         with replacing(self.out_dir / "state.pt") as temporary:
             torch.save({"stage": stage, "epoch": epoch, "history": history, "best": best,
                         "optimisers": [o.state_dict() for o in optimisers],
                         "schedule": schedule.state_dict()}, temporary)
-        if improved:
-            name = "best.safetensors" if stage == "grade" else f"best_{stage}.safetensors"
-            weight_files.save(self.out_dir / name, self.network, card)
 
     def _resume_state(self) -> dict:
         last, state_file = self.out_dir / "last.safetensors", self.out_dir / "state.pt"

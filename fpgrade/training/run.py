@@ -271,6 +271,7 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
     from sqlmodel import select
 
     from fpgrade.media import sha256_file
+    from fpgrade.models import weights as weight_files
     from fpgrade.models.versions import version_name
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
@@ -288,7 +289,7 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
                 if row is None:
                     row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
                                        weights_sha256=digest, weights_path=str(fold),
-                                       card=json.loads(fold.with_suffix(".json").read_text()))
+                                       card=weight_files.read_card(fold))
                     session.add(row)
                     session.flush()
                 versions.append(row)
