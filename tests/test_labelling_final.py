@@ -37,7 +37,7 @@ def test_a_blind_second_pass_no_longer_overrides_the_first(registry):
     assert found.skipped["labelled but no final label yet (labelling not finished)"] == 1
     with database.session() as session:
         (case,) = adjudication_queue(session, team["cara"], c.id)
-        decide(session, team["cara"], case.id, label="L1", reason="pass 2 misread the side")
+        decide(session, team["cara"], case.assignment_id, label="L1", reason="pass 2 misread the side")
     (record,) = records(registry).records
     assert (record.label, record.subject) == ("L1", "P000")
 

@@ -145,8 +145,8 @@ def test_a_labeller_cannot_reach_adjudication_or_admin_functions(team, registry)
     with database.session() as session:
         (case,) = adjudication_queue(session, team["cara"], c.id)
         for call in (lambda: adjudication_queue(session, team["ann"]),
-                     lambda: adjudication_case(session, team["ann"], case.id),
-                     lambda: decide(session, team["ann"], case.id, label="L1", reason="x"),
+                     lambda: adjudication_case(session, team["ann"], case.assignment_id),
+                     lambda: decide(session, team["ann"], case.assignment_id, label="L1", reason="x"),
                      lambda: run_second_check(session, c.id, by=team["ann"], indices_of=None),
                      lambda: create_campaign(session, "c2", "sided7", registry=registry,
                                              by=team["ann"]),
@@ -223,16 +223,16 @@ def test_a_disagreement_goes_to_adjudication_and_is_decided_once(team, registry)
                                scale="sided7", label="L3", probabilities={"L3": 0.8}))
         session.commit()
         (case,) = adjudication_queue(session, team["cara"], c.id)
-        view = adjudication_case(session, team["cara"], case.id)
+        view = adjudication_case(session, team["cara"], case.assignment_id)
         assert [(p.annotator, p.label) for p in view.passes] == [("ann", "L1"), ("bob", "L3")]
         assert view.suggestion == Suggestion("idfnp-abc", "L3", 0.8)
         with pytest.raises(LabellingError, match="reason"):
-            decide(session, team["cara"], case.id, label="L3", reason=" ")
-        final = decide(session, team["cara"], case.id, label="L3", reason="brow clearly weak",
+            decide(session, team["cara"], case.assignment_id, label="L3", reason=" ")
+        final = decide(session, team["cara"], case.assignment_id, label="L3", reason="brow clearly weak",
                        suggestion=view.suggestion)
-        assert (final.label, final.method, final.decided_by) == ("L3", "adjudicated", "cara")
+        assert (final.label, final.decided_by) == ("L3", "cara")
         with pytest.raises(AlreadyDecidedError, match="decided already by cara"):
-            decide(session, team["dan"], case.id, label="L1", reason="second opinion")
+            decide(session, team["dan"], case.assignment_id, label="L1", reason="second opinion")
         stored = session.exec(select(Annotation).where(Annotation.pass_kind == "adjudication")).one()
         assert stored.suggestion_shown and stored.suggestion_accepted
         assert stored.suggestion_model_version == "idfnp-abc"
@@ -258,8 +258,8 @@ def test_cannot_grade_goes_to_adjudication_which_may_exclude_the_medium(team, re
     label_pass(team["bob"], c.id, {medium: "L1"})
     with database.session() as session:
         (case,) = adjudication_queue(session, team["cara"], c.id)
-        assert decide(session, team["cara"], case.id, cannot_grade="bad_photo",
-                      reason="blurred") is None
+        assert decide(session, team["cara"], case.assignment_id, cannot_grade="bad_photo",
+                      reason="blurred").label is None
     assert statuses(c.id) == {medium: Status.EXCLUDED} and finals() == {}
 
 
@@ -403,7 +403,7 @@ def test_every_state_change_is_in_the_audit_log(team, registry):
     label_pass(team["bob"], c.id, {medium: "L2"})
     with database.session() as session:
         (case,) = adjudication_queue(session, team["cara"], c.id)
-        decide(session, team["cara"], case.id, label="L2", reason="mouth")
+        decide(session, team["cara"], case.assignment_id, label="L2", reason="mouth")
         actions = [(e.actor, e.action) for e in audit.events(session, campaign_id=c.id)]
     assert actions == [("cli", "campaign_create"), ("ann", "claim"), ("ann", "submit"),
                        ("bob", "claim"), ("bob", "submit"), ("bob", "first_check"),

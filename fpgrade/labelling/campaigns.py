@@ -25,6 +25,33 @@ from fpgrade.storage.tables import (
 MAX_BLIND_PASSES = 3
 
 
+@dataclass(frozen=True)
+class CampaignView:
+    """A campaign's settings as plain data (what pages and the CLI keep and show)."""
+
+    id: int
+    name: str
+    scale: str
+    movements: tuple[str, ...]
+    blind_passes: int
+    allow_same_rater: bool
+    min_gap_s: int
+    suggestions_in_blind: bool
+    check_model_version: str | None
+    range_percentile: float
+    min_range_samples: int
+    state: str
+    created_by: str
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignView:
+        return cls(campaign.id, campaign.name, campaign.scale, tuple(campaign.movements or ()),
+                   campaign.blind_passes, campaign.allow_same_rater, campaign.min_gap_s,
+                   campaign.suggestions_in_blind, campaign.check_model_version,
+                   campaign.range_percentile, campaign.min_range_samples, campaign.state,
+                   campaign.created_by)
+
+
 def get_campaign(session: Session, campaign: int | str) -> Campaign:
     """A campaign by id or name. :raises CampaignError: no such campaign."""
     if isinstance(campaign, int) or str(campaign).isdigit():
@@ -38,8 +65,8 @@ def get_campaign(session: Session, campaign: int | str) -> Campaign:
     return found
 
 
-def list_campaigns(session: Session) -> list[Campaign]:
-    return list(session.exec(select(Campaign).order_by(Campaign.id)).all())
+def list_campaigns(session: Session) -> list[CampaignView]:
+    return [CampaignView.of(c) for c in session.exec(select(Campaign).order_by(Campaign.id)).all()]
 
 
 def _selected_media(session: Session, scale: str, movements: Sequence[str],
@@ -66,7 +93,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
                     allow_same_rater: bool = False, min_gap_s: int = 0,
                     suggestions_in_blind: bool = False, check_model_version: str | None = None,
                     range_percentile: float = 0.0, min_range_samples: int = 3,
-                    by: Account | None = None, seed: int | None = None) -> Campaign:
+                    by: Account | None = None, seed: int | None = None) -> CampaignView:
     """A new campaign with one open blind assignment per selected medium and pass; each pass
     in its own shuffled order.
 
@@ -83,7 +110,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
         raise CampaignError(f"range percentile {range_percentile} is not in [0, 50)")
     rng = random.Random(seed)
 
-    def work() -> Campaign:
+    def work() -> CampaignView:
         if by is not None:
             require(session, by, Action.ADMIN)
         if session.exec(select(Campaign.id).where(Campaign.name == name)).first() is not None:
@@ -109,14 +136,12 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
                                        order_key=key) for m, key in zip(media, order))
         audit.record(session, actor_name(by), "campaign_create", campaign_id=campaign.id,
                      scale=scale_id, media=len(media), blind_passes=blind_passes)
-        return campaign
+        return CampaignView.of(campaign)
 
     try:
-        campaign = transaction(session, work)
+        return transaction(session, work)
     except IntegrityError:
         raise CampaignError(f"campaign {name!r} exists already") from None
-    session.refresh(campaign)
-    return campaign
 
 
 @dataclass

@@ -91,6 +91,40 @@ class PassView:
 
 
 @dataclass(frozen=True)
+class QueueItem:
+    """One undecided adjudication in the queue."""
+
+    assignment_id: int
+    campaign_id: int
+    media_id: int
+    state: str
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """The second check of a medium as the adjudicator sees it."""
+
+    method: str
+    version: str
+    label: str
+    indices: dict
+    ranges: dict
+    outcome: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An adjudicator's decision: the final label it wrote (``None``: cannot be graded)."""
+
+    assignment_id: int
+    media_id: int
+    label: str | None
+    decided_by: str
+    final_id: int | None
+
+
+@dataclass(frozen=True)
 class AdjudicationCase:
     """What an adjudicator sees: both passes, the second check with its ranges, the model."""
 
@@ -103,7 +137,7 @@ class AdjudicationCase:
     scale: str
     state: str
     passes: tuple[PassView, ...]
-    check: CheckResult | None
+    check: CheckView | None
     suggestion: Suggestion | None
 
 
@@ -423,7 +457,7 @@ def open_adjudication(session: Session, campaign: Campaign, media_id: int, actor
 # -- adjudication ---------------------------------------------------------------------------
 
 def adjudication_queue(session: Session, user: Account,
-                       campaign: int | str | None = None) -> list[Assignment]:
+                       campaign: int | str | None = None) -> list[QueueItem]:
     """The undecided adjudications (of one campaign, or all), oldest first.
 
     :raises PermissionDeniedError: the user may not adjudicate.
@@ -433,7 +467,8 @@ def adjudication_queue(session: Session, user: Account,
                                      Assignment.state != AssignmentState.DONE.value)
     if campaign is not None:
         query = query.where(Assignment.campaign_id == get_campaign(session, campaign).id)
-    return list(session.exec(query.order_by(Assignment.id)).all())
+    return [QueueItem(a.id, a.campaign_id, a.media_id, a.state)
+            for a in session.exec(query.order_by(Assignment.id)).all()]
 
 
 def adjudication_case(session: Session, user: Account, assignment_id: int) -> AdjudicationCase:
@@ -463,16 +498,20 @@ def adjudication_case(session: Session, user: Account, assignment_id: int) -> Ad
             media.movement, campaign.scale, assignment.state,
             tuple(PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note)
                   for a in passes),
-            check, latest_suggestion(session, media.id, campaign.scale))
+            None if check is None else CheckView(
+                check.method, check.version, check.label, dict(check.indices or {}),
+                dict(check.ranges or {}), check.outcome, check.reason),
+            latest_suggestion(session, media.id, campaign.scale))
 
     return transaction(session, work)
 
 
 def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
            label: str | None = None, cannot_grade: str | None = None,
-           suggestion: Suggestion | None = None, registry: Registry | None = None) -> FinalLabel | None:
+           suggestion: Suggestion | None = None, registry: Registry | None = None) -> Decision:
     """The adjudicator's decision: a label (it becomes the final label, method
-    ``adjudicated``) or that the medium cannot be graded (excluded, no final label); ``reason``
+    ``adjudicated``) or that the medium cannot be graded (excluded, no final label: the
+    decision's ``label`` is ``None``); ``reason``
     is required. Decided once: the second adjudicator is told who decided first.
 
     :raises AlreadyDecidedError: decided already; :class:`PermissionDeniedError`: not an
@@ -482,7 +521,7 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
     if not reason or not reason.strip():
         raise LabellingError("an adjudication needs a reason")
 
-    def work() -> FinalLabel | None:
+    def work() -> Decision:
         me = require(session, user, Action.ADJUDICATE)
         assignment = session.get(Assignment, assignment_id)
         if assignment is None or assignment.pass_kind != PassKind.ADJUDICATION:
@@ -511,7 +550,7 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
                      media_id=assignment.media_id, assignment_id=assignment_id, label=answer,
                      cannot_grade=why_not, reason=reason)
         if answer is None:
-            return None
+            return Decision(assignment_id, assignment.media_id, None, me.name, None)
         blind = _annotations(session, [a.id for a in rows if a.pass_kind == PassKind.BLIND])
         check = session.exec(select(CheckResult.id).where(
             CheckResult.campaign_id == campaign.id,
@@ -521,12 +560,13 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
                              campaign_id=campaign.id,
                              annotation_ids=[a.id for a in blind.values()] + [annotation.id],
                              check_result_id=check, reason=reason)
-        return final
+        return Decision(assignment_id, assignment.media_id, final.label, final.decided_by,
+                        final.id)
 
     return transaction(session, work)
 
 
-__all__ = ["CLAIM_LEASE", "AdjudicationCase", "PassView", "Status", "SubmitResult", "Suggestion",
-           "Task", "adjudication_case", "adjudication_queue", "decide", "latest_suggestion",
-           "media_statuses", "next_assignment", "open_adjudication", "skip_assignment",
-           "submit_label", "Outcome"]
+__all__ = ["CLAIM_LEASE", "AdjudicationCase", "CheckView", "Decision", "Outcome", "PassView",
+           "QueueItem", "Status", "SubmitResult", "Suggestion", "Task", "adjudication_case",
+           "adjudication_queue", "decide", "latest_suggestion", "media_statuses",
+           "next_assignment", "open_adjudication", "skip_assignment", "submit_label"]
