@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 from fpgrade.labelling import audit
 from fpgrade.labelling._tx import transaction
 from fpgrade.labelling.campaigns import get_campaign
+from fpgrade.labelling import checks
 from fpgrade.labelling.checks import (
-    RANGES_VERSION, Sample, Verdict, check_with_model, check_with_ranges, indices_of_file,
+    RANGES_VERSION, Sample, Verdict, check_with_model, check_with_ranges,
 )
 from fpgrade.labelling.final import set_final
 from fpgrade.labelling.model import Action, Method, Outcome, PassKind
@@ -50,11 +51,11 @@ def agreed_labels(session: Session, campaign: Campaign) -> dict[int, tuple[str, 
 
 
 def run_second_check(session: Session, campaign: int | str, *, by: Account | None = None,
-                     indices_of: IndicesOf = indices_of_file) -> Counter:
+                     indices_of: IndicesOf | None = None) -> Counter:
     """Check every agreed, unchecked medium of ``campaign``; returns the outcomes counted.
 
-    ``indices_of(path, kind)`` gives a medium's RgAs and AnAs (default: from its file through
-    the landmark cache); ``by`` is the admin running it (``None``: the command line).
+    ``indices_of(path, kind)`` gives a medium's RgAs and AnAs (default:
+    :func:`.checks.indices_of_file`, from its file through the landmark cache); ``by`` is the admin running it (``None``: the command line).
     """
     found = get_campaign(session, campaign)
     if by is not None:
@@ -75,6 +76,7 @@ def run_second_check(session: Session, campaign: int | str, *, by: Account | Non
                 found.min_range_samples)
     session.rollback()  # no transaction (nor SQLite's write lock) held while faces are measured
 
+    indices_of = indices_of or checks.indices_of_file
     indices: dict[int, dict[str, float] | None] = {}
     if not found.check_model_version:
         for media_id, (path, kind, _) in media.items():
