@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from fpgrade.errors import UnknownLabelError
 from fpgrade.labelling import audit
-from fpgrade.labelling.campaigns import campaign_progress, create_campaign
+from fpgrade.labelling.agreement import campaign_agreement
+from fpgrade.labelling.campaigns import campaign_progress, close_campaign, create_campaign
 from fpgrade.labelling.model import (
     AlreadyDecidedError, AssignmentError, AssignmentLostError, AuthenticationError,
     CampaignError, LabellingError, PermissionDeniedError, Status, SuggestionNotAllowedError,
@@ -408,3 +409,49 @@ def test_every_state_change_is_in_the_audit_log(team, registry):
     assert actions == [("cli", "campaign_create"), ("ann", "claim"), ("ann", "submit"),
                        ("bob", "claim"), ("bob", "submit"), ("bob", "first_check"),
                        ("bob", "adjudication_open"), ("cara", "decide")]
+
+
+def test_views_need_the_view_permission(team, registry):
+    add_media(1)
+    c = campaign(registry)
+    with database.session() as session:
+        for viewer in (team["eve"], team["cara"], team["dan"]):
+            assert campaign_progress(session, c.id, by=viewer).media == 1
+            campaign_agreement(session, c.id, registry.scale("sided7"), by=viewer)
+        with pytest.raises(PermissionDeniedError):
+            campaign_progress(session, c.id, by=team["ann"])
+        with pytest.raises(PermissionDeniedError):
+            campaign_agreement(session, c.id, registry.scale("sided7"), by=team["ann"])
+        with pytest.raises(PermissionDeniedError):
+            close_campaign(session, c.id, by=team["cara"])
+
+
+def test_a_closed_campaign_refuses_claims_submits_and_decisions(team, registry):
+    media = add_media(2)
+    c = campaign(registry)
+    (done, _) = label_pass(team["ann"], c.id, {media[0]: "L1", media[1]: "N"})
+    label_pass(team["bob"], c.id, {media[0]: "L2", media[1]: "N"})
+    with database.session() as session:
+        (case,) = adjudication_queue(session, team["cara"], c.id)
+        task = session.get(Annotation, done.annotation_id)
+        close_campaign(session, c.id, by=team["dan"])
+        for call in (lambda: next_assignment(session, team["bob"], c.id),
+                     lambda: submit_label(session, team["ann"], task.assignment_id, label="N"),
+                     lambda: decide(session, team["cara"], case.assignment_id, label="L1",
+                                    reason="r")):
+            with pytest.raises(CampaignError, match="closed"):
+                call()
+
+
+def test_the_second_check_waits_for_the_whole_first_check(team, registry):
+    media = add_media(3)
+    c = campaign(registry)
+    label_pass(team["ann"], c.id, {m: "N" for m in media})
+    indices = lambda path, kind: {"RgAs": 0.1, "AnAs": 1.0}  # noqa: E731
+    with database.session() as session:
+        task = next_assignment(session, team["bob"], c.id)
+        submit_label(session, team["bob"], task.assignment_id, label="N")
+        with pytest.raises(CampaignError, match="2 blind assignments are not done"):
+            run_second_check(session, c.id, indices_of=indices)
+        counts = run_second_check(session, c.id, indices_of=indices, partial=True)
+    assert dict(counts) == {"undecided": 1}  # no other agreed medium to learn a range from

@@ -170,13 +170,17 @@ def _num(value: float | None) -> str:
 
 
 @campaign_app.command("check")
-def campaign_check(name: str = typer.Argument(...)) -> None:
+def campaign_check(
+    name: str = typer.Argument(...),
+    partial: bool = typer.Option(False, "--partial",
+                                 help="Run before every blind pass is done (ranges from fewer media)."),
+) -> None:
     """Run the second check (asymmetry ranges, or the campaign's model) on agreed media."""
     from fpgrade.labelling.second_check import run_second_check
     from fpgrade.storage import database
 
     with database.session() as session:
-        counts = run_second_check(session, name)
+        counts = run_second_check(session, name, partial=partial)
     console.print(f"second check: {counts.get('agree', 0)} agree, "
                   f"{counts.get('disagree', 0)} disagree, {counts.get('undecided', 0)} undecided "
                   "(the last two go to adjudication)")

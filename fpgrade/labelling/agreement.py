@@ -27,13 +27,14 @@ import numpy as np
 from sqlmodel import Session, select
 
 from fpgrade.labelling.campaigns import get_campaign
-from fpgrade.labelling.model import Outcome, PassKind
+from fpgrade.labelling.model import Action, Outcome, PassKind
+from fpgrade.labelling.users import Account, require
 from fpgrade.scales import GradingScale
 from fpgrade.storage.tables import Annotation, CheckResult
 
 
 def confusion(a: Sequence[str], b: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
-    """Counts of (label in ``a``, label in ``b``), rows ``a``, columns ``b``, in ``labels`` order."""
+    """Counts of (label in ``a``, label in ``b``): rows ``a``, columns ``b``, ``labels`` order."""
     index = {label: i for i, label in enumerate(labels)}
     matrix = np.zeros((len(labels), len(labels)), dtype=int)
     for x, y in zip(a, b, strict=True):
@@ -139,8 +140,12 @@ class AgreementReport:
                 "fleiss_kappa": self.fleiss_kappa, "raters": self.raters, "model": self.model}
 
 
-def campaign_agreement(session: Session, campaign: int | str, scale: GradingScale) -> AgreementReport:
-    """Every agreement figure of one campaign (``scale``: the campaign's, from the registry)."""
+def campaign_agreement(session: Session, campaign: int | str, scale: GradingScale, *,
+                       by: Account | None = None) -> AgreementReport:
+    """Every agreement figure of one campaign (``scale``: the campaign's, from the registry).
+    ``by``: the user asking (the pages pass it: it needs ``view``); ``None``: the command line."""
+    if by is not None:
+        require(session, by, Action.VIEW)
     found = get_campaign(session, campaign)
     report = AgreementReport(found.name, found.scale, scale.codes)
     annotations = session.exec(select(Annotation).where(Annotation.campaign_id == found.id)).all()

@@ -78,7 +78,7 @@ def _selected_media(session: Session, scale: str, movements: Sequence[str],
     if subjects:
         query = query.where(Subject.code.in_(list(subjects)))
     if not include_synthetic:
-        query = query.where(Media.synthetic == False)  # noqa: E712 - SQL expression
+        query = query.where(Media.synthetic.is_(False))
     decided = set(session.exec(select(FinalLabel.media_id).where(
         FinalLabel.scale == scale, FinalLabel.method != Method.IMPORTED.value)).all())
     busy = set(session.exec(select(Assignment.media_id).join(
@@ -133,7 +133,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
             order = rng.sample(range(len(media)), len(media))
             session.add_all(Assignment(campaign_id=campaign.id, media_id=m.id,
                                        pass_kind=PassKind.BLIND.value, pass_number=number,
-                                       order_key=key) for m, key in zip(media, order))
+                                       order_key=key) for m, key in zip(media, order, strict=True))
         audit.record(session, actor_name(by), "campaign_create", campaign_id=campaign.id,
                      scale=scale_id, media=len(media), blind_passes=blind_passes)
         return CampaignView.of(campaign)
@@ -142,6 +142,22 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
         return transaction(session, work)
     except IntegrityError:
         raise CampaignError(f"campaign {name!r} exists already") from None
+
+
+def close_campaign(session: Session, campaign: int | str, *,
+                   by: Account | None = None) -> CampaignView:
+    """Close a campaign: no more claims, submits or decisions (its final labels stay)."""
+
+    def work() -> CampaignView:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        found = get_campaign(session, campaign)
+        found.state = "closed"
+        session.add(found)
+        audit.record(session, actor_name(by), "campaign_close", campaign_id=found.id)
+        return CampaignView.of(found)
+
+    return transaction(session, work)
 
 
 @dataclass
@@ -162,10 +178,14 @@ class Progress:
                 "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater)}
 
 
-def campaign_progress(session: Session, campaign: int | str) -> Progress:
-    """Media per :class:`Status` and assignments done, of one campaign."""
+def campaign_progress(session: Session, campaign: int | str, *,
+                      by: Account | None = None) -> Progress:
+    """Media per :class:`Status` and assignments done, of one campaign. ``by``: the user asking
+    (the pages pass it: it needs the ``view`` permission); ``None``: the command line."""
     from fpgrade.labelling.workflow import media_statuses
 
+    if by is not None:
+        require(session, by, Action.VIEW)
     found = get_campaign(session, campaign)
     statuses = media_statuses(session, found.id)
     assignments = session.exec(select(Assignment).where(Assignment.campaign_id == found.id)).all()

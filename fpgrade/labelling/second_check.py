@@ -13,22 +13,26 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from fpgrade.labelling import audit
+from fpgrade.labelling import audit, checks
 from fpgrade.labelling._tx import transaction
 from fpgrade.labelling.campaigns import get_campaign
-from fpgrade.labelling import checks
 from fpgrade.labelling.checks import (
     RANGES_VERSION, Sample, Verdict, check_with_model, check_with_ranges,
 )
 from fpgrade.labelling.final import set_final
-from fpgrade.labelling.model import Action, Method, Outcome, PassKind
+from fpgrade.labelling.model import (
+    Action, AssignmentState, CampaignError, Method, Outcome, PassKind,
+)
 from fpgrade.labelling.state import PassLabel, first_check
 from fpgrade.labelling.users import Account, actor_name, require
 from fpgrade.labelling.workflow import open_adjudication
-from fpgrade.storage.tables import Annotation, Campaign, CheckResult, Media, Prediction
+from fpgrade.storage.tables import (
+    Annotation, Assignment, Campaign, CheckResult, Media, MediaKind, Prediction,
+)
 
 IndicesOf = Callable[[Path, str], "dict[str, float] | None"]
 
@@ -42,28 +46,43 @@ def agreed_labels(session: Session, campaign: Campaign) -> dict[int, tuple[str, 
     for annotation in rows:
         by_media.setdefault(annotation.media_id, []).append(annotation)
     out = {}
-    for media_id, annotations in by_media.items():
-        label = first_check([PassLabel(a.label, a.cannot_grade) for a in annotations],
+    for media_id, passes in by_media.items():
+        label = first_check([PassLabel(a.label, a.cannot_grade) for a in passes],
                             campaign.blind_passes)
         if label is not None:
-            out[media_id] = (label, [a.id for a in annotations])
+            out[media_id] = (label, [a.id for a in passes])
     return out
 
 
 def run_second_check(session: Session, campaign: int | str, *, by: Account | None = None,
-                     indices_of: IndicesOf | None = None) -> Counter:
+                     indices_of: IndicesOf | None = None, partial: bool = False) -> Counter:
     """Check every agreed, unchecked medium of ``campaign``; returns the outcomes counted.
 
     ``indices_of(path, kind)`` gives a medium's RgAs and AnAs (default:
-    :func:`.checks.indices_of_file`, from its file through the landmark cache); ``by`` is the admin running it (``None``: the command line).
+    :func:`.checks.indices_of_file`, from its file through the landmark cache); ``by`` is the
+    admin running it (``None``: the command line).
+
+    The ranges are learnt from the first check's results, so the check waits until every blind
+    pass of the campaign is done; ``partial`` runs it earlier (media checked then are not checked
+    again when more agreed media arrive).
+
+    :raises CampaignError: blind passes still open (without ``partial``).
     """
     found = get_campaign(session, campaign)
     if by is not None:
         require(session, by, Action.ADMIN)
+    open_blind = session.exec(select(func.count()).select_from(Assignment).where(
+        Assignment.campaign_id == found.id, Assignment.pass_kind == PassKind.BLIND.value,
+        Assignment.state != AssignmentState.DONE.value)).one()
+    if open_blind and not partial:
+        session.rollback()
+        raise CampaignError(f"campaign {found.name!r}: {open_blind} blind assignments are not "
+                            "done yet; the ranges are learnt from the whole first check "
+                            "(run it once they are, or ask for a partial check)")
     agreed = agreed_labels(session, found)
     checked = {c.media_id: dict(c.indices or {}) for c in session.exec(
         select(CheckResult).where(CheckResult.campaign_id == found.id)).all()}
-    media = {m.id: (Path(m.path), getattr(m.kind, "value", str(m.kind)), m.movement)
+    media = {m.id: (Path(m.path), MediaKind(m.kind).value, m.movement)
              for m in session.exec(select(Media).where(Media.id.in_(list(agreed)))).all()}
     predictions = {}
     if found.check_model_version:

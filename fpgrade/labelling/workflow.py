@@ -1,5 +1,5 @@
 """The triple-check state machine: claim, skip, submit blind passes, the first check, the
-adjudication queue and its decisions. (The second check is :mod:`.checks` / :func:`run_second_check`.)
+adjudication queue and its decisions. (The second check: :mod:`.checks`, :mod:`.second_check`.)
 
 A medium of a campaign moves ``blind`` -> (all blind passes done) -> agreed: ``awaiting_check``
 -> second check agrees: ``final`` (method ``agreed_checked``); blind passes disagree, a "cannot
@@ -39,7 +39,7 @@ from fpgrade.labelling.users import Account, require
 from fpgrade.registry import Registry, get_registry
 from fpgrade.labelling._tx import transaction
 from fpgrade.storage.tables import (
-    Annotation, Assignment, AnnotationSource, Campaign, CheckResult, FinalLabel, Media,
+    Annotation, AnnotationSource, Assignment, Campaign, CheckResult, FinalLabel, Media, MediaKind,
     Prediction, utcnow,
 )
 
@@ -159,9 +159,8 @@ def latest_suggestion(session: Session, media_id: int, scale: str,
 def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:
     media = session.get(Media, assignment.media_id)
     show = may_show_suggestion(assignment.pass_kind, campaign.suggestions_in_blind)
-    return Task(assignment.id, campaign.id, media.id, Path(media.path), media.kind.value
-                if hasattr(media.kind, "value") else str(media.kind), media.movement,
-                campaign.scale, assignment.pass_kind, assignment.pass_number, show,
+    return Task(assignment.id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
+                media.movement, campaign.scale, assignment.pass_kind, assignment.pass_number, show,
                 latest_suggestion(session, media.id, campaign.scale) if show else None)
 
 
@@ -189,7 +188,8 @@ def _pass(annotation: Annotation) -> PassLabel:
 def media_statuses(session: Session, campaign_id: int) -> dict[int, Status]:
     """The :class:`Status` of every medium of a campaign."""
     campaign = session.get(Campaign, campaign_id)
-    assignments = session.exec(select(Assignment).where(Assignment.campaign_id == campaign_id)).all()
+    assignments = session.exec(
+        select(Assignment).where(Assignment.campaign_id == campaign_id)).all()
     annotations = {a.assignment_id: a for a in session.exec(
         select(Annotation).where(Annotation.campaign_id == campaign_id)).all()}
     checks = {c.media_id: c.outcome for c in session.exec(
@@ -494,7 +494,7 @@ def adjudication_case(session: Session, user: Account, assignment_id: int) -> Ad
         audit.record(session, me.name, "adjudication_view", campaign_id=campaign.id,
                      media_id=media.id, assignment_id=assignment_id)
         return AdjudicationCase(
-            assignment_id, campaign.id, media.id, Path(media.path), str(media.kind.value),
+            assignment_id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
             media.movement, campaign.scale, assignment.state,
             tuple(PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note)
                   for a in passes),
