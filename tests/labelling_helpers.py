@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fpgrade.labelling.users import add_user
 from fpgrade.storage import database
 from fpgrade.storage.tables import Media, MediaKind, Subject, Visit
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashes(monkeypatch):
+    """Argon2id with small costs in tests (the real parameters take about a second here, per
+    user); imported by each labelling test module, where it applies to every test."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("fpgrade.labelling.users._hasher",
+                        lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def add_media(count: int, *, movement: str = "MV0", synthetic: bool = False,

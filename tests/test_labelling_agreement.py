@@ -15,6 +15,7 @@ from fpgrade.labelling.campaigns import create_campaign
 from fpgrade.labelling.second_check import run_second_check
 from fpgrade.storage import database
 from tests.labelling_helpers import add_media, users
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 from tests.test_labelling_workflow import label_pass
 
 

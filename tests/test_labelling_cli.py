@@ -11,6 +11,7 @@ import pytest
 
 from fpgrade.cli import main
 from tests.labelling_helpers import PASSWORD, add_media, users
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 from tests.test_labelling_workflow import label_pass
 from tests.test_startup import _heavy_after
 

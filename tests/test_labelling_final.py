@@ -14,6 +14,7 @@ from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, FinalLabel
 from fpgrade.training.data import records_from_database
 from tests.labelling_helpers import add_media, users
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 from tests.test_labelling_workflow import label_pass
 
 

@@ -28,6 +28,7 @@ from fpgrade.labelling.workflow import (
 from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, FinalLabel, Prediction, User, utcnow
 from tests.labelling_helpers import PASSWORD, add_media, users
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 
 
 @pytest.fixture
