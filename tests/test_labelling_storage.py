@@ -68,8 +68,18 @@ def test_migration_0003_on_sqlite_keeps_only_unambiguous_labels_final(tmp_path):
     _assert_upgraded(url)
 
 
-def test_migration_0003_on_postgresql(fresh_postgres_database):  # noqa: F811
+def test_migration_0003_on_postgresql_up_down_up(fresh_postgres_database):  # noqa: F811
+    from alembic import command
+
     _fill_at_0002(fresh_postgres_database)
+    database.upgrade(fresh_postgres_database)
+    _assert_upgraded(fresh_postgres_database)
+    engine = create_engine(fresh_postgres_database)
+    with engine.begin() as connection:
+        config = database.alembic_config(fresh_postgres_database)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    engine.dispose()
     database.upgrade(fresh_postgres_database)
     _assert_upgraded(fresh_postgres_database)
 
