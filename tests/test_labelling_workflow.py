@@ -456,3 +456,14 @@ def test_the_second_check_waits_for_the_whole_first_check(team, registry):
             run_second_check(session, c.id, indices_of=indices)
         counts = run_second_check(session, c.id, indices_of=indices, partial=True)
     assert dict(counts) == {"undecided": 1}  # no other agreed medium to learn a range from
+
+
+def test_a_rater_may_take_back_their_own_expired_claim(team, registry):
+    add_media(1)
+    c = campaign(registry)
+    with database.session() as session:
+        task = next_assignment(session, team["ann"], c.id)
+        later = utcnow() + timedelta(hours=1)
+        again = next_assignment(session, team["ann"], c.id, now=later)
+        assert again.assignment_id == task.assignment_id
+        assert submit_label(session, team["ann"], task.assignment_id, label="N").status is Status.BLIND

@@ -11,6 +11,26 @@ the Label Studio sync all call. Nothing here imports gradio.
 - :mod:`.export`: final labels with their provenance as CSV;
 - :mod:`.audit`: who did what, when.
 
+What the pages call (each handler with a short ``with database.session() as session:``; keep
+the :class:`~.users.Account` of the logged-in user in ``gr.State``, never in a module global):
+
+- login / logout: ``users.authenticate(session, name, password) -> Account``, ``users.logout``;
+- my queue: ``workflow.next_assignment(session, user, campaign) -> Task | None`` (the medium,
+  the scale, whether a suggestion may be shown and which), ``workflow.submit_label(session,
+  user, assignment_id, label=... | cannot_grade=..., note=, suggestion=)``,
+  ``workflow.skip_assignment``;
+- adjudication: ``workflow.adjudication_queue``, ``workflow.adjudication_case`` (both passes,
+  the check with its ranges, the suggestion), ``workflow.decide(..., reason=)``;
+- progress and agreement: ``campaigns.campaign_progress(session, c, by=user)``,
+  ``agreement.campaign_agreement(session, c, scale, by=user)``;
+- admin: ``users.add_user / set_disabled / list_users (by=user)``,
+  ``campaigns.create_campaign / close_campaign (by=user)``, ``second_check.run_second_check``;
+- export, training, Label Studio sync: ``final.final_labels(session, scale)``,
+  ``export.write_csv``.
+
+Every function that acts for a user checks the role itself (:func:`.users.require`) and raises
+a typed :class:`~.model.LabellingError`; pages show its message.
+
 Every write runs in :func:`fpgrade.storage.retry.in_transaction`; races (two raters, a double
 submit, two adjudicators) are decided by the database: unique constraints and conditional
 ``UPDATE ... WHERE state = ...``, with the rows of one medium locked (``FOR UPDATE`` on

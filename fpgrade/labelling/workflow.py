@@ -258,8 +258,9 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
         skipped = {e.assignment_id for e in audit.events(session, campaign_id=found.id,
                                                           actor=me.name, action="skip")}
         mine: dict[int, list[Assignment]] = {}
-        for a in session.exec(select(Assignment).where(Assignment.campaign_id == found.id,
-                                                       Assignment.user_id == me.id)).all():
+        for a in session.exec(select(Assignment).where(
+                Assignment.campaign_id == found.id, Assignment.user_id == me.id,
+                Assignment.pass_kind == PassKind.BLIND.value)).all():
             mine.setdefault(a.media_id, []).append(a)
         claimable = or_(Assignment.state == AssignmentState.OPEN.value,
                         and_(Assignment.state == AssignmentState.CLAIMED.value,
@@ -269,8 +270,8 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
                                      Assignment.pass_kind == PassKind.BLIND.value, claimable)
             .order_by(Assignment.pass_number, Assignment.order_key).limit(CANDIDATES)).all()
         for candidate in candidates:
-            if candidate.id in skipped or not _may_take(found, mine.get(candidate.media_id, []),
-                                                        moment):
+            held_before = [a for a in mine.get(candidate.media_id, []) if a.id != candidate.id]
+            if candidate.id in skipped or not _may_take(found, held_before, moment):
                 continue
             rows = _medium_rows(session, found.id, candidate.media_id)
             others = [a for a in rows if a.id != candidate.id and a.user_id == me.id
