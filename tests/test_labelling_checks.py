@@ -18,3 +18,10 @@ def test_indices_of_a_real_face_and_of_a_photo_without_one(tmp_path):
     Image.fromarray(np.full((200, 200, 3), 127, np.uint8)).save(tmp_path / "grey.png")
     assert indices_of_file(tmp_path / "grey.png") is None
     assert indices_of_file(tmp_path / "missing.png") is None
+
+
+def test_indices_of_a_video_are_the_median_over_its_frames(tmp_path):
+    from tests.media_factory import write_video
+
+    found = indices_of_file(write_video(tmp_path / "clip.mp4", frames=6, size=256), "video")
+    assert set(found) == set(INDICES) and all(math.isfinite(v) for v in found.values())
