@@ -9,6 +9,12 @@ transaction, rows are written in batches of :data:`BATCH_ROWS`, each batch commi
 and retried as a whole when it loses a race for the database (:mod:`fpgrade.storage.retry`); a
 row whose subject, visit, file or label another import has just stored is retried in its
 savepoint and then finds the stored one.
+
+An imported label becomes the medium's final label on its scale (method ``imported``) where all
+imported labels of that medium and scale agree; where they disagree there is no final label
+until a labelling campaign decides (counted as ``undecided``). An import never replaces a
+campaign's final label; a campaign's decision replaces an imported one
+(:mod:`fpgrade.labelling.final`).
 """
 
 from __future__ import annotations
@@ -24,10 +30,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fpgrade.errors import FpgradeError, ImportRowError
+from fpgrade.labelling.final import set_final
+from fpgrade.labelling.model import Method, PassKind
 from fpgrade.media import MediaInfo, probe, sha256_file
 from fpgrade.registry import Registry
 from fpgrade.storage.retry import in_transaction
-from fpgrade.storage.tables import Annotation, AnnotationSource, Media, Subject, Visit
+from fpgrade.storage.tables import (
+    Annotation, AnnotationSource, FinalLabel, Media, Subject, Visit,
+)
 
 MANIFEST_COLUMNS = ("subject", "path", "movement", "scale", "label")
 LABEL_COLUMNS = ("subject", "scale", "label")
@@ -72,6 +82,8 @@ class ImportReport:
     media_added: int = 0
     annotations_added: int = 0
     unchanged: int = 0
+    #: media whose imported labels on a scale disagree: no final label until a campaign decides
+    undecided: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -85,6 +97,7 @@ class ImportReport:
         self.media_added += other.media_added
         self.annotations_added += other.annotations_added
         self.unchanged += other.unchanged
+        self.undecided += other.undecided
         self.errors += other.errors
 
     def as_dict(self) -> dict[str, object]:
@@ -94,6 +107,7 @@ class ImportReport:
             "media_added": self.media_added,
             "annotations_added": self.annotations_added,
             "unchanged": self.unchanged,
+            "undecided": self.undecided,
             "errors": [{"origin": e.origin, "reason": e.reason} for e in self.errors],
         }
 
@@ -336,18 +350,45 @@ class Importer:
                 )
             report.unchanged += 1
             return
-        self.session.add(
-            Annotation(
-                media_id=media.id,
-                annotator=item.annotator,
-                pass_number=item.pass_number,
-                scale=scale_id,
-                label=code,
-                source=AnnotationSource.IMPORT,
-            )
+        annotation = Annotation(
+            media_id=media.id,
+            annotator=item.annotator,
+            pass_number=item.pass_number,
+            scale=scale_id,
+            label=code,
+            source=AnnotationSource.IMPORT,
+            pass_kind=PassKind.IMPORTED.value,
         )
+        self.session.add(annotation)
         self.session.flush()
         report.annotations_added += 1
+        self._final(annotation, report)
+
+    def _final(self, annotation: Annotation, report: ImportReport) -> None:
+        """An imported label is final where every imported label of the medium on that scale
+        agrees and no campaign has decided it; imports that disagree withdraw the imported
+        final label (a campaign decides), and an import never overrides a campaign."""
+        media_id, scale_id = annotation.media_id, annotation.scale
+        final = self.session.exec(select(FinalLabel).where(
+            FinalLabel.media_id == media_id, FinalLabel.scale == scale_id)).first()
+        if final is not None and final.method != Method.IMPORTED:
+            return
+        imported = self.session.exec(select(Annotation.id, Annotation.label).where(
+            Annotation.media_id == media_id, Annotation.scale == scale_id,
+            Annotation.pass_kind == PassKind.IMPORTED.value)).all()
+        if len({label for _, label in imported}) > 1:
+            if final is not None:
+                self.session.delete(final)
+                self.session.flush()
+            report.undecided += 1
+            return
+        if final is None:
+            set_final(self.session, media_id=media_id, scale=scale_id, label=annotation.label,
+                      method=Method.IMPORTED, decided_by=annotation.annotator,
+                      annotation_ids=[i for i, _ in imported])
+        else:
+            final.annotation_ids = [i for i, _ in imported]
+            self.session.add(final)
 
     def _subject_visit(self, item: ImportItem, report: ImportReport) -> Visit:
         subject = self.session.exec(select(Subject).where(Subject.code == item.subject)).first()

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import typer
 
-from fpgrade.cli import data, learn, listing, measure, serve
+from fpgrade.cli import data, labelling, learn, listing, measure, serve
 from fpgrade.cli.console import err_console
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -46,6 +46,7 @@ def build_app() -> typer.Typer:
     measure.register(app)
     learn.register(app)
     serve.register(app)
+    labelling.register(app)
     registry = get_registry()
     registry.add_commands(app)
     for failure in registry.failures:

@@ -3,6 +3,11 @@
 Subjects are pseudonymous: a subject has a ``code`` chosen by the research group and nothing that
 names a person. Media are stored once per content hash (sha256). Annotations record who labelled
 what, in which pass of the triple-check workflow, on which scale, from which source.
+
+The triple-check labelling tables (issue 11; rules in :mod:`fpgrade.labelling`): users, campaigns,
+assignments, second-check results, final labels and the audit log. Their kinds and states are
+short strings (the constants of :mod:`fpgrade.labelling.model`), not database enums, so that the
+same migration serves SQLite and PostgreSQL. User names are logins, never patient names.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -72,7 +77,14 @@ class Media(SQLModel, table=True):
 
 
 class Annotation(SQLModel, table=True):
-    """One annotator's label for one medium, in one pass, on one scale."""
+    """One annotator's label for one medium, in one pass, on one scale.
+
+    ``pass_kind`` says what the pass was (``blind``, ``adjudication``, ``imported``,
+    ``label-studio``); a blind label is never final on its own (see :class:`FinalLabel`).
+    ``label`` is empty when the rater could not grade the medium (``cannot_grade`` gives the
+    reason). The model suggestion, when one was shown, is stored with its model version and
+    whether the rater's label is the suggested one.
+    """
 
     __table_args__ = (UniqueConstraint("media_id", "annotator", "pass_number", "scale"),)
 
@@ -81,9 +93,128 @@ class Annotation(SQLModel, table=True):
     annotator: str = Field(max_length=128)
     pass_number: int = Field(default=1, ge=1)
     scale: str = Field(max_length=64)
-    label: str = Field(max_length=32)
+    label: str | None = Field(default=None, max_length=32)
     source: AnnotationSource = AnnotationSource.IMPORT
+    pass_kind: str = Field(default="imported", max_length=16,
+                           sa_column_kwargs={"server_default": "imported"})
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", unique=True)
+    user_id: int | None = Field(default=None, foreign_key="useraccount.id")
+    cannot_grade: str | None = Field(default=None, max_length=32)
+    note: str | None = Field(default=None, max_length=1000)
+    suggestion_shown: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    suggestion_model_version: str | None = Field(default=None, max_length=64)
+    suggestion_label: str | None = Field(default=None, max_length=32)
+    suggestion_probability: float | None = None
+    suggestion_accepted: bool | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A login of the labelling tool (a rater's user name, never a patient's name)."""
+
+    __tablename__ = "useraccount"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    password_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    disabled: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    """A labelling campaign: which media, on which scale, how many blind passes, and its rules."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=128)
+    scale: str = Field(max_length=64)
+    movements: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    selection: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    blind_passes: int = Field(default=2, ge=2)
+    allow_same_rater: bool = Field(default=False)
+    min_gap_s: int = Field(default=0, ge=0)
+    suggestions_in_blind: bool = Field(default=False)
+    check_model_version: str | None = Field(default=None, max_length=64)
+    range_percentile: float = Field(default=0.0, ge=0, lt=50)
+    min_range_samples: int = Field(default=3, ge=1)
+    state: str = Field(default="open", max_length=16)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """Who labels which medium in which pass of a campaign; ``state`` open, claimed or done."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "media_id", "pass_number"),
+                      Index("ix_assignment_campaign_state", "campaign_id", "state"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    media_id: int = Field(foreign_key="media.id", index=True)
+    pass_kind: str = Field(max_length=16)
+    pass_number: int = Field(ge=1)
+    state: str = Field(default="open", max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="useraccount.id", index=True)
+    order_key: int = Field(default=0)
+    claimed_at: datetime | None = None
+    done_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckResult(SQLModel, table=True):
+    """The second check of one medium in a campaign: the method and version used, the indices,
+    the ranges they were compared with, and the outcome (agree, disagree, undecided)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "media_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    media_id: int = Field(foreign_key="media.id", index=True)
+    scale: str = Field(max_length=64)
+    label: str = Field(max_length=32)
+    method: str = Field(max_length=16)
+    version: str = Field(max_length=64)
+    indices: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    ranges: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    outcome: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FinalLabel(SQLModel, table=True):
+    """The one label of a medium on a scale that training, export and sync read.
+
+    ``method``: ``agreed_checked`` (blind passes agreed and the second check agreed),
+    ``adjudicated`` (decided by an adjudicator, ``reason`` given) or ``imported``.
+    """
+
+    __table_args__ = (UniqueConstraint("media_id", "scale"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    media_id: int = Field(foreign_key="media.id", index=True)
+    scale: str = Field(max_length=64)
+    label: str = Field(max_length=32)
+    method: str = Field(max_length=16)
+    decided_by: str = Field(max_length=128)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    annotation_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    check_result_id: int | None = Field(default=None, foreign_key="checkresult.id")
+    reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when: one row per state change of the labelling workflow."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    campaign_id: int | None = Field(default=None, index=True)
+    media_id: int | None = None
+    assignment_id: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
 class ModelVersion(SQLModel, table=True):

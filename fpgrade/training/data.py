@@ -2,8 +2,9 @@
 
 A record is one labelled photo or video of a subject. Labels on another scale are converted when
 a paper defines the conversion (House-Brackmann -> severity3, any palsy scale -> palsy_binary) and
-skipped, and counted, otherwise. From the database, a medium's label is that of its highest
-annotation pass (the final decision of the triple check), the latest if one pass holds several.
+skipped, and counted, otherwise. From the database, a medium's label is its final label
+(:func:`fpgrade.labelling.final.final_labels`: agreed and checked, adjudicated, or imported); a
+label of a blind pass is never used on its own, however late it was given.
 
 Preprocessing (face landmarks from the cache, crops, masks) runs once per record; the arrays are
 kept in memory, and each epoch only augments them.
@@ -87,34 +88,41 @@ def records_from_manifest(manifest: Path, scale: GradingScale, registry: Registr
 
 
 def records_from_database(session, scale: GradingScale, registry: Registry) -> RecordSet:
-    """Labelled records of the database: each medium's final label, converted to ``scale``."""
+    """Labelled records of the database: each medium's final label, converted to ``scale``.
+
+    Only final labels are read (one per medium and scale). A medium with final labels on several
+    scales gives one record: from its label on ``scale`` itself if it has one, else from the
+    first scale (by id) that converts. Media with labels but no final label yet (blind passes,
+    adjudication pending) are counted in ``skipped``.
+    """
     from sqlmodel import select
 
-    from fpgrade.storage.tables import Annotation, Media, Subject, Visit
+    from fpgrade.labelling.final import final_labels
+    from fpgrade.storage.tables import Annotation
 
-    rows = session.exec(
-        select(Media, Subject.code, Annotation)
-        .join(Visit, Media.visit_id == Visit.id)
-        .join(Subject, Visit.subject_id == Subject.id)
-        .join(Annotation, Annotation.media_id == Media.id)
-    ).all()
-    final: dict[int, tuple[tuple, Record]] = {}  # media id -> (pass, time), its record
     out = RecordSet([])
-    for media, subject, annotation in rows:
-        if annotation.scale not in registry.scales:
+    chosen: dict[int, tuple[tuple, Record]] = {}  # media id -> (preference, its record)
+    finals = final_labels(session)
+    for final in finals:
+        if final.scale not in registry.scales:
             out.skipped["unknown scale"] += 1
             continue
-        label = _target_label(annotation.label, registry.scale(annotation.scale), scale)
+        label = _target_label(final.label, registry.scale(final.scale), scale)
         if label is None:
-            out.skipped[f"{annotation.scale} does not convert to {scale.id}"] += 1
+            out.skipped[f"{final.scale} does not convert to {scale.id}"] += 1
             continue
-        key = (annotation.pass_number, annotation.created_at)
-        if media.id not in final or key > final[media.id][0]:
-            final[media.id] = (key, Record(subject, Path(media.path), label, media.movement,
-                                           sha256=media.sha256,
-                                           synthetic=media.synthetic
-                                           or annotation.annotator == SYNTHETIC_ANNOTATOR))
-    out.records = [record for _, record in final.values()]
+        preference = (final.scale != scale.id, final.scale)
+        if final.media_id in chosen and chosen[final.media_id][0] <= preference:
+            continue
+        chosen[final.media_id] = (preference, Record(
+            final.subject, final.path, label, final.movement, sha256=final.sha256,
+            synthetic=final.synthetic or final.decided_by == SYNTHETIC_ANNOTATOR))
+    labelled = set(session.exec(select(Annotation.media_id).where(
+        Annotation.label.is_not(None)).distinct()).all())
+    waiting = len(labelled - {final.media_id for final in finals})
+    if waiting:
+        out.skipped["labelled but no final label yet (labelling not finished)"] += waiting
+    out.records = [record for _, record in chosen.values()]
     out.records.sort(key=lambda r: (r.subject, str(r.path)))
     return out
 

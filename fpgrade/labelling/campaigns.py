@@ -1,0 +1,197 @@
+"""Campaigns: which media are labelled on which scale, by how many blind passes, and how far
+they are."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from fpgrade.labelling import audit
+from fpgrade.labelling.model import (
+    Action, AssignmentState, CampaignError, Method, PassKind, Status,
+)
+from fpgrade.labelling.users import Account, actor_name, require
+from fpgrade.registry import Registry
+from fpgrade.labelling._tx import transaction
+from fpgrade.storage.tables import (
+    Annotation, Assignment, Campaign, FinalLabel, Media, Subject, Visit,
+)
+
+MAX_BLIND_PASSES = 3
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    """A campaign's settings as plain data (what pages and the CLI keep and show)."""
+
+    id: int
+    name: str
+    scale: str
+    movements: tuple[str, ...]
+    blind_passes: int
+    allow_same_rater: bool
+    min_gap_s: int
+    suggestions_in_blind: bool
+    check_model_version: str | None
+    range_percentile: float
+    min_range_samples: int
+    state: str
+    created_by: str
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> CampaignView:
+        return cls(campaign.id, campaign.name, campaign.scale, tuple(campaign.movements or ()),
+                   campaign.blind_passes, campaign.allow_same_rater, campaign.min_gap_s,
+                   campaign.suggestions_in_blind, campaign.check_model_version,
+                   campaign.range_percentile, campaign.min_range_samples, campaign.state,
+                   campaign.created_by)
+
+
+def get_campaign(session: Session, campaign: int | str) -> Campaign:
+    """A campaign by id or name. :raises CampaignError: no such campaign."""
+    if isinstance(campaign, int) or str(campaign).isdigit():
+        found = session.get(Campaign, int(campaign))
+        if found is None and isinstance(campaign, str):
+            found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
+    else:
+        found = session.exec(select(Campaign).where(Campaign.name == campaign)).first()
+    if found is None:
+        raise CampaignError(f"no campaign {campaign!r}")
+    return found
+
+
+def list_campaigns(session: Session) -> list[CampaignView]:
+    return [CampaignView.of(c) for c in session.exec(select(Campaign).order_by(Campaign.id)).all()]
+
+
+def _selected_media(session: Session, scale: str, movements: Sequence[str],
+                    subjects: Sequence[str] | None, include_synthetic: bool) -> list[Media]:
+    query = (select(Media).join(Visit, Media.visit_id == Visit.id)
+             .join(Subject, Visit.subject_id == Subject.id).order_by(Media.id))
+    if movements:
+        query = query.where(Media.movement.in_(list(movements)))
+    if subjects:
+        query = query.where(Subject.code.in_(list(subjects)))
+    if not include_synthetic:
+        query = query.where(Media.synthetic.is_(False))
+    decided = set(session.exec(select(FinalLabel.media_id).where(
+        FinalLabel.scale == scale, FinalLabel.method != Method.IMPORTED.value)).all())
+    busy = set(session.exec(select(Assignment.media_id).join(
+        Campaign, Assignment.campaign_id == Campaign.id).where(
+        Campaign.scale == scale, Campaign.state == "open")).all())
+    return [m for m in session.exec(query).all() if m.id not in decided | busy]
+
+
+def create_campaign(session: Session, name: str, scale: str, *, registry: Registry,
+                    movements: Sequence[str] = (), subjects: Sequence[str] | None = None,
+                    include_synthetic: bool = False, blind_passes: int = 2,
+                    allow_same_rater: bool = False, min_gap_s: int = 0,
+                    suggestions_in_blind: bool = False, check_model_version: str | None = None,
+                    range_percentile: float = 0.0, min_range_samples: int = 3,
+                    by: Account | None = None, seed: int | None = None) -> CampaignView:
+    """A new campaign with one open blind assignment per selected medium and pass; each pass
+    in its own shuffled order.
+
+    Media of the movements (all when empty) and subjects (all when ``None``), not synthetic
+    unless asked, that have no campaign-decided final label on ``scale`` and are in no other
+    open campaign on ``scale``. ``by``: the admin (``None``: the command line).
+
+    :raises CampaignError: name taken, bad settings, or no medium to label.
+    """
+    scale_id = registry.scale(scale).id
+    if not 2 <= blind_passes <= MAX_BLIND_PASSES:
+        raise CampaignError(f"blind passes: 2 to {MAX_BLIND_PASSES}, not {blind_passes}")
+    if not 0 <= range_percentile < 50:
+        raise CampaignError(f"range percentile {range_percentile} is not in [0, 50)")
+    rng = random.Random(seed)
+
+    def work() -> CampaignView:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        if session.exec(select(Campaign.id).where(Campaign.name == name)).first() is not None:
+            raise CampaignError(f"campaign {name!r} exists already")
+        media = _selected_media(session, scale_id, movements, subjects, include_synthetic)
+        if not media:
+            raise CampaignError(f"campaign {name!r}: no medium to label on {scale_id} "
+                                "(none selected, or all decided or in another open campaign)")
+        campaign = Campaign(
+            name=name, scale=scale_id, movements=list(movements),
+            selection={"movements": list(movements), "subjects": list(subjects or []),
+                       "include_synthetic": include_synthetic, "media": len(media)},
+            blind_passes=blind_passes, allow_same_rater=allow_same_rater, min_gap_s=min_gap_s,
+            suggestions_in_blind=suggestions_in_blind, check_model_version=check_model_version,
+            range_percentile=range_percentile, min_range_samples=min_range_samples,
+            created_by=actor_name(by))
+        session.add(campaign)
+        session.flush()
+        for number in range(1, blind_passes + 1):
+            order = rng.sample(range(len(media)), len(media))
+            session.add_all(Assignment(campaign_id=campaign.id, media_id=m.id,
+                                       pass_kind=PassKind.BLIND.value, pass_number=number,
+                                       order_key=key) for m, key in zip(media, order, strict=True))
+        audit.record(session, actor_name(by), "campaign_create", campaign_id=campaign.id,
+                     scale=scale_id, media=len(media), blind_passes=blind_passes)
+        return CampaignView.of(campaign)
+
+    try:
+        return transaction(session, work)
+    except IntegrityError:
+        raise CampaignError(f"campaign {name!r} exists already") from None
+
+
+def close_campaign(session: Session, campaign: int | str, *,
+                   by: Account | None = None) -> CampaignView:
+    """Close a campaign: no more claims, submits or decisions (its final labels stay)."""
+
+    def work() -> CampaignView:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        found = get_campaign(session, campaign)
+        found.state = "closed"
+        session.add(found)
+        audit.record(session, actor_name(by), "campaign_close", campaign_id=found.id)
+        return CampaignView.of(found)
+
+    return transaction(session, work)
+
+
+@dataclass
+class Progress:
+    """How far a campaign is: media per status, assignments done, done per rater."""
+
+    campaign: str
+    media: int
+    statuses: Counter = field(default_factory=Counter)
+    assignments_done: int = 0
+    assignments_total: int = 0
+    by_rater: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"campaign": self.campaign, "media": self.media,
+                "statuses": {s.value: self.statuses.get(s, 0) for s in Status},
+                "assignments_done": self.assignments_done,
+                "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater)}
+
+
+def campaign_progress(session: Session, campaign: int | str, *,
+                      by: Account | None = None) -> Progress:
+    """Media per :class:`Status` and assignments done, of one campaign. ``by``: the user asking
+    (the pages pass it: it needs the ``view`` permission); ``None``: the command line."""
+    from fpgrade.labelling.workflow import media_statuses
+
+    if by is not None:
+        require(session, by, Action.VIEW)
+    found = get_campaign(session, campaign)
+    statuses = media_statuses(session, found.id)
+    assignments = session.exec(select(Assignment).where(Assignment.campaign_id == found.id)).all()
+    done = [a for a in assignments if a.state == AssignmentState.DONE]
+    annotators = dict(session.exec(select(Annotation.assignment_id, Annotation.annotator)
+                                   .where(Annotation.campaign_id == found.id)).all())
+    return Progress(found.name, len(statuses), Counter(statuses.values()), len(done),
+                    len(assignments), Counter(annotators.get(a.id, "?") for a in done))
+
