@@ -2,11 +2,13 @@
 
 Greyscale becomes three equal channels; an alpha channel is composited over white (transparent
 pixels often hold arbitrary colours); 16-bit images are scaled to 8 bits. An image above the pixel
-limit is refused from its header, before any pixel is decoded.
+limit is refused from its header, before any pixel is decoded; the message states the limit, also
+for images so large that Pillow itself calls them a decompression bomb.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,31 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fpgrade.errors import ImageTooLargeError, MediaError
 from fpgrade.settings import get_settings
+
+
+def too_large(path: Path, pixels: int, limit: int, size: tuple[int, int] | None = None) -> ImageTooLargeError:
+    """The error for an image of ``pixels`` pixels above ``limit`` (one wording everywhere)."""
+    shape = f"{size[0]}x{size[1]} = " if size else ""
+    return ImageTooLargeError(
+        f"{path}: image of {shape}{pixels / 1e6:.1f} megapixels is above the limit of "
+        f"{limit / 1e6:.1f} megapixels (FPGRADE_MAX_IMAGE_PIXELS); downscale it first"
+    )
+
+
+def bomb_error(path: Path, exc: Exception, limit: int) -> ImageTooLargeError:
+    """:func:`too_large` for Pillow's decompression-bomb error (its message holds the pixel count)."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    if found is None:  # pragma: no cover - Pillow changed its wording
+        return ImageTooLargeError(f"{path}: {exc}; fpgrade's limit is {limit / 1e6:.1f} megapixels "
+                                  "(FPGRADE_MAX_IMAGE_PIXELS)")
+    return too_large(path, int(found.group(1)), limit)
+
+
+def check_pixels(path: Path, size: tuple[int, int], max_pixels: int | None = None) -> None:
+    """Raise :class:`ImageTooLargeError` if an image of ``size`` (width, height) is above the limit."""
+    limit = max_pixels or get_settings().max_image_pixels
+    if size[0] * size[1] > limit:
+        raise too_large(path, size[0] * size[1], limit, size)
 
 
 def to_rgb(image: Image.Image) -> np.ndarray:
@@ -44,20 +71,14 @@ def load_image(path: Path, max_pixels: int | None = None) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                width, height = image.size
-                if width * height > limit:
-                    raise ImageTooLargeError(
-                        f"{path}: image of {width}x{height} = {width * height / 1e6:.1f} megapixels "
-                        f"is above the limit of {limit / 1e6:.1f} megapixels "
-                        "(FPGRADE_MAX_IMAGE_PIXELS); downscale it first"
-                    )
+                check_pixels(path, image.size, limit)
                 image.load()
                 image = ImageOps.exif_transpose(image)
                 return to_rgb(image)
     except ImageTooLargeError:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{path}: {exc}") from exc
+        raise bomb_error(path, exc, limit) from exc
     except UnidentifiedImageError as exc:
         raise MediaError(f"{path}: not an image (Pillow cannot identify its format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:

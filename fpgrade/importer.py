@@ -3,6 +3,12 @@
 Each row is checked (file exists and is a photo or video, scale known, label in scale) and written
 in its own savepoint, so a bad row is reported with where it came from and why, and the good rows
 are kept. Files are stored once per sha256; re-running the same import changes nothing.
+
+Several imports may run at once on one database: files are probed and hashed outside any
+transaction, rows are written in batches of :data:`BATCH_ROWS`, each batch committed on its own
+and retried as a whole when it loses a race for the database (:mod:`fpgrade.storage.retry`); a
+row whose subject, visit, file or label another import has just stored is retried in its
+savepoint and then finds the stored one.
 """
 
 from __future__ import annotations
@@ -12,18 +18,24 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import track
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fpgrade.errors import FpgradeError, ImportRowError
-from fpgrade.media import probe, sha256_file
+from fpgrade.media import MediaInfo, probe, sha256_file
 from fpgrade.registry import Registry
+from fpgrade.storage.retry import in_transaction
 from fpgrade.storage.tables import Annotation, AnnotationSource, Media, Subject, Visit
 
 MANIFEST_COLUMNS = ("subject", "path", "movement", "scale", "label")
 LABEL_COLUMNS = ("subject", "scale", "label")
 DEFAULT_ANNOTATOR = "import"
 DEFAULT_VISIT = "default"
+BATCH_ROWS = 50
+ROW_ATTEMPTS = 3
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class ImportItem:
     label: str | None = None
     annotator: str = DEFAULT_ANNOTATOR
     pass_number: int = 1
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,15 @@ class ImportReport:
     @property
     def changed(self) -> bool:
         return bool(self.subjects_added or self.media_added or self.annotations_added)
+
+    def add(self, other: ImportReport) -> None:
+        """Add the counts and errors of ``other`` (one committed batch) to this report."""
+        self.rows += other.rows
+        self.subjects_added += other.subjects_added
+        self.media_added += other.media_added
+        self.annotations_added += other.annotations_added
+        self.unchanged += other.unchanged
+        self.errors += other.errors
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -92,10 +114,32 @@ def _read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[s
         header = [name.strip().lower() for name in reader.fieldnames or ()]
         missing = [name for name in required if name not in header]
         if missing:
+            delimiter = _wrong_delimiter(header)
+            if delimiter:
+                raise FpgradeError(
+                    f"{path}: the delimiter looks wrong: the header is one column split by "
+                    f"{delimiter!r}; fpgrade reads comma-separated CSV ({','.join(required)})"
+                )
             raise FpgradeError(f"{path}: missing column(s) {', '.join(missing)} in the header")
         reader.fieldnames = header
         for row in reader:
             yield reader.line_num, row
+
+
+def _wrong_delimiter(header: list[str]) -> str | None:
+    """The delimiter a one-column header seems to use instead of commas, if any."""
+    if len(header) != 1:
+        return None
+    counts = {d: header[0].count(d) for d in (";", "\t", "|", ":")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
+
+
+def _synthetic(row: dict[str, str | None]) -> bool:
+    raw = (_cell(row, "synthetic") or "0").lower()
+    if raw not in _TRUE + _FALSE:
+        raise ImportRowError(f"synthetic {raw!r} is not 1/0 (or yes/no, true/false)")
+    return raw in _TRUE
 
 
 def _pass_number(row: dict[str, str | None]) -> int:
@@ -107,7 +151,8 @@ def _pass_number(row: dict[str, str | None]) -> int:
 
 def manifest_items(manifest: Path) -> Iterator[ImportItem | RowError]:
     """Items of a manifest CSV (columns subject, path, movement, scale, label[, annotator,
-    visit, pass]); relative paths are relative to the manifest's folder."""
+    visit, pass, synthetic]); relative paths are relative to the manifest's folder. ``synthetic``
+    is 1 for data made by ``fpgrade synth`` (also yes/true), empty or 0 for real data."""
     for line, row in _read_csv(manifest, MANIFEST_COLUMNS):
         origin = f"{manifest}:{line}"
         subject, raw_path = _cell(row, "subject"), _cell(row, "path")
@@ -116,6 +161,7 @@ def manifest_items(manifest: Path) -> Iterator[ImportItem | RowError]:
             continue
         try:
             pass_number = _pass_number(row)
+            synthetic = _synthetic(row)
         except ImportRowError as exc:
             yield RowError(origin, str(exc))
             continue
@@ -129,6 +175,7 @@ def manifest_items(manifest: Path) -> Iterator[ImportItem | RowError]:
             label=_cell(row, "label"),
             annotator=_cell(row, "annotator") or DEFAULT_ANNOTATOR,
             pass_number=pass_number,
+            synthetic=synthetic,
         )
 
 
@@ -177,28 +224,86 @@ def folder_items(root: Path, labels: Path | None) -> Iterator[ImportItem | RowEr
             yield ImportItem(str(path), path.parent.name, path.resolve(), movement=path.stem)
 
 
-class Importer:
-    """Writes :class:`ImportItem` s into the database, one savepoint each."""
+@dataclass(frozen=True)
+class _Checked:
+    """An item whose label, file type and hash were checked outside any transaction."""
 
-    def __init__(self, session: Session, registry: Registry) -> None:
+    item: ImportItem
+    label: tuple[str, str] | None
+    info: MediaInfo
+    digest: str
+
+
+class Importer:
+    """Writes :class:`ImportItem` s into the database: checked first, then written in batches
+    (one savepoint per row, one retried transaction per batch)."""
+
+    def __init__(self, session: Session, registry: Registry, batch_rows: int = BATCH_ROWS) -> None:
         self.session = session
         self.registry = registry
+        self.batch_rows = batch_rows
         self.report = ImportReport()
         self._hashes: dict[Path, str] = {}
 
     def run(self, items: Iterable[ImportItem | RowError], description: str) -> ImportReport:
-        for item in track(list(items), description=description, transient=True):
-            self.report.rows += 1
-            if isinstance(item, RowError):
-                self.report.errors.append(item)
-                continue
+        batch: list[_Checked | RowError] = []
+        for item in track(list(items), description=escape(description), transient=True):
+            batch.append(self._check(item))
+            if len(batch) >= self.batch_rows:
+                self._write(batch)
+                batch = []
+        self._write(batch)
+        return self.report
+
+    def _check(self, item: ImportItem | RowError) -> _Checked | RowError:
+        """The cheap checks first (label), then the file (type, size, hash); no database."""
+        if isinstance(item, RowError):
+            return item
+        try:
+            label = self._checked_label(item)
+            info = probe(item.path)
+            if item.path not in self._hashes:
+                self._hashes[item.path] = sha256_file(item.path)
+        except FpgradeError as exc:
+            return RowError(item.origin, str(exc))
+        except OSError as exc:
+            return RowError(item.origin, f"{item.path}: cannot read ({exc.strerror})")
+        return _Checked(item, label, info, self._hashes[item.path])
+
+    def _write(self, batch: list[_Checked | RowError]) -> None:
+        """Store one batch in one transaction, retried as a whole if it loses a race."""
+        if not batch:
+            return
+
+        def work() -> ImportReport:
+            report = ImportReport()
+            for entry in batch:
+                report.rows += 1
+                if isinstance(entry, RowError):
+                    report.errors.append(entry)
+                else:
+                    self._store_row(entry, report)
+            return report
+
+        self.report.add(in_transaction(self.session, work))
+
+    def _store_row(self, checked: _Checked, report: ImportReport) -> None:
+        """One row in its own savepoint; a unique key that another import stored meanwhile
+        (PostgreSQL) rolls the savepoint back and the row is tried again."""
+        for attempt in range(ROW_ATTEMPTS):
+            row_report = ImportReport()
             try:
                 with self.session.begin_nested():
-                    self._store(item)
+                    self._store(checked, row_report)
             except FpgradeError as exc:
-                self.report.errors.append(RowError(item.origin, str(exc)))
-        self.session.commit()
-        return self.report
+                report.errors.append(RowError(checked.item.origin, str(exc)))
+                return
+            except IntegrityError:
+                if attempt == ROW_ATTEMPTS - 1:
+                    raise
+                continue
+            report.add(row_report)
+            return
 
     def _checked_label(self, item: ImportItem) -> tuple[str, str] | None:
         if item.scale is None and item.label is None:
@@ -208,12 +313,9 @@ class Importer:
         scale = self.registry.scale(item.scale)
         return scale.id, scale.normalise(item.label)
 
-    def _store(self, item: ImportItem) -> None:
-        label = self._checked_label(item)  # before touching the file: cheap errors first
-        info = probe(item.path)
-        if item.path not in self._hashes:
-            self._hashes[item.path] = sha256_file(item.path)
-        media = self._media(item, self._hashes[item.path], info)
+    def _store(self, checked: _Checked, report: ImportReport) -> None:
+        item, label = checked.item, checked.label
+        media = self._media(item, checked.digest, checked.info, report)
         if label is None:
             return
         scale_id, code = label
@@ -232,7 +334,7 @@ class Importer:
                     f"annotator {item.annotator!r} (pass {item.pass_number}, {scale_id}); "
                     "the stored label is kept"
                 )
-            self.report.unchanged += 1
+            report.unchanged += 1
             return
         self.session.add(
             Annotation(
@@ -245,15 +347,15 @@ class Importer:
             )
         )
         self.session.flush()
-        self.report.annotations_added += 1
+        report.annotations_added += 1
 
-    def _subject_visit(self, item: ImportItem) -> Visit:
+    def _subject_visit(self, item: ImportItem, report: ImportReport) -> Visit:
         subject = self.session.exec(select(Subject).where(Subject.code == item.subject)).first()
         if subject is None:
             subject = Subject(code=item.subject)
             self.session.add(subject)
             self.session.flush()
-            self.report.subjects_added += 1
+            report.subjects_added += 1
         visit = self.session.exec(
             select(Visit).where(Visit.subject_id == subject.id, Visit.name == item.visit)
         ).first()
@@ -263,7 +365,7 @@ class Importer:
             self.session.flush()
         return visit
 
-    def _media(self, item: ImportItem, digest: str, info) -> Media:
+    def _media(self, item: ImportItem, digest: str, info: MediaInfo, report: ImportReport) -> Media:
         media = self.session.exec(select(Media).where(Media.sha256 == digest)).first()
         if media is not None:
             visit = self.session.get(Visit, media.visit_id)
@@ -278,10 +380,16 @@ class Importer:
                     f"{item.path} is the same file as media #{media.id}, stored with movement "
                     f"{media.movement!r}, not {item.movement!r}"
                 )
+            if item.synthetic != media.synthetic:
+                raise ImportRowError(
+                    f"{item.path} is the same file as media #{media.id}, stored as "
+                    f"{'synthetic' if media.synthetic else 'real'} data, not "
+                    f"{'synthetic' if item.synthetic else 'real'}"
+                )
             if item.scale is None:
-                self.report.unchanged += 1
+                report.unchanged += 1
             return media
-        visit = self._subject_visit(item)
+        visit = self._subject_visit(item, report)
         media = Media(
             visit_id=visit.id,
             path=str(item.path),
@@ -292,10 +400,11 @@ class Importer:
             width=info.width,
             height=info.height,
             frames=info.frames,
+            synthetic=item.synthetic,
         )
         self.session.add(media)
         self.session.flush()
-        self.report.media_added += 1
+        report.media_added += 1
         return media
 
 

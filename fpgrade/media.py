@@ -33,14 +33,21 @@ class MediaInfo:
 def _probe_image(path: Path) -> MediaInfo | None:
     from PIL import Image, UnidentifiedImageError
 
+    from fpgrade.imageio import bomb_error, check_pixels
+    from fpgrade.settings import get_settings
+
+    limit = get_settings().max_image_pixels
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:  # reads the header only
                 width, height = image.size
+                check_pixels(path, image.size, limit)
                 image.verify()
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except UnidentifiedImageError:
         return None
+    except Image.DecompressionBombError as exc:
+        raise bomb_error(path, exc, limit) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaError(f"{path}: damaged image ({exc})") from exc
     return MediaInfo(MediaKind.IMAGE, width, height)
@@ -67,6 +74,7 @@ def probe(path: Path) -> MediaInfo:
     """What ``path`` holds: an image or a video, its size and frame count.
 
     :raises MediaError: naming the file, when it is missing, empty, or neither image nor video.
+    :raises ImageTooLargeError: an image above the pixel limit (read from its header).
     """
     if not path.exists():
         raise MediaError(f"{path}: file not found")

@@ -22,8 +22,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/fpgrade. "
-        "Default: SQLite file fpgrade.db in data_dir.",
+        description="SQLAlchemy URL of SQLite or PostgreSQL, e.g. "
+        "postgresql+psycopg://user:pw@host/fpgrade or sqlite:////srv/fpgrade/fpgrade.db (its folder "
+        "must exist). Default: SQLite file fpgrade.db in data_dir (its folder is created).",
     )
     disable_plugins: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(),

@@ -112,15 +112,23 @@ def astronaut_landmarks():
 
 @pytest.fixture(scope="session")
 def synthetic_sided7(tmp_path_factory):
-    """A small SYNTHETIC sided7 data set (14 subjects) from real faces, written once."""
+    """A small SYNTHETIC sided7 data set (10 subjects, each a different real person), written once.
+
+    The 10 identities: scikit-image's astronaut and faces of ``../shared/data/faces``: the five of
+    multi_face.jpg, three single-face photos and one video (single_face.mp4 and face_noface.mov
+    are left out: they show the man of single_face.jpg). Without the shared media only the
+    astronaut is available and the data set has one subject.
+    """
     from fpgrade.registry import load_registry
-    from fpgrade.synth import make_synthetic, source_faces
+    from fpgrade.synth import identities_in_photo, make_synthetic, source_identities
     from tests.media_factory import astronaut
 
     out = tmp_path_factory.mktemp("synthetic-sided7")
-    sources = [("astronaut", astronaut())]
+    identities = identities_in_photo("astronaut", astronaut())
     if SHARED_FACES.is_dir():
-        sources += source_faces([SHARED_FACES / "single_face.jpg", SHARED_FACES / "0-f1-su-ph.jpg"])
+        identities += source_identities(SHARED_FACES / name for name in (
+            "single_face.jpg", "0-f1-su-ph.jpg", "Image_with_alpha.png", "multi_face.jpg",
+            "WolfgangLanger_Pexels.mp4"))
     scale = load_registry(disabled=()).scale("sided7")
-    return make_synthetic(out, scale, 14, sources, images_per_subject=1, seed=1, videos=True,
-                          video_frames=8)
+    return make_synthetic(out, scale, min(10, len(identities)), identities, images_per_subject=1,
+                          seed=1, videos=True, video_frames=8)

@@ -89,3 +89,31 @@ def test_the_pixel_limit_is_configurable(tmp_path, monkeypatch):
 def test_real_rgba_and_large_greyscale_photos(shared_faces):
     assert load_image(shared_faces / "Image_with_alpha.png").shape[2] == 3
     assert load_image(shared_faces / "BWPictureHuman.jpg").shape == (1912, 2560, 3)
+
+
+def png_header_only(path, width, height):
+    """A PNG with a real header (IHDR) for ``width`` x ``height`` and no pixel data: what a
+    decoder reads before it decides to decode (no 400-megapixel buffer in the test)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize(("side", "megapixels"), [(8_000, "64.0"), (20_000, "400.0")])
+def test_a_huge_image_states_the_pixel_limit_whatever_its_size(tmp_path, side, megapixels):
+    """Pillow calls 20000x20000 a decompression bomb; both must say fpgrade's limit."""
+    from fpgrade.media import probe
+
+    path = png_header_only(tmp_path / "huge.png", side, side)
+    for read in (probe, load_image):
+        with pytest.raises(ImageTooLargeError) as caught:
+            read(path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: image of ") and f"{megapixels} megapixels" in message
+        assert "above the limit of 50.0 megapixels (FPGRADE_MAX_IMAGE_PIXELS)" in message

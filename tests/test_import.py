@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from fpgrade.errors import FpgradeError
-from fpgrade.importer import import_folder, import_manifest
+from fpgrade.importer import import_folder, import_manifest, manifest_items
 from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, Media, MediaKind, Subject, Visit
 from tests.media_factory import astronaut, write_image, write_video
@@ -150,3 +150,62 @@ def test_a_truncated_video_or_empty_file_is_refused(tmp_path, registry):
         report = import_manifest(path, session=session, registry=registry)
     assert "cut.mp4: not an image or a video" in report.errors[0].reason
     assert report.errors[1].reason.endswith("empty.jpg: empty file")
+
+
+def test_the_synthetic_column_marks_media(tmp_path, registry):
+    write_image(tmp_path / "real.jpg")
+    write_image(tmp_path / "synth.png", astronaut()[:, ::-1].copy())
+    write_image(tmp_path / "other.png", astronaut()[::-1].copy())
+    path = write_csv(tmp_path / "m.csv", ["subject", "path", "movement", "scale", "label", "synthetic"], [
+        ["R1", "real.jpg", "MV0", "sided7", "N", ""],
+        ["S1", "synth.png", "MV0", "sided7", "L2", "1"],
+        ["S2", "other.png", "MV0", "sided7", "L2", "maybe"],
+    ])
+    items = list(manifest_items(path))
+    assert [getattr(i, "synthetic", None) for i in items[:2]] == [False, True]
+    with database.session() as session:
+        report = import_manifest(path, session=session, registry=registry)
+        assert report.media_added == 2
+        assert report.errors[0].reason == "synthetic 'maybe' is not 1/0 (or yes/no, true/false)"
+        marks = {m.path.rsplit("/", 1)[1]: m.synthetic for m in session.exec(select(Media)).all()}
+        assert marks == {"real.jpg": False, "synth.png": True}
+
+
+def test_the_same_file_as_real_and_as_synthetic_is_refused(tmp_path, registry):
+    write_image(tmp_path / "a.png")
+    header = ["subject", "path", "movement", "scale", "label", "synthetic"]
+    first = write_csv(tmp_path / "a.csv", header, [["S1", "a.png", "MV0", "", "", "1"]])
+    second = write_csv(tmp_path / "b.csv", header, [["S1", "a.png", "MV0", "", "", "0"]])
+    with database.session() as session:
+        import_manifest(first, session=session, registry=registry)
+        report = import_manifest(second, session=session, registry=registry)
+    assert "stored as synthetic data, not real" in report.errors[0].reason
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_manifest_with_another_delimiter_says_so(tmp_path, registry, delimiter):
+    path = tmp_path / "m.csv"
+    path.write_text(delimiter.join(["subject", "path", "movement", "scale", "label"]) + "\n"
+                    + delimiter.join(["P1", "a.jpg", "MV0", "sided7", "N"]) + "\n")
+    with database.session() as session, pytest.raises(FpgradeError) as caught:
+        import_manifest(path, session=session, registry=registry)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: the delimiter looks wrong") and repr(delimiter) in message
+    assert "missing column" not in message
+
+
+def test_rows_are_written_in_batches_and_every_batch_is_kept(tmp_path, registry):
+    from fpgrade.importer import Importer
+
+    rows = []
+    for i in range(7):
+        rgb = astronaut()[:64, :64].copy()
+        rgb[0, 0] = (i, i, i)
+        write_image(tmp_path / f"{i}.png", rgb)
+        rows.append([f"P{i % 3}", f"{i}.png", "MV0", "sided7", "X9" if i == 4 else "N"])
+    path = write_csv(tmp_path / "m.csv", ["subject", "path", "movement", "scale", "label"], rows)
+    with database.session() as session:
+        report = Importer(session, registry, batch_rows=2).run(manifest_items(path), "test")
+        assert (report.rows, report.media_added, report.annotations_added) == (7, 6, 6)
+        assert [e.origin.rsplit(":", 1)[1] for e in report.errors] == ["6"]
+        assert counts(session) == {"Subject": 3, "Visit": 3, "Media": 6, "Annotation": 6}

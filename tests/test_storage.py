@@ -119,3 +119,115 @@ def test_a_database_that_is_down_or_misnamed_is_one_line(url, message, monkeypat
     err = capsys.readouterr().err
     assert message in err and err.count("\n") <= 2 and "Traceback" not in err
     assert "secret" not in err  # the password is never printed
+
+
+def _cli_with_database_url(url, monkeypatch, capsys, *args):
+    from fpgrade.cli import main
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_DATABASE_URL", url)
+    get_settings.cache_clear()
+    code = main(list(args or ["db", "upgrade"]))
+    return code, capsys.readouterr().err
+
+
+def test_a_sqlite_url_in_a_missing_folder_is_an_error_not_a_new_database(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "nonexistent" / "dir"
+    code, err = _cli_with_database_url(f"sqlite:///{folder / 'x.db'}", monkeypatch, capsys)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert f"folder {folder} does not exist" in err
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_the_default_database_creates_its_folder(tmp_path, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_DATA_DIR", str(tmp_path / "new" / "data"))
+    get_settings.cache_clear()
+    database.get_engine()
+    assert (tmp_path / "new" / "data" / "fpgrade.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://fpgrade:secret@db.example/fpgrade", "'mysql' is not supported"),
+        ("mssql+pyodbc://fpgrade:secret@dsn", "'mssql' is not supported"),
+        ("postgresql+pg8000://fpgrade:secret@127.0.0.1/fpgrade", "driver 'postgresql+pg8000' is not available"),
+    ],
+)
+def test_an_unsupported_database_or_driver_is_one_line(url, message, monkeypatch, capsys):
+    code, err = _cli_with_database_url(url, monkeypatch, capsys)
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert message in err and "SQLite" in err and "PostgreSQL" in err
+    assert "secret" not in err
+
+
+def test_sqlite_is_in_wal_mode_with_a_busy_timeout(tmp_path):
+    engine = database.get_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_savepoints_roll_back_on_sqlite(tmp_path):
+    """pysqlite ignores SAVEPOINT unless SQLAlchemy emits BEGIN itself (our SQLite setup)."""
+    engine = database.get_engine(f"sqlite:///{tmp_path / 's.db'}")
+    with Session(engine) as session:
+        session.add(Subject(code="kept"))
+        session.flush()
+        nested = session.begin_nested()
+        session.add(Subject(code="rolled back"))
+        session.flush()
+        nested.rollback()
+        session.commit()
+        assert session.exec(select(Subject.code)).all() == ["kept"]
+
+
+def test_migration_0002_marks_existing_media_not_synthetic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    database.upgrade(url, "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO subject (id, code, created_at) VALUES (1, 'P1', '2026-01-01')")
+        connection.exec_driver_sql("INSERT INTO visit (id, subject_id, name, created_at) "
+                                   "VALUES (1, 1, 'default', '2026-01-01')")
+        connection.exec_driver_sql("INSERT INTO media (visit_id, path, sha256, kind, source, created_at) "
+                                   f"VALUES (1, '/a.jpg', '{'b' * 64}', 'IMAGE', 'IMPORT', '2026-01-01')")
+    database.upgrade(url)
+    with Session(create_engine(url)) as session:
+        (media,) = session.exec(select(Media)).all()
+        assert media.synthetic is False
+
+
+def test_a_transaction_that_lost_a_race_is_retried_and_others_are_not(tmp_path):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from fpgrade.storage.retry import in_transaction
+
+    engine = database.get_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    attempts = []
+
+    def work():
+        attempts.append(1)
+        session.add(Subject(code=f"S{len(attempts)}"))
+        session.flush()
+        if len(attempts) < 3:
+            raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+        return "done"
+
+    with Session(engine) as session:
+        assert in_transaction(session, work, sleep=lambda s: None) == "done"
+        assert session.exec(select(Subject.code)).all() == ["S3"]  # the lost attempts rolled back
+    attempts.clear()
+
+    def broken():
+        attempts.append(1)
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
+
+    with Session(engine) as session, pytest.raises(OperationalError, match="no such table"):
+        in_transaction(session, broken, sleep=lambda s: None)
+    assert len(attempts) == 1

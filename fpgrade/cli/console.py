@@ -1,9 +1,40 @@
-"""The two rich consoles of the command line: results on stdout, messages on stderr."""
+"""The two rich consoles of the command line: results on stdout, messages on stderr.
 
-from rich.console import Console
+Both print strings as they are: no console markup (``[red]`` in a file name stays), no emoji
+codes (``:100:`` stays), no highlighting; file names and messages come from users. Intended
+styling is built with :class:`rich.text.Text`. When the output is not a terminal (a pipe, a file)
+the width is unbounded unless ``COLUMNS`` is set, so tables never cut names at 80 columns.
+"""
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+from rich.console import Console, ConsoleDimensions
+
+UNBOUNDED_WIDTH = 100_000
+
+
+class CliConsole(Console):
+    """A :class:`~rich.console.Console` with markup, emoji and highlighting off by default and an
+    unbounded width when not writing to a terminal."""
+
+    def __init__(self, **kwargs) -> None:
+        for option in ("markup", "emoji", "highlight"):
+            kwargs.setdefault(option, False)
+        kwargs.setdefault("soft_wrap", True)
+        super().__init__(**kwargs)
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)
+        if self._width is None and not self.is_terminal and not self._environ.get("COLUMNS", "").isdigit():
+            return ConsoleDimensions(UNBOUNDED_WIDTH, size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+
+console = CliConsole()
+err_console = CliConsole(stderr=True)
 
 
 def print_json(data: object) -> None:

@@ -15,19 +15,21 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: str = typer.Argument("head", help="Alembic revision to reach."),
+    revision: str = typer.Argument("head", metavar="REVISION", help="Alembic revision to reach."),
 ) -> None:
     """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite)."""
     from fpgrade.storage import database
 
     url = database.upgrade(revision=revision)
-    console.print(f"database at {revision}: {database.safe_url(url)}", highlight=False)
+    console.print(f"database at {revision}: {database.safe_url(url)}")
 
 
 def import_(
-    source: Path = typer.Argument(..., help="A manifest CSV, or a folder <subject>/<movement>.<ext>."),
+    source: Path = typer.Argument(..., metavar="MANIFEST_OR_FOLDER",
+                                  help="A manifest CSV, or a folder <subject>/<movement>.<ext>."),
     labels: Path | None = typer.Option(
-        None, "--labels", help="With a folder: CSV of subject, scale, label[, movement, annotator]."
+        None, "--labels", metavar="CSV",
+        help="With a folder: CSV of subject, scale, label[, movement, annotator].",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -52,10 +54,9 @@ def import_(
             f"{report.rows} rows: {report.subjects_added} subjects, {report.media_added} media, "
             f"{report.annotations_added} annotations added; {report.unchanged} already stored; "
             f"{len(report.errors)} refused",
-            highlight=False,
         )
         for error in report.errors:
-            err_console.print(f"refused {error}", markup=False, highlight=False)
+            err_console.print(f"refused {error}")
     if report.errors:
         raise typer.Exit(code=2)
 

@@ -145,28 +145,38 @@ def predict(
 
 
 def synth(
-    out: Path = typer.Argument(..., help="Folder for the synthetic data set."),
-    subjects: int = typer.Option(..., "--subjects", min=1),
-    scale: str = typer.Option("sided7", "--scale"),
-    faces: list[Path] = typer.Option([], "--faces", help="Real face photos/videos, or folders of them."),
-    images_per_subject: int = typer.Option(2, "--images-per-subject", min=1),
+    out: Path = typer.Argument(..., metavar="FOLDER", help="New (or empty) folder for the synthetic data set."),
+    subjects: int = typer.Option(..., "--subjects", min=1, metavar="N",
+                                 help="Number of subjects, each one distinct person of the sources."),
+    scale: str = typer.Option("sided7", "--scale", metavar="SCALE", help="Scale of the labels (fpgrade scales)."),
+    faces: list[Path] = typer.Option([], "--faces", metavar="PATH",
+                                     help="A real face photo or video, or a folder of them (repeatable; "
+                                          "default: scikit-image's astronaut, one person)."),
+    images_per_subject: int = typer.Option(2, "--images-per-subject", min=1, metavar="N"),
     videos: bool = typer.Option(False, "--videos", help="Also write a short clip per subject."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", metavar="N"),
+    overwrite: bool = typer.Option(False, "--overwrite",
+                                   help="Replace the synthetic data already in FOLDER."),
 ) -> None:
     """Write a SYNTHETIC palsy data set (real faces, one side warped at graded severities)."""
-    from fpgrade.synth import make_synthetic, source_faces
+    from fpgrade.synth import identities_in_photo, make_synthetic, source_identities
 
     paths: list[Path] = []
     for item in faces:
-        paths += sorted(p for p in item.iterdir() if p.is_file()) if item.is_dir() else [item]
-    sources = source_faces(paths)
-    if not faces:
+        if item.is_dir():
+            paths += sorted(p for p in item.iterdir() if p.is_file() and not p.name.startswith("."))
+        else:
+            paths.append(item)
+    if faces:
+        identities = source_identities(paths)
+    else:
         from skimage.data import astronaut
 
-        sources = [("skimage astronaut", astronaut())]
-    manifest = make_synthetic(out, get_registry().scale(scale), subjects, sources,
-                              images_per_subject=images_per_subject, seed=seed, videos=videos)
-    console.print(f"SYNTHETIC data: {subjects} subjects, manifest {manifest}", highlight=False)
+        identities = identities_in_photo("skimage astronaut", astronaut())
+    scale_obj = get_registry().scale(scale)
+    manifest = make_synthetic(out, scale_obj, subjects, identities, images_per_subject=images_per_subject,
+                              seed=seed, videos=videos, overwrite=overwrite)
+    console.print(f"SYNTHETIC data: {subjects} subjects, manifest {manifest}")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from fpgrade.cli.console import console, print_json
 from fpgrade.conversions import conversion_targets
@@ -29,7 +30,7 @@ def plugins(as_json: bool = JSON_OPTION) -> None:
         table.add_row(info.name, info.version or "?", "\n".join(registered) or "commands only")
     console.print(table)
     for failure in registry.failures:
-        console.print(f"[red]failed[/red] {failure.name}: {failure.error}", highlight=False)
+        console.print(Text.assemble(("failed", "red"), f" {failure.name}: {failure.error}"))
     if registry.blocked:
         console.print(f"blocked by FPGRADE_DISABLE_PLUGINS: {', '.join(registry.blocked)}")
 

@@ -6,8 +6,8 @@ import typer
 
 
 def demo(
-    host: str = typer.Option("127.0.0.1", help="Address to serve on."),
-    port: int = typer.Option(7860, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS", help="Address to serve on."),
+    port: int = typer.Option(7860, metavar="PORT", help="Port to serve on."),
 ) -> None:
     """Start the clinician demo on the configured database (default: SQLite in the data folder)."""
     from fpgrade_ui.app import launch

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -63,6 +63,11 @@ class Media(SQLModel, table=True):
     width: int | None = None
     height: int | None = None
     frames: int | None = None
+    synthetic: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="Made by fpgrade synth (not clinical data): never report results on it as clinical.",
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
