@@ -88,7 +88,7 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 go = gr.Button("Grade", variant="primary", elem_id="grade-button")
                 clear = gr.ClearButton([*slots, single, video, webcam], value="Clear")
-            summary = gr.Markdown(elem_id="summary")
+            summary = gr.Markdown(elem_id="summary", label="Summary")
             notes = gr.Markdown(elem_id="notes")
             with gr.Row():
                 gallery = gr.Gallery(label="Landmarks and measurement lines (red: patient's "

@@ -64,7 +64,7 @@ def region_figure(result: SetResult):
     axes.axhline(5, color="grey", linestyle=":", linewidth=1)
     axes.set_xticks(range(len(names)), names)
     axes.set_ylabel("asymmetry x 100")
-    axes.set_title("Regional asymmetry (0 = symmetric; dotted: clearly asymmetric)", fontsize=9)
+    axes.set_title("Regional asymmetry x 100 (0 = symmetric; dotted line: 5)", fontsize=9)
     figure.tight_layout()
     return figure
 
@@ -165,7 +165,7 @@ def write_pdf(path: Path, result: SetResult, report: Mapping) -> Path:
         axes.imshow(photo.overlay)
         axes.set_title(movement_label(photo.movement), fontsize=6)
         axes.axis("off")
-    chart = figure.add_axes((0.08, 0.585, 0.55, 0.15))
+    chart = figure.add_axes((0.08, 0.60, 0.52, 0.14))
     regions = set_regions(result)
     names = list(REGIONS)
     if regions:
@@ -178,13 +178,13 @@ def write_pdf(path: Path, result: SetResult, report: Mapping) -> Path:
     chart.tick_params(labelsize=6)
     chart.set_title("Regional asymmetry x 100 (0 = symmetric)", fontsize=7)
     eface, sunny = report.get("eface") or {}, report.get("sunnybrook") or {}
-    score_lines = ["eFACE-style (measurement-based, editable):"]
+    score_lines = ["eFACE-style (measured):"]
     score_lines += [f"  {k}: {'n/a' if v is None else f'{v:.0f}'}"
                     for k, v in (eface.get("scores") or {}).items()]
     score_lines.append("Sunnybrook (clinician):")
     score_lines += [f"  {k}: {'not graded' if v is None else f'{v:g}'}"
                     for k, v in (sunny.get("scores") or {}).items()]
-    figure.text(0.68, 0.735, "\n".join(score_lines), fontsize=7, va="top", family="monospace")
+    figure.text(0.66, 0.735, "\n".join(score_lines), fontsize=7, va="top", family="monospace")
     rest = next((p for p in result.photos if p.ok and p.movement == "rest"),
                 next((p for p in result.photos if p.ok), None))
     if rest is not None:
