@@ -152,3 +152,20 @@ def test_loopback_addresses_need_no_login(host):
 
     assert is_loopback(host)
     check_host(host)
+
+
+def test_a_single_photo_never_silently_replaces_a_photo_of_the_set(shared_faces):
+    graded = handlers.grade(handlers.example_set(), single=str(shared_faces / "single_face.jpg"),
+                            single_movement="rest")
+    assert "was not graded: the set already has a photo of that movement" in graded.notes
+    rest = next(p for p in graded.session.result.photos if p.movement == "rest")
+    assert rest.name == "rest.jpg"
+    graded = handlers.grade(NO_SET, single=str(shared_faces / "single_face.jpg"),
+                            video=str(shared_faces / "single_face.mp4"), single_movement="smile")
+    assert "The video was not graded" in graded.notes
+    assert [p.movement for p in graded.session.result.photos] == ["smile"]
+
+
+def test_a_video_is_graded_over_its_frames(shared_faces):
+    graded = handlers.grade(NO_SET, video=str(shared_faces / "single_face.mp4"))
+    assert "video: median over" in graded.notes and len(graded.gallery) == 1

@@ -155,12 +155,14 @@ def build_demo() -> gr.Blocks:
         go.click(on_grade, inputs=[*slots, single, video, webcam, single_movement, side, session],
                  outputs=[summary, notes, gallery, chart, table, grades, eface_text,
                           *eface_fields, session])
-        example_set.click(lambda: handlers.example_set(), outputs=slots).then(
+        example_set.click(lambda: (*handlers.example_set(), None, None, None),
+                          outputs=[*slots, single, video, webcam]).then(
             on_grade, inputs=[*slots, single, video, webcam, single_movement, side, session],
             outputs=[summary, notes, gallery, chart, table, grades, eface_text, *eface_fields,
                      session])
-        example_one.click(lambda: (handlers.example_single(), *[None] * len(MOVEMENTS)),
-                          outputs=[single, *slots]).then(
+        example_one.click(lambda: (handlers.example_single(), None, None,
+                                   *[None] * len(MOVEMENTS)),
+                          outputs=[single, video, webcam, *slots]).then(
             on_grade, inputs=[*slots, single, video, webcam, single_movement, side, session],
             outputs=[summary, notes, gallery, chart, table, grades, eface_text, *eface_fields,
                      session])

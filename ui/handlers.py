@@ -81,15 +81,27 @@ class Graded:
 
 
 def collect_files(set_files: Sequence[str | None], single: str | None, video: str | None,
-                  webcam: str | None, single_movement: str) -> dict[str, str]:
-    """Movement key -> file: the set's slots, then the single photo, webcam or video for the
-    movement chosen for them (they replace that slot)."""
+                  webcam: str | None, single_movement: str) -> tuple[dict[str, str], list[str]]:
+    """Movement key -> file, and what was left out and why.
+
+    The set's slots come first; the one photo, video or webcam picture fills the movement chosen
+    for it only where the set has no photo of that movement (two photos of one movement, perhaps
+    of two people, are never mixed silently); of those three, only one is used.
+    """
     files = {m.key: f for m, f in zip(MOVEMENTS, set_files) if f}
     key = single_movement if single_movement in BY_KEY else "rest"
-    for extra in (video, single, webcam):  # the later one wins: a photo over a video
-        if extra:
-            files[key] = extra
-    return files
+    extras = [(what, f) for what, f in (("photo", single), ("webcam picture", webcam),
+                                        ("video", video)) if f]
+    left_out = []
+    if extras and key in files:
+        left_out.append(f"The {' and '.join(w for w, _ in extras)} given for "
+                        f"'{BY_KEY[key].instruction.lower()}' was not graded: the set already has "
+                        "a photo of that movement. Clear one of them, or choose another movement.")
+    elif extras:
+        files[key] = extras[0][1]
+        left_out += [f"The {what} was not graded: only one of photo, webcam picture and video is "
+                     f"used at a time (the {extras[0][0]} was)." for what, _ in extras[1:]]
+    return files, left_out
 
 
 def grade(set_files: Sequence[str | None], single: str | None = None, video: str | None = None,
@@ -97,7 +109,7 @@ def grade(set_files: Sequence[str | None], single: str | None = None, video: str
           session: Session | None = None, progress: Progress | None = None) -> Graded:
     """Grade what was given: measurements, overlays, eFACE items, model grades, summary."""
     session = session or Session()
-    files = collect_files(set_files, single, video, webcam, single_movement)
+    files, left_out = collect_files(set_files, single, video, webcam, single_movement)
     if not files:
         session.result = None
         return Graded([], "Give at least one photo or video (or click an example).", [], None,
@@ -123,7 +135,10 @@ def grade(set_files: Sequence[str | None], single: str | None = None, video: str
     scores = eface_scale().score(dict(zip([i.id for i in eface_scale().items], values)))
     gallery = [(p.overlay, f"{report.movement_label(p.movement)}: {p.name}")
                for p in result.photos if p.overlay is not None]
-    return Graded(gallery, notes_markdown(result), report.measurement_rows(result),
+    notes = notes_markdown(result)
+    if left_out:
+        notes = "\n".join(f"- ⚠️ {text}" for text in left_out) + "\n\n" + notes
+    return Graded(gallery, notes, report.measurement_rows(result),
                   report.figure_png(report.region_figure(result)) if measured else None,
                   values, eface_markdown(result, scores), grades_markdown(grades),
                   summary(result, scores), session)

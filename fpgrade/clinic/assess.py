@@ -195,8 +195,7 @@ def choose_healthy_side(by_movement: Mapping[str, FaceMeasurements]) -> tuple[st
     if photo is None:
         return None, "no photo could be measured"
     return photo.reference_side, ("automatic: the lower lip is pulled towards the "
-                                  f"{photo.reference_side} side (one photo; less certain than "
-                                  "comparing movements)")
+                                  f"{photo.reference_side} side in one photo")
 
 
 def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
@@ -229,7 +228,14 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
     if not any(p.ok for p in result.photos):
         return "No photo could be measured, so there is nothing to summarise."
     weak = result.weaker_side
-    parts = [f"Weaker side: the patient's **{weak}** ({result.side_reason})." if weak else ""]
+    if weak and "one photo" in result.side_reason:
+        head = (f"Weaker side, estimated from one photo: the patient's **{weak}** "
+                f"({result.side_reason}); a rest photo with movement photos decides it better.")
+    elif weak:
+        head = f"Weaker side: the patient's **{weak}** ({result.side_reason})."
+    else:
+        head = ""
+    parts = [head]
     regions = set_regions(result)
     worst: dict[str, tuple[float, str]] = {}
     for key, values in regions.items():
