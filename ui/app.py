@@ -67,7 +67,8 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Tab("Grade", id="grade"):
             with gr.Row():
-                example_set = gr.Button("Example set (5 photos of one face)", elem_id="example-set")
+                example_set = gr.Button("Example set (5 expression photos of a healthy volunteer)",
+                                        elem_id="example-set")
                 example_one = gr.Button("Example photo (single_face.jpg)", elem_id="example-one")
             with gr.Accordion("Standard photo set: one photo per movement", open=True):
                 with gr.Row():
@@ -88,7 +89,8 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 go = gr.Button("Grade", variant="primary", elem_id="grade-button")
                 clear = gr.ClearButton([*slots, single, video, webcam], value="Clear")
-            summary = gr.Markdown(elem_id="summary", label="Summary")
+            gr.Markdown("### Summary")
+            summary = gr.Markdown(elem_id="summary")
             notes = gr.Markdown(elem_id="notes")
             with gr.Row():
                 gallery = gr.Gallery(label="Landmarks and measurement lines (red: patient's "
@@ -97,6 +99,7 @@ def build_demo() -> gr.Blocks:
                 chart = gr.Image(label="Regional asymmetry", type="numpy", elem_id="chart")
             table = gr.Dataframe(headers=TABLE_HEADER, label="Measurements (mm, degrees)",
                                  elem_id="measurements", wrap=True, max_height=320)
+            gr.Markdown("### Trained-model grades")
             grades = gr.Markdown(elem_id="grades")
             with gr.Accordion("eFACE (automatic items, editable)", open=True):
                 eface_text = gr.Markdown(elem_id="eface-scores")
