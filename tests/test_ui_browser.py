@@ -92,6 +92,18 @@ def grade_and_wait(page, expected: str) -> None:
     page.wait_for_selector("#overlays img")
 
 
+def test_a_file_that_is_no_picture_is_a_message_and_the_page_goes_on(page, tmp_path):
+    (tmp_path / "notes.txt").write_text("not a picture")
+    page.locator("#video input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
+    page.wait_for_selector("#video:has-text('notes')")
+    page.click("#grade-button")
+    page.wait_for_selector("#notes:has-text('not an image or a video')")
+    assert "0 of 1 graded" in page.inner_text("#notes")
+    shot(page, "00_bad_file.png")
+    page.click("#clear-button")
+    page.wait_for_selector("#video input[type=file]", state="attached")
+
+
 def test_a_single_photo_shows_overlay_table_scores_and_no_model(page, shared_faces):
     page.locator("#single-photo input[type=file]").set_input_files(
         str(shared_faces / "single_face.jpg"))

@@ -17,6 +17,13 @@ ARTEFACTS = ROOT / "build" / "test-artefacts"
 NO_SET = [None] * len(MOVEMENTS)
 
 
+@pytest.fixture(autouse=True)
+def session_folders(tmp_path, monkeypatch):
+    """Report files go where the server's temporary folder would be (removed with it)."""
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    (tmp_path / "gradio").mkdir()
+
+
 def slots(**files):
     return [str(files[m.key]) if m.key in files else None for m in MOVEMENTS]
 

@@ -169,10 +169,13 @@ def eface_markdown(result: SetResult | None, scores: dict) -> str:
     def fmt(v):
         return "n/a" if v is None else f"{v:.0f}"
 
+    graded = sum(v.get("value") is not None for v in result.eface_items.values()) if result else 0
+    items = len(eface_scale().items)
     text = ("**eFACE-style scores** (0-100, 100 = symmetric; from measurements, not a trained "
             f"network): static **{fmt(scores.get('static'))}**, dynamic "
             f"**{fmt(scores.get('dynamic'))}**, synkinesis **{fmt(scores.get('synkinesis'))}**, "
-            f"total **{fmt(scores.get('total'))}**.")
+            f"total **{fmt(scores.get('total'))}**"
+            + (f" ({graded} of {items} items filled from the photos)." if result else "."))
     if result is not None:
         empty = [f"{eface_scale().item(k).name}: {v['why']}" for k, v in result.eface_items.items()
                  if v.get("value") is None]
