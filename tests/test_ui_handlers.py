@@ -132,6 +132,10 @@ def test_two_saved_visits_make_a_recovery_view():
     assert "Saved" in handlers.save_visit(graded.session, "P002", "2026-03-10", values, sunny)
     plot, rows, text = handlers.subject_view("P002")
     assert plot is not None and len(rows) == 2 and "2 visit(s)" in text
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+
+    Image.fromarray(plot).save(ARTEFACTS / "recovery_plot.png")
     assert rows[0][0] == "2026-01-10" and rows[1][1] < rows[0][1]
     assert "⚠️" in handlers.save_visit(graded.session, "Jane Doe", "2026-03-10", values, [])
     assert "YYYY-MM-DD" in handlers.save_visit(graded.session, "P002", "10/03/2026", values, [])

@@ -216,39 +216,48 @@ def write_pdf(path: Path, result: SetResult, report: Mapping) -> Path:
 
 
 def recovery_figure(code: str, history: list[dict]):
-    """Every score and grade of a subject over its visits (one line per score)."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7.5, 3.6), dpi=100)
-    axes = figure.add_subplot()
+    """Every score and grade of a subject over its visits: eFACE and Sunnybrook scores (top) and
+    each trained model's grade per visit, with its version (bottom)."""
     from datetime import date
 
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.5, 5.2), dpi=100)
+    axes, grade_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.4))
     days = [date.fromisoformat(h["date"]) for h in history]
     series: dict[str, list] = {}
     for i, h in enumerate(history):
         for key, value in (h["eface"] or {}).items():
             series.setdefault(f"eFACE {key}", [None] * len(history))[i] = value
-        for key in ("composite",):
-            value = (h["sunnybrook"] or {}).get(key)
-            series.setdefault(f"Sunnybrook {key}", [None] * len(history))[i] = value
+        value = (h["sunnybrook"] or {}).get("composite")
+        series.setdefault("Sunnybrook composite", [None] * len(history))[i] = value
     for name, values in series.items():
-        xs = [d for d, v in zip(days, values) if v is not None]
-        ys = [v for v in values if v is not None]
-        if ys:
-            axes.plot(xs, ys, marker="o", label=name)
-    grades = []
-    for h in history:
-        labels = [f"{s}: {', '.join(sorted({g.get('label', '?') for g in e.get('photos', {}).values()}))}"
-                  for s, e in (h["grades"] or {}).items() if e.get("status") == "graded"]
-        grades.append("; ".join(labels))
-    for d, text in zip(days, grades):
-        if text:
-            axes.annotate(text, (d, 2), fontsize=6, rotation=0, ha="center")
+        points = [(d, v) for d, v in zip(days, values) if v is not None]
+        if points:
+            axes.plot(*zip(*points), marker="o", label=name,
+                      linestyle="--" if name.startswith("Sunnybrook") else "-")
     axes.set_ylim(0, 105)
     axes.set_ylabel("score (100 = normal)")
-    axes.set_title(f"Subject {code}: scores over {len(history)} visit(s)", fontsize=9)
-    if series:
+    axes.set_title(f"Subject {code}: scores and grades over {len(history)} visit(s)", fontsize=9)
+    if any(axes.get_legend_handles_labels()[1]):
         axes.legend(fontsize=7, loc="lower right")
+    rows: list[str] = []
+    for d, h in zip(days, history):
+        for scale, entry in (h["grades"] or {}).items():
+            if entry.get("status") != "graded":
+                continue
+            labels = sorted({g["label"] for g in entry.get("photos", {}).values() if "label" in g})
+            if scale not in rows:
+                rows.append(scale)
+            y = rows.index(scale)
+            grade_axes.plot([d], [y], "s", color="grey")
+            grade_axes.annotate(", ".join(labels) + f"\n{entry.get('model_version', '')}",
+                                (d, y), xytext=(0, 6), textcoords="offset points", fontsize=6,
+                                ha="center")
+    grade_axes.set_yticks(range(len(rows)), rows, fontsize=7)
+    grade_axes.set_ylim(-0.5, max(len(rows), 1) - 0.2)
+    grade_axes.set_title("trained-model grades (model version)" if rows else
+                         "no trained-model grade saved", fontsize=8)
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure
