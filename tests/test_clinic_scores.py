@@ -113,3 +113,14 @@ def test_a_composite_scale_id_cannot_clash_with_a_levelled_one(install_plugin):
         """)
     with pytest.raises(DuplicateIdError, match="scale id 'sided7' is registered twice"):
         get_registry()
+
+
+def test_quality_flags_are_read_where_the_measurements_carry_them():
+    from fpgrade.clinic.assess import quality_notes
+
+    class Flagged:
+        quality = {"brow_height": "brow contour outside the image", "mrd1": "ok", "x": True}
+
+    assert quality_notes(Flagged()) == [
+        "measurement quality: brow height: brow contour outside the image"]
+    assert quality_notes(Faked()) == []

@@ -151,6 +151,7 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
                     f"video: median over {len(faces.indices)} of {faces.frames_read} frames read "
                     f"(every {stride}th) with a face; the overlay shows frame {index}, the most "
                     "asymmetric")
+            result.notes += quality_notes(result.measurements)
             if overlay:
                 result.overlay = _shrink(draw_overlay(picture[0], picture[1], result.measurements))
         for warning in caught:
@@ -163,6 +164,17 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
         result.error = f"{result.name}: could not be graded ({type(exc).__name__}: {exc})"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def quality_notes(measurements) -> list[str]:
+    """Per-measurement quality flags, where the measurements carry them (read defensively: a
+    ``quality`` or ``flags`` mapping of measurement -> problem text; absent in older versions)."""
+    flags = getattr(measurements, "quality", None) or getattr(measurements, "flags", None)
+    if not isinstance(flags, Mapping):
+        return []
+    problems = [f"{name.replace('_', ' ')}: {value}" for name, value in flags.items()
+                if isinstance(value, str) and value and value.lower() not in ("ok", "good")]
+    return ["measurement quality: " + "; ".join(problems)] if problems else []
 
 
 def _plain(message: str, path: Path, name: str) -> str:
