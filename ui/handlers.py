@@ -298,7 +298,7 @@ def subject_view(subject: str) -> tuple[object, list[list], str]:
     for h in history:
         grades = "; ".join(
             f"{s}: " + ", ".join(sorted({g.get('label', '?') for g in e.get('photos', {}).values()}))
-            + f" ({e['model_version']})"
+            + f" ({e['model_version']}{', SYNTHETIC' if e.get('synthetic') else ''})"
             for s, e in h["grades"].items() if e.get("status") == "graded")
         rows.append([h["date"], h["eface"].get("static"), h["eface"].get("dynamic"),
                      h["eface"].get("total"), h["sunnybrook"].get("composite"),

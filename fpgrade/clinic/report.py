@@ -251,12 +251,18 @@ def recovery_figure(code: str, history: list[dict]):
                 rows.append(scale)
             y = rows.index(scale)
             grade_axes.plot([d], [y], "s", color="grey")
-            grade_axes.annotate(", ".join(labels) + f"\n{entry.get('model_version', '')}",
+            grade_axes.annotate(", ".join(labels) + (" (SYNTHETIC)" if entry.get("synthetic") else ""),
                                 (d, y), xytext=(0, 6), textcoords="offset points", fontsize=6,
                                 ha="center")
     grade_axes.set_yticks(range(len(rows)), rows, fontsize=7)
     grade_axes.set_ylim(-0.5, max(len(rows), 1) - 0.2)
-    grade_axes.set_title("trained-model grades (model version)" if rows else
+    if len(days) > 0:
+        span = max((max(days) - min(days)).days, 1)
+        from datetime import timedelta
+
+        pad = timedelta(days=max(1, span // 8))
+        grade_axes.set_xlim(min(days) - pad, max(days) + pad)
+    grade_axes.set_title("trained-model grades (versions: see the table)" if rows else
                          "no trained-model grade saved", fontsize=8)
     figure.autofmt_xdate()
     figure.tight_layout()
