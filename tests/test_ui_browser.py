@@ -161,6 +161,27 @@ def test_the_example_set_saved_as_two_visits_makes_a_recovery_plot(page):
     shot(page, "04_recovery.png")
 
 
+def test_the_sunnybrook_form_computes_the_composite(page):
+    from fpgrade.clinic import sunnybrook as sb
+
+    page.get_by_role("tab", name="Grade").click()
+    page.get_by_text("Sunnybrook (entered by the clinician)").click()
+    choices = {"rest_eye": "1: narrow", "rest_cheek": "1: less pronounced",
+               "rest_mouth": "1: corner drooped"}
+    choices |= {i: "4: movement almost complete" for i in sb.item_ids(sb.VOLUNTARY)}
+    choices |= {i: "1: mild" for i in sb.item_ids(sb.SYNKINESIS)}
+    for item, text in choices.items():
+        page.click(f"#sb-{item} input")
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        assert page.input_value(f"#sb-{item} input") == text
+    page.click("#update-scores")
+    page.wait_for_selector("#sunnybrook-scores:has-text('composite 60')")
+    assert "resting symmetry 15" in page.inner_text("#sunnybrook-scores")
+    page.locator("#sunnybrook-scores").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTEFACTS / "05_sunnybrook.png"))
+
+
 def test_the_pdf_report_downloads(page):
     import pypdfium2
 
@@ -174,9 +195,10 @@ def test_the_pdf_report_downloads(page):
     info.value.save_as(str(path))
     assert path.read_bytes().startswith(b"%PDF")
     pdf = pypdfium2.PdfDocument(str(path))
-    assert "not a diagnosis" in pdf[0].get_textpage().get_text_range()
-    pdf[0].render(scale=1.5).to_pil().save(ARTEFACTS / "05_downloaded_report.png")
-    shot(page, "06_export.png")
+    text = pdf[0].get_textpage().get_text_range()
+    assert "not a diagnosis" in text and "composite: 60" in text
+    pdf[0].render(scale=1.5).to_pil().save(ARTEFACTS / "06_downloaded_report.png")
+    shot(page, "07_export.png")
 
 
 def test_the_server_stops_within_2_s_on_sigterm_with_the_page_open(page, server):

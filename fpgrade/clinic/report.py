@@ -137,6 +137,7 @@ def _grade_lines(grades: Mapping) -> list[str]:
             else:
                 p = grade["probabilities"][grade["label"]]
                 lines.append(f"    {key}: {grade['label']} (p {p:.2f}"
+                             + (f", side {grade['side']}" if grade.get("side") else "")
                              + (", unsure" if grade.get("unsure") else "") + ")")
     return lines
 
