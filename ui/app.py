@@ -204,9 +204,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860) -> None:
     import signal
     import threading
 
-    from fpgrade.settings import get_settings
-
-    database.get_engine(get_settings().resolved_database_url)
+    database.get_engine()  # the configured database, upgraded (the default one creates its folder)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
