@@ -46,3 +46,19 @@ def test_ctrl_c_stops_the_server_within_2_s(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.slow
+def test_a_port_in_use_is_one_line_and_a_failure(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        (tmp_path / "tmp").mkdir()
+        env = {**os.environ, "FPGRADE_DATA_DIR": str(tmp_path / "data"),
+               "TMPDIR": str(tmp_path / "tmp")}
+        done = subprocess.run([sys.executable, "-m", "fpgrade", "demo", "--port", str(port)],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+    assert not list((tmp_path / "tmp").glob("fpgrade-demo-*"))

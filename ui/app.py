@@ -204,24 +204,35 @@ def launch(host: str = "127.0.0.1", port: int = 7860) -> None:
     import signal
     import threading
 
-    database.get_engine()  # the configured database, upgraded (the default one creates its folder)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    demo = build_demo()
-    demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
-                show_error=True)
-    print(f"fpgrade demo: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-    try:
-        while not stop.wait(0.2):
-            pass
-    finally:
-        temp = os.environ.get("GRADIO_TEMP_DIR")
-        closer = threading.Thread(target=demo.close, daemon=True)
-        closer.start()
-        closer.join(timeout=1.0)
+    from fpgrade.errors import FpgradeError
+
+    temp = os.environ.get("GRADIO_TEMP_DIR")
+
+    def remove_temp() -> None:
         if temp and os.path.basename(temp).startswith("fpgrade-demo-"):
             shutil.rmtree(temp, ignore_errors=True)
-        print("fpgrade demo: stopped", flush=True)
-        os._exit(0)  # uvicorn would wait for the open pages' connections
+
+    stop = threading.Event()
+    try:
+        database.get_engine()  # the configured database, upgraded (the default creates its folder)
+        demo = build_demo()
+        demo.queue(default_concurrency_limit=2)
+        demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
+                    show_error=True)
+    except OSError as exc:  # e.g. the port is taken
+        remove_temp()
+        raise FpgradeError(f"cannot serve on {host}:{port}: {exc}") from exc
+    except BaseException:
+        remove_temp()
+        raise
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"fpgrade demo: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
+    while not stop.wait(0.2):
+        pass
+    closer = threading.Thread(target=demo.close, daemon=True)
+    closer.start()
+    closer.join(timeout=1.0)
+    remove_temp()
+    print("fpgrade demo: stopped", flush=True)
+    os._exit(0)  # uvicorn would wait for the open pages' connections
