@@ -34,8 +34,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def register_scales(register: Callable[[GradingScale], None]) -> None:
     """Register grading scales.
 
-    :param register: call it once per scale with a :class:`fpgrade.scales.GradingScale`. The
-        scale's ``id`` must be unique across all loaded plugins.
+    :param register: call it once per scale with a :class:`fpgrade.scales.GradingScale` (ordered
+        levels, what a network predicts) or a :class:`fpgrade.scales.CompositeScale` (items with
+        their own ranges and a formula, such as Sunnybrook or eFACE, filled in on a form). The
+        scale's ``id`` must be unique across all loaded plugins, whatever its kind.
     """
 
 

@@ -28,7 +28,7 @@ from fpgrade.errors import DuplicateIdError, PluginError, UnknownModelError, Unk
 from fpgrade.augmentation import Augmentation
 from fpgrade.model_api import LAYOUTS, RECIPE_OPTIMIZERS, RECIPE_SCHEDULES, GradingModel, ModelCard
 from fpgrade.preprocess_api import Preprocessor
-from fpgrade.scales import GradingScale
+from fpgrade.scales import CompositeScale, GradingScale
 from fpgrade.settings import get_settings
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
@@ -80,6 +80,7 @@ class Registry:
     failures: list[PluginFailure] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     scales: dict[str, GradingScale] = field(default_factory=dict)
+    composite_scales: dict[str, CompositeScale] = field(default_factory=dict)
     preprocessors: dict[str, type[Preprocessor]] = field(default_factory=dict)
     models: dict[str, type[GradingModel]] = field(default_factory=dict)
     _owner: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -95,6 +96,10 @@ class Registry:
     def scale(self, scale_id: str) -> GradingScale:
         """The scale with this id; :class:`UnknownScaleError` names the known ones."""
         return self._lookup(self.scales, scale_id, "scale", UnknownScaleError)
+
+    def composite(self, scale_id: str) -> CompositeScale:
+        """The composite scale (items and a formula: eFACE, Sunnybrook) with this id."""
+        return self._lookup(self.composite_scales, scale_id, "composite scale", UnknownScaleError)
 
     def model(self, model_id: str) -> type[GradingModel]:
         """The model class with this id; :class:`UnknownModelError` names the known ones."""
@@ -126,9 +131,15 @@ class Registry:
             )
         self._owner[key] = plugin
 
-    def _register_scale(self, plugin: str, scale: GradingScale) -> None:
+    def _register_scale(self, plugin: str, scale: GradingScale | CompositeScale) -> None:
+        if isinstance(scale, CompositeScale):  # items and a formula: kept apart from the levels
+            self._claim("scale", scale.id, plugin)
+            self.composite_scales[scale.id] = scale
+            self.plugins[plugin].scales.append(scale.id)
+            return
         if not isinstance(scale, GradingScale):
-            raise PluginError(f"plugin {plugin!r} registered {scale!r}, not a GradingScale")
+            raise PluginError(f"plugin {plugin!r} registered {scale!r}, not a GradingScale "
+                              "or a CompositeScale")
         self._claim("scale", scale.id, plugin)
         self.scales[scale.id] = scale
         self.plugins[plugin].scales.append(scale.id)

@@ -8,7 +8,7 @@ only those the papers define (:mod:`fpgrade.conversions`); the scale carries the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -159,3 +159,116 @@ class GradingScale:
             "levels": [level.as_dict() for level in self.levels],
             "converts_to": sorted(self.conversions),
         }
+
+
+# -- composite scales ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a composite scale (a form field): its own range and, optionally, choices.
+
+    :param id: the item's key (``"brow_rest"``).
+    :param name: what the form shows (``"Brow at rest"``).
+    :param group: the subscore it belongs to (``"static"``, ``"dynamic"``, ``"synkinesis"``...).
+    :param minimum: the lowest value; :param maximum: the highest; :param step: the spacing.
+    :param choices: value -> meaning, where the item is graded on named steps (Sunnybrook).
+    :param automatic: whether fpgrade can fill it from the measurements (the clinician may edit).
+    :param movement: the movement (photo of the standard set) the item is graded on, if any.
+    :param description: how the item is graded.
+    """
+
+    id: str
+    name: str
+    group: str
+    minimum: float
+    maximum: float
+    step: float = 1.0
+    choices: tuple[tuple[float, str], ...] = ()
+    automatic: bool = False
+    movement: str | None = None
+    description: str = ""
+
+    def check(self, value: float) -> float:
+        """``value`` as a float when it is within the range (and one of the choices, if any).
+
+        :raises UnknownLabelError: naming the item, the value and the valid range or choices.
+        """
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise UnknownLabelError(f"item {self.id!r}: {value!r} is not a number") from None
+        if self.choices and number not in {c for c, _ in self.choices}:
+            valid = ", ".join(f"{c:g} ({text})" for c, text in self.choices)
+            raise UnknownLabelError(f"item {self.id!r}: {value!r} is not one of {valid}")
+        if not self.minimum <= number <= self.maximum:
+            raise UnknownLabelError(f"item {self.id!r}: {value!r} is outside "
+                                    f"{self.minimum:g}-{self.maximum:g}")
+        return number
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "group": self.group, "minimum": self.minimum,
+                "maximum": self.maximum, "step": self.step,
+                "choices": [[c, text] for c, text in self.choices],
+                "automatic": self.automatic, "movement": self.movement,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class CompositeScale:
+    """A scale made of items, each with its own range, and a formula that combines them into
+    scores (Sunnybrook: resting symmetry, voluntary movement, synkinesis, composite; eFACE:
+    static, dynamic, synkinesis, total). Plain data plus a pure function: no torch.
+
+    Where :class:`GradingScale` is what a network predicts (ordered levels), a composite scale is
+    what a clinician fills in on a form. It is registered through the same ``register_scales``
+    hook; the registry keeps it in ``Registry.composite_scales``.
+
+    :param formula: ``values -> scores``; ``values`` maps item ids to numbers (an item left out
+        is not graded), the result maps score names to numbers or ``None`` where the items needed
+        are missing.
+    :param scores: the names of the scores the formula returns, in display order, with a short
+        description each.
+    """
+
+    id: str
+    name: str
+    source: str
+    items: tuple[Item, ...]
+    formula: Callable[[Mapping[str, float]], dict[str, float | None]]
+    scores: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        ids = [item.id for item in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"composite scale {self.id!r} repeats an item id: {ids}")
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise UnknownLabelError(f"item {item_id!r} is not in scale {self.id!r} "
+                                f"(items: {', '.join(i.id for i in self.items)})")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item.group for item in self.items))
+
+    def check(self, values: Mapping[str, float | None]) -> dict[str, float]:
+        """The given values, checked against their items; ``None`` (not graded) is dropped.
+
+        :raises UnknownLabelError: an unknown item or a value out of its range.
+        """
+        return {key: self.item(key).check(value) for key, value in values.items()
+                if value is not None}
+
+    def score(self, values: Mapping[str, float | None]) -> dict[str, float | None]:
+        """Every score of the scale from the item values (checked first)."""
+        return self.formula(self.check(values))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "name": self.name, "source": self.source, "composite": True,
+                "description": self.description,
+                "items": [item.as_dict() for item in self.items],
+                "scores": [{"id": s, "description": d} for s, d in self.scores]}

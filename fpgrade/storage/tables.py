@@ -260,3 +260,18 @@ class Prediction(SQLModel, table=True):
     label: str = Field(max_length=32)
     probabilities: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assessment(SQLModel, table=True):
+    """A graded set saved by a clinician for one visit: the eFACE and Sunnybrook items and scores,
+    the trained models' grades (with their versions) and the measurements, as the page showed
+    them. The photos themselves are not kept (only where the user saves them)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    healthy_side: str | None = Field(default=None, max_length=8)
+    eface: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    sunnybrook: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    grades: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)

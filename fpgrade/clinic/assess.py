@@ -1,0 +1,291 @@
+"""Grading a photo set (or one photo, or a video): measurements, overlay, healthy side, eFACE
+items, regional asymmetry and a summary in words. Plain functions over files; no gradio.
+
+A bad file never stops the set: its :class:`PhotoResult` carries a readable ``error`` and the
+other photos are graded. Regional asymmetry per movement is paper 001's normalised difference
+``|L - R| / (L + R)`` of brow heights (EBAs), eye areas (EAs), nasal-wing areas (NAs) and mouth
+halves (MAs), shown x 100 (0 = symmetric); see :mod:`fpgrade.face.measure`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fpgrade.clinic import eface
+from fpgrade.clinic.movements import BY_KEY, MOVEMENTS, missing
+from fpgrade.errors import FpgradeError
+from fpgrade.face.measure import SIDE_MEASURES, FaceMeasurements, SideValue, measure
+
+REGIONS = {"brow": "EBAs", "eye": "EAs", "nose": "NAs", "mouth": "MAs"}
+# The region each movement works, and the muscle paper 001's discussion reads from it.
+WORKS = {"raise_brows": ("brow", "frontalis"),
+         "close_eyes_gently": ("eye", "orbicularis oculi"),
+         "close_eyes_tightly": ("eye", "orbicularis oculi"),
+         "wrinkle_nose": ("nose", "levator labii superioris alaeque nasi"),
+         "smile": ("mouth", "zygomaticus major and risorius"),
+         "pucker": ("mouth", "orbicularis oris")}
+AFFECTED_PERCENT = 5.0  # regional index x 100 above which a region counts as asymmetric
+AFFECTED_ITEM = 80.0  # an eFACE item below this counts as weak
+MAX_VIDEO_FRAMES = 48
+OVERLAY_MAX_SIDE = 960
+
+
+@dataclass
+class PhotoResult:
+    """One graded photo or video of the set (``movement`` a key of the standard set)."""
+
+    movement: str
+    name: str
+    path: str
+    kind: str = "image"
+    measurements: FaceMeasurements | None = None
+    overlay: np.ndarray | None = field(default=None, repr=False)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.measurements is not None
+
+    @property
+    def regions(self) -> dict[str, float]:
+        """Regional asymmetry x 100 (0 = symmetric) of this photo."""
+        if self.measurements is None:
+            return {}
+        return {region: round(100 * self.measurements.asymmetry[index], 1)
+                for region, index in REGIONS.items()}
+
+
+@dataclass
+class SetResult:
+    """A graded set: the photos, the healthy side (and how it was chosen), eFACE items."""
+
+    photos: list[PhotoResult]
+    healthy_side: str | None
+    side_reason: str
+    eface_items: dict[str, dict]
+    missing: list[str]
+
+    @property
+    def by_movement(self) -> dict[str, FaceMeasurements]:
+        return {p.movement: p.measurements for p in self.photos if p.ok}
+
+    @property
+    def weaker_side(self) -> str | None:
+        if self.healthy_side is None:
+            return None
+        return "right" if self.healthy_side == "left" else "left"
+
+
+def _shrink(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+
+    height, width = rgb.shape[:2]
+    scale = OVERLAY_MAX_SIDE / max(height, width)
+    if scale >= 1:
+        return rgb
+    return cv2.resize(rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
+
+
+def _measure(landmarks) -> FaceMeasurements:
+    return measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left)
+
+
+def _median(per_frame: list[FaceMeasurements]) -> FaceMeasurements:
+    """Every value's median over the frames (segments from the most asymmetric frame)."""
+    worst = per_frame[int(np.argmax([m.asymmetry["RgAs"] for m in per_frame]))]
+    first = per_frame[0]
+    return FaceMeasurements(
+        sides={name: SideValue(left=float(np.median([m.sides[name].left for m in per_frame])),
+                               right=float(np.median([m.sides[name].right for m in per_frame])),
+                               unit=first.sides[name].unit, reference=first.sides[name].reference)
+               for name in SIDE_MEASURES},
+        deviations={k: float(np.median([m.deviations[k] for m in per_frame])) for k in first.deviations},
+        asymmetry={k: float(np.median([m.asymmetry[k] for m in per_frame])) for k in first.asymmetry},
+        signed={k: float(np.median([m.signed[k] for m in per_frame])) for k in first.signed},
+        mm_per_px=float(np.median([m.mm_per_px for m in per_frame])),
+        reference_side=first.reference_side, frame=worst.frame, segments=worst.segments,
+    )
+
+
+def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
+                 overlay: bool = True) -> PhotoResult:
+    """Measure one photo or video; any problem becomes a readable ``error`` (never raised)."""
+    from fpgrade.face.analysis import analyse_photo, analyse_video
+    from fpgrade.face.detect import MultipleFacesWarning
+    from fpgrade.face.overlay import draw_overlay
+    from fpgrade.media import probe
+    from fpgrade.storage.tables import MediaKind
+
+    path = Path(path)
+    result = PhotoResult(movement=movement, name=name or path.name, path=str(path))
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", MultipleFacesWarning)
+            info = probe(path)
+            if info.kind is MediaKind.IMAGE:
+                rgb, landmarks = analyse_photo(path)
+                result.measurements = _measure(landmarks)
+                picture = (rgb, landmarks)
+            else:
+                result.kind = "video"
+                stride = max(1, (info.frames or MAX_VIDEO_FRAMES) // MAX_VIDEO_FRAMES)
+                faces = analyse_video(path, stride=stride, max_frames=MAX_VIDEO_FRAMES)
+                per_frame = [_measure(lm) for lm in faces.landmarks]
+                result.measurements = _median(per_frame)
+                worst = int(np.argmax([m.asymmetry["RgAs"] for m in per_frame]))
+                index = int(faces.indices[worst])
+                from fpgrade.video import read_frames
+
+                frame = next(f for i, f in read_frames(path, stride, MAX_VIDEO_FRAMES) if i == index)
+                picture = (frame, faces.landmarks[worst])
+                result.notes.append(
+                    f"video: median over {len(faces.indices)} of {faces.frames_read} frames read "
+                    f"(every {stride}th) with a face; the overlay shows frame {index}, the most "
+                    "asymmetric")
+            result.notes += quality_notes(result.measurements)
+            if overlay:
+                result.overlay = _shrink(draw_overlay(picture[0], picture[1], result.measurements))
+        for warning in caught:
+            if issubclass(warning.category, MultipleFacesWarning):
+                result.notes.append(f"several faces in the picture: the largest was graded "
+                                    f"({str(warning.message).split(': ', 1)[-1]})")
+    except FpgradeError as exc:
+        result.error = _plain(str(exc), path, result.name)
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the set or the server
+        result.error = f"{result.name}: could not be graded ({type(exc).__name__}: {exc})"
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def quality_notes(measurements) -> list[str]:
+    """Per-measurement quality flags, where the measurements carry them (read defensively: a
+    ``quality`` or ``flags`` mapping of measurement -> problem text; absent in older versions)."""
+    flags = getattr(measurements, "quality", None) or getattr(measurements, "flags", None)
+    if not isinstance(flags, Mapping):
+        return []
+    problems = [f"{name.replace('_', ' ')}: {value}" for name, value in flags.items()
+                if isinstance(value, str) and value and value.lower() not in ("ok", "good")]
+    return ["measurement quality: " + "; ".join(problems)] if problems else []
+
+
+def _plain(message: str, path: Path, name: str) -> str:
+    """The error message with the temporary upload path replaced by the file's name."""
+    return message.replace(str(path), name)
+
+
+def choose_healthy_side(by_movement: Mapping[str, FaceMeasurements]) -> tuple[str | None, str]:
+    """The patient's healthy side and why: the side that moves more from rest (brow lift, eye
+    closure, commissure excursion at smile) when the set has rest and a dynamic photo; otherwise
+    the side the lower lip is pulled towards at rest (Emotrics' stronger side)."""
+    rest = by_movement.get("rest")
+    votes = []
+    if rest is not None:
+        for key, name, sign in (("raise_brows", "brow_height", 1), ("close_eyes_gently",
+                                "palpebral_fissure_height", -1), ("close_eyes_tightly",
+                                "palpebral_fissure_height", -1), ("smile", "commissure_excursion", 1)):
+            m = by_movement.get(key)
+            if m is None:
+                continue
+            left = sign * (m.sides[name].left - rest.sides[name].left)
+            right = sign * (m.sides[name].right - rest.sides[name].right)
+            if max(left, right) > eface.MIN_DENOMINATOR_MM:
+                votes.append((left - right) / (abs(left) + abs(right)))
+    if votes:
+        side = "left" if np.mean(votes) > 0 else "right"
+        return side, (f"automatic: the {side} side moves more from rest "
+                      f"({len(votes)} movement{'s' if len(votes) > 1 else ''} compared)")
+    photo = rest or next(iter(by_movement.values()), None)
+    if photo is None:
+        return None, "no photo could be measured"
+    return photo.reference_side, ("automatic: the lower lip is pulled towards the "
+                                  f"{photo.reference_side} side in one photo")
+
+
+def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
+              progress: Callable[[float, str], None] | None = None) -> SetResult:
+    """Grade every photo of a set (movement key -> file); ``healthy_side`` overrides the
+    automatic choice. ``progress(fraction, text)`` is called before each photo."""
+    photos = []
+    order = [m.key for m in MOVEMENTS if m.key in files] + [k for k in files if k not in BY_KEY]
+    for i, key in enumerate(order):
+        if progress:
+            progress(i / max(1, len(order)), f"grading {key.replace('_', ' ')}")
+        photos.append(grade_medium(Path(files[key]), key, name=Path(files[key]).name))
+    by_movement = {p.movement: p.measurements for p in photos if p.ok}
+    if healthy_side in ("left", "right"):
+        side, reason = healthy_side, "set by the user"
+    else:
+        side, reason = choose_healthy_side(by_movement)
+    items = eface.automatic_items(by_movement, side) if side else {}
+    return SetResult(photos, side, reason, items, [m.key for m in missing(files)])
+
+
+def set_regions(result: SetResult) -> dict[str, dict[str, float]]:
+    """Movement -> region -> asymmetry x 100, for the photos that were measured."""
+    return {p.movement: p.regions for p in result.photos if p.ok}
+
+
+def summary(result: SetResult, scores: Mapping[str, float | None] | None = None) -> str:
+    """One paragraph in words: the weaker side, the regions most affected, the movements that
+    show it and the muscles they point at (paper 001's discussion), the eFACE total."""
+    if not any(p.ok for p in result.photos):
+        return "No photo could be measured, so there is nothing to summarise."
+    weak = result.weaker_side
+    if weak and "one photo" in result.side_reason:
+        head = (f"Weaker side, estimated from one photo: the patient's **{weak}** "
+                f"({result.side_reason}); a rest photo with movement photos decides it better.")
+    elif weak:
+        head = f"Weaker side: the patient's **{weak}** ({result.side_reason})."
+    else:
+        head = ""
+    parts = [head]
+    regions = set_regions(result)
+    worst: dict[str, tuple[float, str]] = {}
+    for key, values in regions.items():
+        for region, value in values.items():
+            if value > worst.get(region, (-1.0, ""))[0]:
+                worst[region] = (value, key)
+    affected = sorted(((v, r, k) for r, (v, k) in worst.items() if v >= AFFECTED_PERCENT),
+                      reverse=True)
+    if affected:
+        parts.append("Most asymmetric: " + ", ".join(
+            f"{r} ({v:.0f} in '{BY_KEY[k].instruction.lower() if k in BY_KEY else k}')"
+            for v, r, k in affected[:3]) + " (regional asymmetry x 100, 0 = symmetric).")
+    else:
+        parts.append("No region is clearly asymmetric (every regional index under "
+                     f"{AFFECTED_PERCENT:.0f}).")
+    showing = []
+    for key, (region, muscle) in WORKS.items():
+        item = {"raise_brows": "brow_elevation", "close_eyes_gently": "gentle_eye_closure",
+                "close_eyes_tightly": "full_eye_closure", "smile": "oral_commissure_smile"}.get(key)
+        value = result.eface_items.get(item, {}).get("value") if item else None
+        weak_item = value is not None and value < AFFECTED_ITEM
+        if key in regions and (regions[key].get(region, 0) >= AFFECTED_PERCENT or weak_item):
+            showing.append((key, muscle))
+    if showing:
+        muscles = list(dict.fromkeys(muscle for _, muscle in showing))
+        parts.append("The weakness shows in " + ", ".join(
+            f"'{BY_KEY[k].instruction.lower()}'" for k, _ in showing)
+            + ", which points at the " + " and ".join(muscles)
+            + " (per-movement reading as in paper 001's discussion).")
+    if scores and scores.get("total") is not None:
+        parts.append(f"eFACE-style total {scores['total']:.0f}/100 "
+                     f"(static {_fmt(scores.get('static'))}, dynamic {_fmt(scores.get('dynamic'))}).")
+    if result.missing:
+        parts.append("Not photographed: " + ", ".join(k.replace("_", " ") for k in result.missing)
+                     + ".")
+    parts.append("Measurement-based decision support, not a diagnosis.")
+    return " ".join(p for p in parts if p)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
