@@ -127,3 +127,13 @@ def test_warnings_are_one_line_each_and_once(install_plugin, capsys):
     err = capsys.readouterr().err
     assert err.splitlines() == ["warning: same message every fold",
                                 "warning: another [red]message[/red] :100:"]
+
+
+def test_scales_lists_the_composite_scales_too(capsys):
+    from fpgrade.cli import main
+
+    assert main(["scales", "--json"]) == 0
+    listed = {s["id"]: s for s in json.loads(capsys.readouterr().out)}
+    assert listed["eface"]["composite"] and listed["sunnybrook"]["items"]
+    assert main(["scales"]) == 0
+    assert "sunnybrook" in capsys.readouterr().out

@@ -88,8 +88,8 @@ def build_demo() -> gr.Blocks:
                                         label="Healthy side")
             with gr.Row():
                 go = gr.Button("Grade", variant="primary", elem_id="grade-button")
-                clear = gr.ClearButton([*slots, single, video, webcam], value="Clear",
-                                       elem_id="clear-button")
+                gr.ClearButton([*slots, single, video, webcam], value="Clear",
+                               elem_id="clear-button")
             gr.Markdown("### Summary")
             summary = gr.Markdown(elem_id="summary")
             notes = gr.Markdown(elem_id="notes")

@@ -36,12 +36,13 @@ def plugins(as_json: bool = JSON_OPTION) -> None:
 
 
 def scales(as_json: bool = JSON_OPTION) -> None:
-    """List grading scales with their levels and defined conversions."""
+    """List grading scales (levels, conversions) and composite scales (items, scores)."""
     registry = get_registry()
     if as_json:
         print_json(
             [{**s.as_dict(), "converts_to": list(conversion_targets(s))}
              for s in registry.scales.values()]
+            + [s.as_dict() for s in registry.composite_scales.values()]
         )
         return
     for scale in registry.scales.values():
@@ -50,6 +51,13 @@ def scales(as_json: bool = JSON_OPTION) -> None:
             table.add_row(level.code, level.name, level.side.value if level.side else "")
         console.print(table)
         console.print(f"converts to: {', '.join(conversion_targets(scale)) or 'nothing'}\n")
+    for composite in registry.composite_scales.values():
+        table = Table("item", "name", "range", title=f"{composite.id}: {composite.name} "
+                      f"({composite.source}), composite")
+        for item in composite.items:
+            table.add_row(item.id, item.name, f"{item.minimum:g} to {item.maximum:g}")
+        console.print(table)
+        console.print(f"scores: {', '.join(score for score, _ in composite.scores)}\n")
 
 
 def models(as_json: bool = JSON_OPTION) -> None:
