@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fpgrade-installed
 
-.PHONY: demo test bench browser clean
+.PHONY: demo test bench system-packages clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,17 +15,21 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)
 	$(BIN)/fpgrade demo
 
-# The browser tests drive Debian's chromium (never a downloaded browser). Installed here when it is
-# missing and we are root; otherwise those tests are skipped with the reason.
-browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+# What the tests run for real, from Debian: chromium for the browser tests (never a downloaded
+# browser) and a PostgreSQL server (started by the tests themselves, in a temporary folder).
+# Installed here when missing and we are root; otherwise those tests are skipped with the reason.
+system-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note:$$missing missing and not root: the tests that need them will be skipped" >&2; fi; \
 	fi
 
 # pytest exits 5 when it collected no test: that is a failure for us, said plainly.
-test: $(STAMP) browser
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
