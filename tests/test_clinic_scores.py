@@ -3,6 +3,8 @@ healthy side, and their registration through the scale hook."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from fpgrade.clinic import eface
@@ -115,12 +117,13 @@ def test_a_composite_scale_id_cannot_clash_with_a_levelled_one(install_plugin):
         get_registry()
 
 
-def test_quality_flags_are_read_where_the_measurements_carry_them():
+def test_quality_flags_of_the_measurements_are_shown_in_words(astronaut_landmarks):
     from fpgrade.clinic.assess import quality_notes
+    from fpgrade.face.measure import measure_face
 
-    class Flagged:
-        quality = {"brow_height": "brow contour outside the image", "mrd1": "ok", "x": True}
-
-    assert quality_notes(Flagged()) == [
-        "measurement quality: brow height: brow contour outside the image"]
-    assert quality_notes(Faked()) == []
+    measured = measure_face(astronaut_landmarks)
+    flagged = dataclasses.replace(measured, quality={**measured.quality, "mrd1_left": ("eye_closed",),
+                                                     "brow_height_right": ()})
+    assert quality_notes(flagged) == [
+        "measurement quality (treat these values with care): mrd1 left: eye closed"]
+    assert quality_notes(dataclasses.replace(measured, quality={})) == []

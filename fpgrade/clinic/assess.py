@@ -167,14 +167,12 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
 
 
 def quality_notes(measurements) -> list[str]:
-    """Per-measurement quality flags, where the measurements carry them (read defensively: a
-    ``quality`` or ``flags`` mapping of measurement -> problem text; absent in older versions)."""
-    flags = getattr(measurements, "quality", None) or getattr(measurements, "flags", None)
-    if not isinstance(flags, Mapping):
-        return []
-    problems = [f"{name.replace('_', ' ')}: {value}" for name, value in flags.items()
-                if isinstance(value, str) and value and value.lower() not in ("ok", "good")]
-    return ["measurement quality: " + "; ".join(problems)] if problems else []
+    """The measurements' quality flags (:attr:`FaceMeasurements.quality`: value name -> flags
+    such as ``eye_closed``, ``extrapolated``, ``face_turned``), as one line for the page."""
+    problems = [f"{name.replace('_', ' ')}: {', '.join(flag.replace('_', ' ') for flag in flags)}"
+                for name, flags in measurements.quality.items() if flags]
+    return ["measurement quality (treat these values with care): " + "; ".join(problems)] \
+        if problems else []
 
 
 def _plain(message: str, path: Path, name: str) -> str:
