@@ -1,0 +1,490 @@
+"""The labelling pages' handlers: plain functions (no gradio), tested without a browser.
+
+Every handler takes the logged-in :class:`~fpgrade.labelling.users.Account` that the page keeps
+in its per-session ``gr.State`` (``None`` before login and after logout) and calls the core's
+role check first, on the server: a labeller calling the adjudication or admin handler through
+the HTTP API is refused exactly as in the page. A refusal is a typed
+:class:`~fpgrade.labelling.model.LabellingError`; the page shows its message. The core re-reads
+the account on every call, so a disabled account is refused at its next action.
+
+Nothing shows a medium's path or any name but logins and the group's pseudonymous subject codes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fpgrade.labelling import agreement as agreement_core
+from fpgrade.labelling import campaigns as campaigns_core
+from fpgrade.labelling import users as users_core
+from fpgrade.labelling import workflow
+from fpgrade.labelling.export import write_csv
+from fpgrade.labelling.final import final_labels
+from fpgrade.labelling.model import Action, CannotGrade, LabellingError, PermissionDeniedError
+from fpgrade.labelling.users import Account
+from fpgrade.labelling.workflow import Suggestion
+from fpgrade.registry import get_registry
+from fpgrade.storage import database
+
+CANNOT_GRADE_TEXT = {
+    CannotGrade.BAD_PHOTO.value: "bad photo (blurred, dark, cut off)",
+    CannotGrade.WRONG_MOVEMENT.value: "wrong movement",
+    CannotGrade.NO_FACE.value: "no face",
+    CannotGrade.OTHER.value: "other (say why in the note)",
+}
+
+
+class NotLoggedInError(PermissionDeniedError):
+    """A handler called without a logged-in account (never logged in, or logged out)."""
+
+
+def _me(account: Account | None) -> Account:
+    if account is None:
+        raise NotLoggedInError("log in first (no session, or it ended at logout)")
+    return account
+
+
+def _check(session, account: Account | None, action: Action) -> Account:
+    """The role check every handler makes first (the core makes it again where it acts)."""
+    me = _me(account)
+    users_core.require(session, me, action)
+    return me
+
+
+# -- login ----------------------------------------------------------------------------------
+
+def login(name: str, password: str) -> Account:
+    """The account, or :class:`AuthenticationError` (one message for every failure)."""
+    with database.session() as session:
+        return users_core.authenticate(session, (name or "").strip(), password or "")
+
+
+def logout(account: Account | None) -> None:
+    """End the session (the page drops its state); logged in the audit log."""
+    if account is None:
+        return
+    with database.session() as session:
+        users_core.logout(session, account)
+
+
+def can(account: Account | None, action: Action) -> bool:
+    """Whether to show a tab (cosmetic only: every handler checks again on the server)."""
+    return account is not None and users_core.can(account, action)
+
+
+# -- campaigns and the labelling view ----------------------------------------------------------
+
+def open_campaigns(account: Account | None) -> list[tuple[str, int]]:
+    """(``name (scale)``, id) of the open campaigns, for a labeller's campaign choice."""
+    with database.session() as session:
+        _check(session, account, Action.LABEL)
+        return [(f"{c.name} ({c.scale})", c.id) for c in campaigns_core.list_campaigns(session)
+                if c.state == "open"]
+
+
+def all_campaigns(account: Account | None) -> list[tuple[str, int]]:
+    """Every campaign, for the progress, agreement and adjudication pages (``view``)."""
+    with database.session() as session:
+        _check(session, account, Action.VIEW)
+        return [(f"{c.name} ({c.scale}, {c.state})", c.id)
+                for c in campaigns_core.list_campaigns(session)]
+
+
+def scale_levels(scale_id: str) -> list[tuple[str, str, str]]:
+    """(code, name, description) of each level of a scale, from its plugin."""
+    scale = get_registry().scale(scale_id)
+    out = []
+    for level in scale.levels:
+        text = level.description
+        if level.details:
+            text = "; ".join([text] * bool(text) + [f"{k}: {v}" for k, v in level.details.items()])
+        out.append((level.code, level.name, text))
+    return out
+
+
+def levels_markdown(scale_id: str) -> str:
+    scale = get_registry().scale(scale_id)
+    lines = [f"**{scale.name}**: press the level's number, then Enter (or click Submit)", "",
+             "| key | level | | what you see |", "|---|---|---|---|"]
+    for number, (code, name, text) in enumerate(scale_levels(scale_id), start=1):
+        key = str(number) if number <= 9 else ""
+        lines.append(f"| {key} | **{code}** | {name} | {text.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+@dataclass
+class TaskView:
+    """What the labelling view shows for one claimed assignment."""
+
+    task: workflow.Task
+    title: str
+    image: object | None            # an RGB array for a photo
+    video: str | None               # a copy in the server's temporary folder, for a video
+    levels: list[tuple[str, str]]   # (radio text, code)
+    levels_text: str
+    suggestion: Suggestion | None   # what is shown (and reported as shown at submit)
+    suggestion_text: str
+
+
+def _suggestion_for(task: workflow.Task) -> tuple[Suggestion | None, str]:
+    """The model suggestion the page may show: the stored prediction, else the current trained
+    version's grade (torch imported only then); no version, no suggestion, said plainly."""
+    if not task.show_suggestion:
+        return None, "Model suggestion hidden in this blind pass (the campaign's setting)."
+    suggestion = task.suggestion or _predicted(task.scale, task.path, task.movement)
+    if suggestion is None:
+        return None, f"No trained model for {task.scale}: no suggestion."
+    return suggestion, suggestion_markdown(suggestion)
+
+
+def suggestion_markdown(s: Suggestion) -> str:
+    p = "" if s.probability is None else f" (probability {s.probability:.2f})"
+    return f"Model suggestion: **{s.label}**{p}, model version `{s.model_version}`."
+
+
+def _predicted(scale: str, path: Path, movement: str | None) -> Suggestion | None:
+    from fpgrade.clinic.models import current_versions, grade
+
+    info = current_versions([scale]).get(scale)
+    if info is None or not info.model_id:
+        return None
+    result = grade(get_registry(), info, path, movement)
+    if "label" not in result:
+        return None
+    return Suggestion(info.version, result["label"],
+                      (result.get("probabilities") or {}).get(result["label"]))
+
+
+def _media(path: Path, kind: str, workdir: str | None) -> tuple[object | None, str | None]:
+    if kind == "video":
+        folder = workdir or tempfile.mkdtemp(prefix="fpgrade-label-",
+                                             dir=os.environ.get("GRADIO_TEMP_DIR"))
+        copy = Path(folder) / f"medium{path.suffix.lower()}"
+        shutil.copyfile(path, copy)
+        return None, str(copy)
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB")), None
+    except OSError as exc:
+        raise LabellingError(f"medium #{path.stem}: the file cannot be read ({exc}); mark it "
+                             "'cannot grade: bad photo'") from None
+
+
+def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
+    suggestion, text = _suggestion_for(task)
+    image, video = _media(task.path, task.kind, workdir)
+    levels = [(f"{n}: {code} ({name})", code)
+              for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
+    title = (f"Medium #{task.media_id}, movement {task.movement or 'unknown'}, "
+             f"{task.pass_kind} pass {task.pass_number}")
+    return TaskView(task, title, image, video, levels, levels_markdown(task.scale), suggestion,
+                    text)
+
+
+def next_task(account: Account | None, campaign: int | str | None,
+              workdir: str | None = None) -> TaskView | None:
+    """Claim the user's next blind assignment (or the one they hold); ``None``: none left."""
+    if campaign in (None, ""):
+        raise LabellingError("choose a campaign")
+    with database.session() as session:
+        me = _check(session, account, Action.LABEL)
+        task = workflow.next_assignment(session, me, campaign)
+    return None if task is None else _view(task, workdir)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    message: str
+    duplicate: bool
+    status: str
+
+
+def submit(account: Account | None, view: TaskView | None, label: str | None = None, *,
+           cannot_grade: str | None = None, note: str | None = None) -> Submitted:
+    """Store the shown task's pass (a level, or "cannot grade" with a reason); the suggestion
+    shown, if any, is stored with its model version and whether the label accepted it."""
+    if view is None:
+        raise LabellingError("no medium is open: press 'Next medium'")
+    if not label and not cannot_grade:
+        raise LabellingError("choose a level (keys 1-9) or 'cannot grade' with a reason")
+    with database.session() as session:
+        me = _check(session, account, Action.LABEL)
+        result = workflow.submit_label(
+            session, me, view.task.assignment_id, label=label or None,
+            cannot_grade=None if label else cannot_grade, note=(note or "").strip() or None,
+            suggestion=view.suggestion)
+    what = label or f"cannot grade ({cannot_grade})"
+    prefix = "Already stored" if result.duplicate else "Stored"
+    return Submitted(f"{prefix}: medium #{view.task.media_id} = {what}.", result.duplicate,
+                     result.status.value)
+
+
+def skip(account: Account | None, view: TaskView | None) -> str:
+    if view is None:
+        raise LabellingError("no medium is open")
+    with database.session() as session:
+        me = _check(session, account, Action.LABEL)
+        workflow.skip_assignment(session, me, view.task.assignment_id)
+    return f"Skipped medium #{view.task.media_id} (it goes to another rater)."
+
+
+# -- adjudication ----------------------------------------------------------------------------
+
+def adjudication_queue(account: Account | None, campaign: int | str | None = None) -> list[list]:
+    """Rows (adjudication id, campaign id, medium id, state) of the undecided adjudications."""
+    with database.session() as session:
+        me = _check(session, account, Action.ADJUDICATE)
+        items = workflow.adjudication_queue(session, me, campaign or None)
+    return [[i.assignment_id, i.campaign_id, i.media_id, i.state] for i in items]
+
+
+@dataclass
+class CaseView:
+    case: workflow.AdjudicationCase
+    title: str
+    image: object | None
+    video: str | None
+    levels: list[tuple[str, str]]
+    details: str
+    suggestion: Suggestion | None
+
+
+def open_case(account: Account | None, assignment_id: int | str | None,
+              workdir: str | None = None) -> CaseView:
+    """Both passes, the second check with its ranges, and the model suggestion (always shown
+    to adjudicators)."""
+    if assignment_id in (None, ""):
+        raise LabellingError("choose an adjudication from the queue")
+    with database.session() as session:
+        me = _check(session, account, Action.ADJUDICATE)
+        case = workflow.adjudication_case(session, me, int(assignment_id))
+    suggestion = case.suggestion or _predicted(case.scale, case.path, case.movement)
+    image, video = _media(case.path, case.kind, workdir)
+    lines = ["| pass | rater | label | cannot grade | note |", "|---|---|---|---|---|"]
+    lines += [f"| {p.pass_number} | {p.annotator} | {p.label or ''} | "
+              f"{CANNOT_GRADE_TEXT.get(p.cannot_grade or '', '')} | {p.note or ''} |"
+              for p in case.passes]
+    if case.check is None:
+        lines += ["", "Second check: not run (the blind passes disagreed or one could not grade)."]
+    else:
+        c = case.check
+        lines += ["", f"Second check ({c.method}, {c.version}): **{c.outcome}** for label "
+                  f"{c.label}" + (f": {c.reason}" if c.reason else "")]
+        if c.indices:
+            lines += ["", "| index | value | range of the label |", "|---|---|---|"]
+            for name, value in c.indices.items():
+                low_high = c.ranges.get(name)
+                shown = (f"{low_high[0]:.3g} to {low_high[1]:.3g}"
+                         if isinstance(low_high, (list, tuple)) and len(low_high) == 2 else "")
+                lines.append(f"| {name} | {value:.3g} | {shown} |" if isinstance(value, float)
+                             else f"| {name} | {value} | {shown} |")
+    lines += ["", suggestion_markdown(suggestion) if suggestion
+              else f"No trained model for {case.scale}: no suggestion."]
+    levels = [(f"{code} ({name})", code) for code, name, _ in scale_levels(case.scale)]
+    title = f"Adjudication #{case.assignment_id}: medium #{case.media_id}, movement " \
+            f"{case.movement or 'unknown'} ({case.state})"
+    return CaseView(case, title, image, video, levels, "\n".join(lines), suggestion)
+
+
+def decide(account: Account | None, view: CaseView | None, label: str | None, reason: str, *,
+           cannot_grade: str | None = None) -> str:
+    """The adjudicator's decision; a second adjudicator is told who decided first
+    (:class:`AlreadyDecidedError`)."""
+    if view is None:
+        raise LabellingError("open an adjudication first")
+    with database.session() as session:
+        me = _check(session, account, Action.ADJUDICATE)
+        decision = workflow.decide(session, me, view.case.assignment_id, reason=reason or "",
+                                   label=label or None,
+                                   cannot_grade=None if label else cannot_grade or None,
+                                   suggestion=view.suggestion)
+    if decision.label is None:
+        return f"Decided: medium #{decision.media_id} cannot be graded (excluded)."
+    return f"Decided: medium #{decision.media_id} = {decision.label} (final label)."
+
+
+# -- progress, agreement, export -------------------------------------------------------------
+
+def progress(account: Account | None, campaign: int | str | None) -> str:
+    if campaign in (None, ""):
+        raise LabellingError("choose a campaign")
+    with database.session() as session:
+        me = _check(session, account, Action.VIEW)
+        p = campaigns_core.campaign_progress(session, campaign, by=me).as_dict()
+    lines = [f"### {p['campaign']}: {p['media']} media, {p['assignments_done']} of "
+             f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
+    lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
+    lines += ["", "| rater | passes done |", "|---|---|"]
+    lines += [f"| {rater} | {count} |" for rater, count in sorted(p["by_rater"].items())]
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+@dataclass
+class AgreementView:
+    text: str
+    heatmap: object | None       # RGB array: confusion between the first pair of raters
+    report: agreement_core.AgreementReport = field(repr=False, default=None)
+
+
+def agreement(account: Account | None, campaign: int | str | None) -> AgreementView:
+    """Percent agreement per check, Cohen's and quadratic-weighted kappa between passes and
+    between raters, Fleiss' kappa, and a confusion heat map between raters."""
+    if campaign in (None, ""):
+        raise LabellingError("choose a campaign")
+    with database.session() as session:
+        me = _check(session, account, Action.VIEW)
+        scale = get_registry().scale(campaigns_core.get_campaign(session, campaign).scale)
+        r = agreement_core.campaign_agreement(session, campaign, scale, by=me)
+    first, second = r.first_check, r.second_check
+    lines = [f"### {r.campaign} ({r.scale})", "",
+             f"- First check (blind passes agree): {first['agreed']} of {first['media']} media "
+             f"({_fmt(first['percent'], 1)}%)",
+             f"- Second check (asymmetry ranges / model): {second['agree']} agree, "
+             f"{second['disagree']} disagree, {second['undecided']} undecided "
+             f"({_fmt(second['percent'], 1)}% agree)",
+             f"- Fleiss' kappa over the media with every blind pass: {_fmt(r.fleiss_kappa)} "
+             f"({r.raters} raters)", "",
+             "| between | n | agreement | Cohen's kappa | quadratic-weighted kappa |",
+             "|---|---|---|---|---|"]
+    for p in filter(None, [r.between_passes, *r.between_raters]):
+        lines.append(f"| {p.first} / {p.second} | {p.n} | {_fmt(p.percent, 1)}% | "
+                     f"{_fmt(p.kappa)} | {_fmt(p.weighted_kappa)} |")
+    if r.model:
+        lines += ["", "| model version | suggestions shown | accepted |", "|---|---|---|"]
+        lines += [f"| `{v}` | {e['shown']} | {e['accepted']} ({e['percent_accepted']:.0f}%) |"
+                  for v, e in r.model.items()]
+    pairs = r.between_raters or ([r.between_passes] if r.between_passes else [])
+    heatmap = confusion_heatmap(pairs[0], r.labels) if pairs else None
+    if heatmap is None:
+        lines += ["", "No medium labelled by two raters yet: no heat map."]
+    return AgreementView("\n".join(lines), heatmap, r)
+
+
+def confusion_heatmap(pair: agreement_core.PairAgreement, labels) -> object:
+    """The confusion matrix of two raters as an RGB image (rows: first rater)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(pair.confusion)
+    fig = Figure(figsize=(1.2 + 0.55 * len(labels), 1.0 + 0.5 * len(labels)), dpi=110)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel(pair.second)
+    ax.set_ylabel(pair.first)
+    ax.set_title(f"{pair.first} vs {pair.second} (n={pair.n})")
+    top = matrix.max() or 1
+    for (i, j), value in np.ndenumerate(matrix):
+        if value:
+            ax.text(j, i, str(value), ha="center", va="center",
+                    color="white" if value > top / 2 else "black")
+    fig.tight_layout()
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def export_csv(account: Account | None, campaign: int | str | None,
+               folder: str | None = None) -> tuple[str, int]:
+    """The campaign's final labels with provenance as a CSV file (path, rows)."""
+    if campaign in (None, ""):
+        raise LabellingError("choose a campaign")
+    with database.session() as session:
+        _check(session, account, Action.VIEW)
+        found = campaigns_core.get_campaign(session, campaign)
+        records = final_labels(session, campaign_id=found.id)
+        name = found.name
+    folder = folder or tempfile.mkdtemp(prefix="fpgrade-label-",
+                                        dir=os.environ.get("GRADIO_TEMP_DIR"))
+    path = Path(folder) / f"final_labels_{name}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        count = write_csv(records, handle)
+    return str(path), count
+
+
+# -- admin -----------------------------------------------------------------------------------
+
+def users_table(account: Account | None) -> list[list]:
+    with database.session() as session:
+        _check(session, account, Action.ADMIN)
+        return [[a.name, a.role, "disabled" if a.disabled else "active"]
+                for a in users_core.list_users(session)]
+
+
+def add_user(account: Account | None, name: str, password: str, role: str) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        added = users_core.add_user(session, (name or "").strip(), password or "", role, by=me)
+    return f"User {added.name} added ({added.role})."
+
+
+def set_disabled(account: Account | None, name: str, disabled: bool) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        changed = users_core.set_disabled(session, (name or "").strip(), disabled, by=me)
+    return f"User {changed.name} {'disabled' if changed.disabled else 'enabled'}."
+
+
+def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",
+                    passes: int = 2, suggestions_in_blind: bool = False,
+                    include_synthetic: bool = False) -> str:
+    chosen = [m.strip() for m in (movements or "").replace(";", ",").split(",") if m.strip()]
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        c = campaigns_core.create_campaign(
+            session, (name or "").strip(), scale, registry=get_registry(), movements=chosen,
+            blind_passes=int(passes), suggestions_in_blind=bool(suggestions_in_blind),
+            include_synthetic=bool(include_synthetic), by=me)
+    return f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes."
+
+
+def close_campaign(account: Account | None, campaign: int | str | None) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        c = campaigns_core.close_campaign(session, campaign, by=me)
+    return f"Campaign {c.name} closed."
+
+
+def run_second_check(account: Account | None, campaign: int | str | None,
+                     partial: bool = False) -> str:
+    from fpgrade.labelling.second_check import run_second_check as run
+
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        counts = run(session, campaign, by=me, partial=partial)
+    return (f"Second check: {counts.get('agree', 0)} agree, {counts.get('disagree', 0)} "
+            f"disagree, {counts.get('undecided', 0)} undecided (the last two go to adjudication).")
+
+
+def import_manifest(account: Account | None, manifest: str) -> str:
+    """Import a manifest CSV that lies on the server (``fpgrade import``'s format)."""
+    from fpgrade.importer import import_manifest as run
+
+    path = Path((manifest or "").strip())
+    with database.session() as session:
+        _check(session, account, Action.ADMIN)
+        if not path.is_file():
+            raise LabellingError(f"{path}: no such manifest on the server")
+        report = run(path, session=session, registry=get_registry())
+    errors = "".join(f"\n- {e}" for e in report.errors[:20])
+    return (f"Imported {path.name}: {report.rows} rows, {report.media_added} media and "
+            f"{report.annotations_added} labels added, {report.unchanged} unchanged, "
+            f"{len(report.errors)} refused.{errors}")
+
+
+def scale_choices() -> list[tuple[str, str]]:
+    return [(f"{s.name} ({s.id})", s.id) for s in get_registry().scales.values()]
+
