@@ -85,7 +85,8 @@ def test_the_labelling_view_shows_the_photo_levels_and_stores_once(team, campaig
     view = h.next_task(team["ann"], campaign)
     assert view.image is not None and view.image.ndim == 3 and view.video is None
     assert [code for _, code in view.levels] == ["I", "II", "III", "IV", "V", "VI"]
-    assert "Moderate dysfunction" in view.levels_text and "| 3 |" in view.levels_text
+    assert "| **3**: **III** Moderate dysfunction | Obvious but not disfiguring" in view.levels_text
+    assert "At rest: Normal symmetry and tone. Motion: Forehead" in view.levels_text
     assert "hidden" in view.suggestion_text and view.suggestion is None
     assert "/" not in view.title and "Medium #" in view.title   # no path on the page
     first = h.submit(team["ann"], view, "III")

@@ -168,9 +168,10 @@ def build_labelling() -> gr.Blocks:
                     with gr.Row():
                         progress_text = gr.Markdown(elem_id="progress-text")
                         agreement_text = gr.Markdown(elem_id="agreement-text")
-                    heatmap = gr.Image(label="Confusion between raters", type="numpy",
+                    heatmap = gr.Image(label="Confusion between raters (rows: first rater)",
+                                       type="numpy",
                                        interactive=False, height=420, elem_id="heatmap")
-                    export_file = gr.File(label="Final labels", elem_id="export-file")
+                    export_file = gr.File(label="Final labels", elem_id="export-file", height=90)
                     view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
                 with gr.Tab("Admin", id="admin", visible=False,
                             elem_id="admin-view") as admin_tab:
@@ -383,8 +384,13 @@ def build_labelling() -> gr.Blocks:
                 return h.users_table(me), message
             return run
 
-        add_button.click(admin_action(h.add_user), [account, new_name, new_password, new_role],
-                         [users, admin_message], api_name="add_user")
+        @guarded(KEEP, KEEP)
+        def on_add(me, user, secret, role):
+            message = h.add_user(me, user, secret, role)
+            return h.users_table(me), "", message   # the password is not kept in the form
+
+        add_button.click(on_add, [account, new_name, new_password, new_role],
+                         [users, new_password, admin_message], api_name="add_user")
         disable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, True)),
                              [account, who], [users, admin_message], api_name="disable_user")
         enable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, False)),

@@ -31,10 +31,10 @@ from fpgrade.registry import get_registry
 from fpgrade.storage import database
 
 CANNOT_GRADE_TEXT = {
-    CannotGrade.BAD_PHOTO.value: "bad photo (blurred, dark, cut off)",
+    CannotGrade.BAD_PHOTO.value: "bad photo",
     CannotGrade.WRONG_MOVEMENT.value: "wrong movement",
     CannotGrade.NO_FACE.value: "no face",
-    CannotGrade.OTHER.value: "other (say why in the note)",
+    CannotGrade.OTHER.value: "other (note why)",
 }
 
 
@@ -94,25 +94,33 @@ def all_campaigns(account: Account | None) -> list[tuple[str, int]]:
                 for c in campaigns_core.list_campaigns(session)]
 
 
+ASPECTS = {"at_rest": "At rest", "motion": "Motion"}
+
+
 def scale_levels(scale_id: str) -> list[tuple[str, str, str]]:
-    """(code, name, description) of each level of a scale, from its plugin."""
+    """(code, name, description) of each level of a scale, from its plugin; a level's details
+    by aspect (House-Brackmann: at rest, motion) follow its description, the gross description
+    once."""
     scale = get_registry().scale(scale_id)
     out = []
     for level in scale.levels:
-        text = level.description
-        if level.details:
-            text = "; ".join([text] * bool(text) + [f"{k}: {v}" for k, v in level.details.items()])
-        out.append((level.code, level.name, text))
+        parts = [level.description.strip()]
+        for aspect, text in level.details.items():
+            if text.strip() and text.strip() != level.description.strip():
+                parts.append(f"{ASPECTS.get(aspect, aspect.replace('_', ' ').capitalize())}: "
+                             f"{text.strip()}")
+        out.append((level.code, level.name, " ".join(p for p in parts if p)))
     return out
 
 
 def levels_markdown(scale_id: str) -> str:
+    """The levels with their clinical descriptions, keys first (the labelling view's legend)."""
     scale = get_registry().scale(scale_id)
-    lines = [f"**{scale.name}**: press the level's number, then Enter (or click Submit)", "",
-             "| key | level | | what you see |", "|---|---|---|---|"]
+    lines = [f"**{scale.name}**: press a level's key (1-9), then Enter; or click the level and "
+             "Submit. S skips.", "", "| key: level | what you see |", "|---|---|"]
     for number, (code, name, text) in enumerate(scale_levels(scale_id), start=1):
-        key = str(number) if number <= 9 else ""
-        lines.append(f"| {key} | **{code}** | {name} | {text.replace('|', '/')} |")
+        key = f"**{number}**: " if number <= 9 else ""
+        lines.append(f"| {key}**{code}** {name} | {text.replace('|', '/')} |")
     return "\n".join(lines)
 
 
@@ -321,13 +329,18 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
     lines = [f"### {p['campaign']}: {p['media']} media, {p['assignments_done']} of "
              f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
     lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
+    waiting = p["statuses"].get("awaiting_check", 0)
+    if waiting:
+        lines += ["", f"{waiting} agreed media await the second check (Admin: 'Run the second "
+                  "check', or `fpgrade campaign check`); then they become final or go to "
+                  "adjudication."]
     lines += ["", "| rater | passes done |", "|---|---|"]
     lines += [f"| {rater} | {count} |" for rater, count in sorted(p["by_rater"].items())]
     return "\n".join(lines)
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None, digits: int = 3, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
 
 @dataclass
@@ -349,16 +362,16 @@ def agreement(account: Account | None, campaign: int | str | None) -> AgreementV
     first, second = r.first_check, r.second_check
     lines = [f"### {r.campaign} ({r.scale})", "",
              f"- First check (blind passes agree): {first['agreed']} of {first['media']} media "
-             f"({_fmt(first['percent'], 1)}%)",
+             f"({_fmt(first['percent'], 1, '%')})",
              f"- Second check (asymmetry ranges / model): {second['agree']} agree, "
              f"{second['disagree']} disagree, {second['undecided']} undecided "
-             f"({_fmt(second['percent'], 1)}% agree)",
+             f"({_fmt(second['percent'], 1, '%')} agree)",
              f"- Fleiss' kappa over the media with every blind pass: {_fmt(r.fleiss_kappa)} "
              f"({r.raters} raters)", "",
-             "| between | n | agreement | Cohen's kappa | quadratic-weighted kappa |",
+             "| between | n | % agree | Cohen's kappa | quadratic-weighted kappa |",
              "|---|---|---|---|---|"]
     for p in filter(None, [r.between_passes, *r.between_raters]):
-        lines.append(f"| {p.first} / {p.second} | {p.n} | {_fmt(p.percent, 1)}% | "
+        lines.append(f"| {p.first} / {p.second} | {p.n} | {_fmt(p.percent, 1, '%')} | "
                      f"{_fmt(p.kappa)} | {_fmt(p.weighted_kappa)} |")
     if r.model:
         lines += ["", "| model version | suggestions shown | accepted |", "|---|---|---|"]
