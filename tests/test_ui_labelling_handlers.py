@@ -98,6 +98,19 @@ def test_the_labelling_view_shows_the_photo_levels_and_stores_once(team, campaig
         h.submit(team["ann"], h.next_task(team["ann"], campaign), None)
 
 
+def test_a_double_submit_after_the_next_medium_opened_stores_once(team, campaign):
+    first = h.next_task(team["ann"], campaign)
+    h.submit(team["ann"], first, "II", shown=first.task.assignment_id)
+    second = h.next_task(team["ann"], campaign)    # the page opened the next medium
+    again = h.submit(team["ann"], second, "II", shown=first.task.assignment_id)
+    assert again.duplicate and "Already stored" in again.message
+    with database.session() as session:
+        rows = session.exec(Annotation.__table__.select()).all()
+    assert [r.assignment_id for r in rows] == [first.task.assignment_id]
+    with pytest.raises(LabellingError, match="already answered"):
+        h.skip(team["ann"], second, first.task.assignment_id)
+
+
 def test_skip_and_cannot_grade(team, campaign):
     view = h.next_task(team["ann"], campaign)
     assert "Skipped" in h.skip(team["ann"], view)
@@ -138,6 +151,9 @@ def test_two_blind_passes_adjudication_agreement_and_export(team, campaign, tmp_
     lambda a: h.close_campaign(a, 1), lambda a: h.run_second_check(a, 1),
     lambda a: h.import_manifest(a, "/etc/passwd"), lambda a: h.progress(a, 1),
     lambda a: h.agreement(a, 1), lambda a: h.export_csv(a, 1),
+    # the role is checked before anything else is looked at
+    lambda a: h.agreement(a, None), lambda a: h.open_case(a, None),
+    lambda a: h.decide(a, None, "I", "reason"), lambda a: h.progress(a, None),
 ])
 def test_a_labeller_is_refused_by_every_adjudication_admin_and_view_handler(team, campaign,
                                                                           call):

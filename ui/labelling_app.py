@@ -94,6 +94,7 @@ def build_labelling() -> gr.Blocks:
                         next_button = gr.Button("Next medium", variant="primary",
                                                 elem_id="next-button", scale=0)
                     title = gr.Markdown(elem_id="medium-title")
+                    shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
                     with gr.Row():
                         with gr.Column(scale=3):
                             image = gr.Image(label="Medium", type="numpy", height=560,
@@ -256,22 +257,22 @@ def build_labelling() -> gr.Blocks:
             if view is None:
                 return (None, "Nothing left for you in this campaign.",
                         gr.update(value=None, visible=True), gr.update(value=None, visible=False),
-                        gr.update(choices=[], value=None), "", "", message)
+                        gr.update(value=None), "", "", message, None)
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None),
                     gr.update(choices=view.levels, value=None), view.levels_text,
-                    view.suggestion_text, message)
+                    view.suggestion_text, message, view.task.assignment_id)
 
         task_outputs = [task, title, image, video, level, levels_text, suggestion,
-                        label_message]
+                        label_message, shown]
 
         def on_next(me, chosen):
             try:
                 return show_task(h.next_task(me, chosen), "")
             except FpgradeError as exc:
-                return (None, "", gr.update(value=None), KEEP, gr.update(choices=[], value=None),
-                        "", "", _said(exc))
+                return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
+                        "", "", _said(exc), None)
 
         next_button.click(on_next, [account, campaign], task_outputs, api_name="next_medium")
 
@@ -280,37 +281,38 @@ def build_labelling() -> gr.Blocks:
             try:
                 return show_task(h.next_task(me, chosen), message)
             except FpgradeError as exc:
-                return (None, "", gr.update(value=None), KEEP, gr.update(choices=[], value=None),
-                        "", "", f"{message} {_said(exc)}")
+                return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
+                        "", "", f"{message} {_said(exc)}", None)
 
-        def on_submit(me, view, chosen, level_code, text):
+        def on_submit(me, view, chosen, level_code, text, shown_id):
             try:
-                done = h.submit(me, view, level_code, note=text)
+                done = h.submit(me, view, level_code, note=text, shown=shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
             return (*after(me, chosen, done.message), "")
 
-        submit_button.click(on_submit, [account, task, campaign, level, note],
+        submit_button.click(on_submit, [account, task, campaign, level, note, shown],
                             [*task_outputs, note], api_name="submit_label")
 
-        def on_cannot(me, view, chosen, why_not, text):
+        def on_cannot(me, view, chosen, why_not, text, shown_id):
             try:
-                done = h.submit(me, view, None, cannot_grade=why_not, note=text)
+                done = h.submit(me, view, None, cannot_grade=why_not, note=text, shown=shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
             return (*after(me, chosen, done.message), "")
 
-        cannot_button.click(on_cannot, [account, task, campaign, reason, note],
+        cannot_button.click(on_cannot, [account, task, campaign, reason, note, shown],
                             [*task_outputs, note], api_name="cannot_grade")
 
-        def on_skip(me, view, chosen):
+        def on_skip(me, view, chosen, shown_id):
             try:
-                message = h.skip(me, view)
+                message = h.skip(me, view, shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc))
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
             return after(me, chosen, message)
 
-        skip_button.click(on_skip, [account, task, campaign], task_outputs, api_name="skip")
+        skip_button.click(on_skip, [account, task, campaign, shown], task_outputs,
+                          api_name="skip")
 
         # -- adjudication --
         @guarded(KEEP, KEEP)

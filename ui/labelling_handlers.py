@@ -55,6 +55,11 @@ def _check(session, account: Account | None, action: Action) -> Account:
     return me
 
 
+def _chosen(campaign: int | str | None) -> None:
+    if campaign in (None, ""):
+        raise LabellingError("choose a campaign")
+
+
 # -- login ----------------------------------------------------------------------------------
 
 def login(name: str, password: str) -> Account:
@@ -199,10 +204,9 @@ def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
 def next_task(account: Account | None, campaign: int | str | None,
               workdir: str | None = None) -> TaskView | None:
     """Claim the user's next blind assignment (or the one they hold); ``None``: none left."""
-    if campaign in (None, ""):
-        raise LabellingError("choose a campaign")
     with database.session() as session:
         me = _check(session, account, Action.LABEL)
+        _chosen(campaign)
         task = workflow.next_assignment(session, me, campaign)
     return None if task is None else _view(task, workdir)
 
@@ -214,31 +218,47 @@ class Submitted:
     status: str
 
 
-def submit(account: Account | None, view: TaskView | None, label: str | None = None, *,
-           cannot_grade: str | None = None, note: str | None = None) -> Submitted:
-    """Store the shown task's pass (a level, or "cannot grade" with a reason); the suggestion
-    shown, if any, is stored with its model version and whether the label accepted it."""
+def _shown_id(view: TaskView | None, shown: int | float | str | None) -> int:
+    """The assignment the rater answered: the one the page showed (``shown``, sent with the
+    answer) wins over the session's open one, which a first submit has already replaced by the
+    next medium when a second submit of the same answer arrives."""
+    if shown not in (None, ""):
+        return int(shown)
     if view is None:
         raise LabellingError("no medium is open: press 'Next medium'")
-    if not label and not cannot_grade:
-        raise LabellingError("choose a level (keys 1-9) or 'cannot grade' with a reason")
+    return view.task.assignment_id
+
+
+def submit(account: Account | None, view: TaskView | None, label: str | None = None, *,
+           cannot_grade: str | None = None, note: str | None = None,
+           shown: int | float | str | None = None) -> Submitted:
+    """Store the shown task's pass (a level, or "cannot grade" with a reason); the suggestion
+    shown, if any, is stored with its model version and whether the label accepted it.
+
+    A double submit (the same ``shown`` assignment again) stores nothing and says so."""
     with database.session() as session:
         me = _check(session, account, Action.LABEL)
+        if not label and not cannot_grade:
+            raise LabellingError("choose a level (keys 1-9) or 'cannot grade' with a reason")
+        assignment_id = _shown_id(view, shown)
+        current = view is not None and view.task.assignment_id == assignment_id
         result = workflow.submit_label(
-            session, me, view.task.assignment_id, label=label or None,
+            session, me, assignment_id, label=label or None,
             cannot_grade=None if label else cannot_grade, note=(note or "").strip() or None,
-            suggestion=view.suggestion)
+            suggestion=view.suggestion if current else None)
     what = label or f"cannot grade ({cannot_grade})"
     prefix = "Already stored" if result.duplicate else "Stored"
-    return Submitted(f"{prefix}: medium #{view.task.media_id} = {what}.", result.duplicate,
+    medium = view.task.media_id if current else f"of assignment {assignment_id}"
+    return Submitted(f"{prefix}: medium #{medium} = {what}.", result.duplicate,
                      result.status.value)
 
 
-def skip(account: Account | None, view: TaskView | None) -> str:
-    if view is None:
-        raise LabellingError("no medium is open")
+def skip(account: Account | None, view: TaskView | None,
+         shown: int | float | str | None = None) -> str:
     with database.session() as session:
         me = _check(session, account, Action.LABEL)
+        if view is None or (shown not in (None, "") and int(shown) != view.task.assignment_id):
+            raise LabellingError("no medium is open (or it was already answered)")
         workflow.skip_assignment(session, me, view.task.assignment_id)
     return f"Skipped medium #{view.task.media_id} (it goes to another rater)."
 
@@ -268,10 +288,10 @@ def open_case(account: Account | None, assignment_id: int | str | None,
               workdir: str | None = None) -> CaseView:
     """Both passes, the second check with its ranges, and the model suggestion (always shown
     to adjudicators)."""
-    if assignment_id in (None, ""):
-        raise LabellingError("choose an adjudication from the queue")
     with database.session() as session:
         me = _check(session, account, Action.ADJUDICATE)
+        if assignment_id in (None, ""):
+            raise LabellingError("choose an adjudication from the queue")
         case = workflow.adjudication_case(session, me, int(assignment_id))
     suggestion = case.suggestion or _predicted(case.scale, case.path, case.movement)
     image, video = _media(case.path, case.kind, workdir)
@@ -305,10 +325,10 @@ def decide(account: Account | None, view: CaseView | None, label: str | None, re
            cannot_grade: str | None = None) -> str:
     """The adjudicator's decision; a second adjudicator is told who decided first
     (:class:`AlreadyDecidedError`)."""
-    if view is None:
-        raise LabellingError("open an adjudication first")
     with database.session() as session:
         me = _check(session, account, Action.ADJUDICATE)
+        if view is None:
+            raise LabellingError("open an adjudication first")
         decision = workflow.decide(session, me, view.case.assignment_id, reason=reason or "",
                                    label=label or None,
                                    cannot_grade=None if label else cannot_grade or None,
@@ -321,10 +341,9 @@ def decide(account: Account | None, view: CaseView | None, label: str | None, re
 # -- progress, agreement, export -------------------------------------------------------------
 
 def progress(account: Account | None, campaign: int | str | None) -> str:
-    if campaign in (None, ""):
-        raise LabellingError("choose a campaign")
     with database.session() as session:
         me = _check(session, account, Action.VIEW)
+        _chosen(campaign)
         p = campaigns_core.campaign_progress(session, campaign, by=me).as_dict()
     lines = [f"### {p['campaign']}: {p['media']} media, {p['assignments_done']} of "
              f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
@@ -353,10 +372,9 @@ class AgreementView:
 def agreement(account: Account | None, campaign: int | str | None) -> AgreementView:
     """Percent agreement per check, Cohen's and quadratic-weighted kappa between passes and
     between raters, Fleiss' kappa, and a confusion heat map between raters."""
-    if campaign in (None, ""):
-        raise LabellingError("choose a campaign")
     with database.session() as session:
         me = _check(session, account, Action.VIEW)
+        _chosen(campaign)
         scale = get_registry().scale(campaigns_core.get_campaign(session, campaign).scale)
         r = agreement_core.campaign_agreement(session, campaign, scale, by=me)
     first, second = r.first_check, r.second_check
@@ -413,10 +431,9 @@ def confusion_heatmap(pair: agreement_core.PairAgreement, labels) -> object:
 def export_csv(account: Account | None, campaign: int | str | None,
                folder: str | None = None) -> tuple[str, int]:
     """The campaign's final labels with provenance as a CSV file (path, rows)."""
-    if campaign in (None, ""):
-        raise LabellingError("choose a campaign")
     with database.session() as session:
         _check(session, account, Action.VIEW)
+        _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
         records = final_labels(session, campaign_id=found.id)
         name = found.name
