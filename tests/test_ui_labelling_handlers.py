@@ -197,3 +197,32 @@ def test_no_trained_model_no_suggestion_said_plainly(team, tmp_path):
     view = h.next_task(team["ann"], 1)
     assert view.suggestion is None and view.suggestion_text == \
         "No trained model for sided7: no suggestion."
+
+
+def test_a_video_is_shown_as_a_copy_in_the_servers_temporary_folder(team, tmp_path):
+    from tests.media_factory import write_video
+
+    path = write_video(tmp_path / "media" / "V001_MV4.mp4", frames=6, size=64)
+    with database.session() as session:
+        subject = Subject(code="V001")
+        session.add(subject)
+        session.flush()
+        visit = Visit(subject_id=subject.id)
+        session.add(visit)
+        session.flush()
+        session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.VIDEO,
+                          movement="MV4", sha256="v" * 64))
+        session.commit()
+    h.create_campaign(team["dan"], "videos", "sided7", "MV4", 2)
+    view = h.next_task(team["ann"], 1, str(tmp_path / "served"))
+    assert view.image is None and Path(view.video).read_bytes() == path.read_bytes()
+    assert Path(view.video).parent.parent == tmp_path / "served"
+    assert Path(view.video).name == "medium.mp4"    # not the file's own name
+
+
+def test_an_unreadable_photo_is_still_shown_so_that_it_can_be_marked(team, campaign, tmp_path):
+    for png in (tmp_path / "media").glob("*.png"):
+        png.write_bytes(b"not a picture")
+    view = h.next_task(team["ann"], campaign)
+    assert view.image is None and "cannot be read" in view.title and "png" not in view.title
+    assert "cannot grade" in h.submit(team["ann"], view, None, cannot_grade="bad_photo").message

@@ -173,9 +173,11 @@ def _predicted(scale: str, path: Path, movement: str | None) -> Suggestion | Non
 
 
 def _media(path: Path, kind: str, workdir: str | None) -> tuple[object | None, str | None]:
-    if kind == "video":
-        folder = workdir or tempfile.mkdtemp(prefix="fpgrade-label-",
-                                             dir=os.environ.get("GRADIO_TEMP_DIR"))
+    if kind == "video":  # a copy under a neutral name (the file name may say too much)
+        if workdir:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix="fpgrade-label-",
+                                  dir=workdir or os.environ.get("GRADIO_TEMP_DIR"))
         copy = Path(folder) / f"medium{path.suffix.lower()}"
         shutil.copyfile(path, copy)
         return None, str(copy)
@@ -186,17 +188,21 @@ def _media(path: Path, kind: str, workdir: str | None) -> tuple[object | None, s
         with Image.open(path) as image:
             return np.asarray(ImageOps.exif_transpose(image).convert("RGB")), None
     except OSError as exc:
-        raise LabellingError(f"medium #{path.stem}: the file cannot be read ({exc}); mark it "
-                             "'cannot grade: bad photo'") from None
+        raise LabellingError(f"the photo cannot be read ({type(exc).__name__}): mark it "
+                             "'cannot grade', bad photo") from None
 
 
 def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
     suggestion, text = _suggestion_for(task)
-    image, video = _media(task.path, task.kind, workdir)
+    problem = ""
+    try:
+        image, video = _media(task.path, task.kind, workdir)
+    except (LabellingError, OSError) as exc:  # still shown, so that it can be marked
+        image, video, problem = None, None, f" ({exc})"
     levels = [(f"{n}: {code} ({name})", code)
               for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
     title = (f"Medium #{task.media_id}, movement {task.movement or 'unknown'}, "
-             f"{task.pass_kind} pass {task.pass_number}")
+             f"{task.pass_kind} pass {task.pass_number}{problem}")
     return TaskView(task, title, image, video, levels, levels_markdown(task.scale), suggestion,
                     text)
 
