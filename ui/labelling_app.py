@@ -257,11 +257,11 @@ def build_labelling() -> gr.Blocks:
             if view is None:
                 return (None, "Nothing left for you in this campaign.",
                         gr.update(value=None, visible=True), gr.update(value=None, visible=False),
-                        gr.update(value=None), "", "", message, None)
+                        gr.update(value=None, visible=False), "", "", message, None)
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None),
-                    gr.update(choices=view.levels, value=None), view.levels_text,
+                    gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
                     view.suggestion_text, message, view.task.assignment_id)
 
         task_outputs = [task, title, image, video, level, levels_text, suggestion,
@@ -344,15 +344,25 @@ def build_labelling() -> gr.Blocks:
         def on_decide(me, view, code, text):
             return h.decide(me, view, code, text)
 
+        @guarded(KEEP, KEEP)
+        def refresh_queue(me, chosen):  # after a decision: the queue without the decided case
+            rows = h.adjudication_queue(me, chosen)
+            ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
+            return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
+
         decide_button.click(on_decide, [account, case, decision, why], case_message,
-                            api_name="decide")
+                            api_name="decide").then(
+            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            api_name=False)
 
         @guarded()
         def on_exclude(me, view, why_not, text):
             return h.decide(me, view, None, text, cannot_grade=why_not)
 
         exclude_button.click(on_exclude, [account, case, adj_reason, why], case_message,
-                             api_name="exclude")
+                             api_name="exclude").then(
+            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            api_name=False)
 
         # -- progress, agreement, export --
         @guarded(KEEP, KEEP, KEEP)
