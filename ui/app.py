@@ -217,6 +217,10 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo") ->
             shutil.rmtree(temp, ignore_errors=True)
 
     stop = threading.Event()
+    # before launch: a signal that arrives while Gradio finishes starting (the page may already
+    # answer) still stops the server cleanly instead of killing it half-started
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         database.get_engine()  # the configured database, upgraded (the default creates its folder)
         extra: dict = {}
@@ -237,8 +241,6 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo") ->
     except BaseException:
         remove_temp()
         raise
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     print(f"fpgrade {pages}: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
     while not stop.wait(0.2):
         pass
