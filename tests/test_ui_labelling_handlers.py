@@ -226,3 +226,22 @@ def test_an_unreadable_photo_is_still_shown_so_that_it_can_be_marked(team, campa
     view = h.next_task(team["ann"], campaign)
     assert view.image is None and "cannot be read" in view.title and "png" not in view.title
     assert "cannot grade" in h.submit(team["ann"], view, None, cannot_grade="bad_photo").message
+
+
+def test_without_a_stored_prediction_the_current_trained_version_suggests(team, tmp_path,
+                                                                         monkeypatch):
+    from fpgrade.clinic import models
+
+    media_files(tmp_path / "media", 1)
+    info = models.VersionInfo("asymmetry_classifier", "ac-v7", "sided7", "/w.safetensors", True)
+    monkeypatch.setattr(models, "current_versions", lambda scales=None: {"sided7": info})
+    monkeypatch.setattr(models, "grade", lambda registry, i, path, movement=None: {
+        "label": "L2", "probabilities": {"L2": 0.64, "N": 0.36}})
+    h.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
+    view = h.next_task(team["ann"], 1)
+    assert "**L2** (probability 0.64), model version `ac-v7`" in view.suggestion_text
+    h.submit(team["ann"], view, "L1")
+    with database.session() as session:
+        stored = session.exec(Annotation.__table__.select()).one()
+    assert stored.suggestion_shown and stored.suggestion_model_version == "ac-v7"
+    assert stored.suggestion_label == "L2" and not stored.suggestion_accepted
