@@ -111,6 +111,14 @@ def test_a_double_submit_after_the_next_medium_opened_stores_once(team, campaign
         h.skip(team["ann"], second, first.task.assignment_id)
 
 
+def test_my_queue_counts_my_passes_and_the_teams(team, campaign):
+    assert h.my_queue(team["ann"], campaign) == (
+        "Your queue in c1: 0 passes done by you; 6 blind passes left for the team (a medium's "
+        "passes go to different raters).")
+    h.submit(team["ann"], h.next_task(team["ann"], campaign), "I")
+    assert "1 passes done by you; 5 blind passes left" in h.my_queue(team["ann"], campaign)
+
+
 def test_skip_and_cannot_grade(team, campaign):
     view = h.next_task(team["ann"], campaign)
     assert "Skipped" in h.skip(team["ann"], view)
@@ -159,6 +167,17 @@ def test_a_labeller_is_refused_by_every_adjudication_admin_and_view_handler(team
                                                                           call):
     with pytest.raises(PermissionDeniedError):
         call(team["ann"])
+    with pytest.raises(PermissionDeniedError, match="log in first"):
+        call(None)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: h.next_task(a, 1), lambda a: h.my_queue(a, 1), lambda a: h.open_campaigns(a),
+    lambda a: h.submit(a, None, "I", shown=1), lambda a: h.skip(a, None, 1),
+])
+def test_a_clinician_or_nobody_is_refused_by_the_labelling_handlers(team, campaign, call):
+    with pytest.raises(PermissionDeniedError):
+        call(team["eve"])
     with pytest.raises(PermissionDeniedError, match="log in first"):
         call(None)
 

@@ -93,6 +93,7 @@ def build_labelling() -> gr.Blocks:
                         campaign = gr.Dropdown([], label="Campaign", elem_id="label-campaign")
                         next_button = gr.Button("Next medium", variant="primary",
                                                 elem_id="next-button", scale=0)
+                    queue_line = gr.Markdown(elem_id="my-queue")
                     title = gr.Markdown(elem_id="medium-title")
                     shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
                     with gr.Row():
@@ -274,7 +275,15 @@ def build_labelling() -> gr.Blocks:
                 return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
                         "", "", _said(exc), None)
 
-        next_button.click(on_next, [account, campaign], task_outputs, api_name="next_medium")
+        def on_queue_line(me, chosen):
+            try:
+                return h.my_queue(me, chosen)
+            except FpgradeError:
+                return ""
+
+        next_button.click(on_next, [account, campaign], task_outputs,
+                          api_name="next_medium").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
 
         def after(me, chosen, message):
             """The next medium after a submit or skip, with the message of what was done."""
@@ -292,7 +301,8 @@ def build_labelling() -> gr.Blocks:
             return (*after(me, chosen, done.message), "")
 
         submit_button.click(on_submit, [account, task, campaign, level, note, shown],
-                            [*task_outputs, note], api_name="submit_label")
+                            [*task_outputs, note], api_name="submit_label").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
 
         def on_cannot(me, view, chosen, why_not, text, shown_id):
             try:
@@ -302,7 +312,8 @@ def build_labelling() -> gr.Blocks:
             return (*after(me, chosen, done.message), "")
 
         cannot_button.click(on_cannot, [account, task, campaign, reason, note, shown],
-                            [*task_outputs, note], api_name="cannot_grade")
+                            [*task_outputs, note], api_name="cannot_grade").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
 
         def on_skip(me, view, chosen, shown_id):
             try:

@@ -217,6 +217,28 @@ def next_task(account: Account | None, campaign: int | str | None,
     return None if task is None else _view(task, workdir)
 
 
+def my_queue(account: Account | None, campaign: int | str | None) -> str:
+    """One line on the rater's queue: passes done by them, blind passes the team still has to
+    do (counted, not decided: which of them this rater may take is the core's rule)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from fpgrade.storage.tables import Annotation, Assignment
+
+    with database.session() as session:
+        me = _check(session, account, Action.LABEL)
+        _chosen(campaign)
+        found = campaigns_core.get_campaign(session, campaign)
+        mine = session.exec(select(func.count()).select_from(Annotation).where(
+            Annotation.campaign_id == found.id, Annotation.user_id == me.id,
+            Annotation.pass_kind == "blind")).one()
+        left = session.exec(select(func.count()).select_from(Assignment).where(
+            Assignment.campaign_id == found.id, Assignment.pass_kind == "blind",
+            Assignment.state != "done")).one()
+    return (f"Your queue in {found.name}: {mine} passes done by you; {left} blind passes left "
+            "for the team (a medium's passes go to different raters).")
+
+
 @dataclass(frozen=True)
 class Submitted:
     message: str
