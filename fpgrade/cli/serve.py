@@ -1,8 +1,9 @@
 """``fpgrade demo``: the clinician page in the browser (Gradio, from the ``ui`` package).
 
-Bound to a loopback address it runs without login; any other address is refused until the login
-of the labelling workflow exists (no unauthenticated patient data on a network). Uploads go to a
-temporary folder of this process, removed when the server stops.
+Bound to a loopback address it runs without login; any other address is refused (the clinician
+page has no login: no unauthenticated patient data on a network). ``fpgrade label`` serves the
+labelling pages, which need a login, and so may bind to any address. Uploads and copies of media
+go to a temporary folder of this process, removed when the server stops.
 """
 
 from __future__ import annotations
@@ -49,5 +50,21 @@ def demo(
     launch(host=host, port=port)
 
 
+def label(
+    host: str = typer.Option("127.0.0.1", metavar="ADDRESS",
+                             help="Address to serve on (any address: the pages need a login; "
+                                  "put a TLS proxy in front on a network)."),
+    port: int = typer.Option(7861, metavar="PORT", help="Port to serve on."),
+) -> None:
+    """Serve the labelling pages (login with `fpgrade user add`): queue, labelling view,
+    adjudication, progress and agreement, admin."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="fpgrade-label-")
+    from fpgrade_ui.app import launch
+
+    launch(host=host, port=port, pages="label")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(demo)
+    app.command()(label)

@@ -1,0 +1,266 @@
+"""The labelling pages' handlers as plain functions: login and logout, the labelling view, the
+adjudication view, progress, agreement, export, admin, and the server-side role checks."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fpgrade.labelling.model import (
+    AlreadyDecidedError, AuthenticationError, LabellingError, PermissionDeniedError,
+)
+from fpgrade.storage import database
+from fpgrade.storage.tables import Annotation, Media, MediaKind, Prediction, Subject, Visit
+from fpgrade_ui import labelling_handlers as h
+from tests.labelling_helpers import PASSWORD, users
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
+
+
+def media_files(folder: Path, count: int, *, movement: str = "MV0", prefix: str = "S",
+                url: str | None = None, size: int = 48) -> list[int]:
+    """``count`` small real PNG media (one subject each, pseudonymous codes); their ids."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ids = []
+    with database.session(url) as session:
+        for index in range(count):
+            path = folder / f"{prefix}{index:03d}_{movement}.png"
+            rgb = np.full((size, size, 3), (index * 37) % 256, dtype=np.uint8)
+            rgb[size // 4: size // 2, size // 4: 3 * size // 4] = 255
+            Image.fromarray(rgb).save(path)
+            subject = Subject(code=f"{prefix}{index:03d}")
+            session.add(subject)
+            session.flush()
+            visit = Visit(subject_id=subject.id)
+            session.add(visit)
+            session.flush()
+            media = Media(visit_id=visit.id, path=str(path),
+                          sha256=f"{prefix}{index:04d}{movement}".ljust(64, "0")[:64],
+                          kind=MediaKind.IMAGE, movement=movement)
+            session.add(media)
+            session.flush()
+            ids.append(media.id)
+        session.commit()
+    return ids
+
+
+@pytest.fixture
+def team():
+    return users(ann="labeller", bob="labeller", cara="adjudicator", dan="admin", eve="clinician")
+
+
+@pytest.fixture
+def campaign(team, tmp_path):
+    media_files(tmp_path / "media", 3)
+    message = h.create_campaign(team["dan"], "c1", "house_brackmann", "MV0", 2)
+    assert "created" in message
+    return 1
+
+
+def label_all(account, campaign, labels: dict[int, str]) -> None:
+    while (view := h.next_task(account, campaign)) is not None:
+        h.submit(account, view, labels[view.task.media_id])
+
+
+def test_login_logout_and_a_disabled_account(team):
+    ann = h.login("ann", PASSWORD)
+    assert ann.name == "ann" and ann.role == "labeller"
+    with pytest.raises(AuthenticationError):
+        h.login("ann", "wrong password")
+    h.logout(ann)
+    with pytest.raises(h.NotLoggedInError, match="log in first"):
+        h.open_campaigns(None)  # the page's state after logout
+    h.set_disabled(team["dan"], "ann", True)
+    with pytest.raises(PermissionDeniedError, match="disabled"):
+        h.open_campaigns(ann)  # a session opened before the account was disabled
+    with pytest.raises(AuthenticationError):
+        h.login("ann", PASSWORD)
+
+
+def test_the_labelling_view_shows_the_photo_levels_and_stores_once(team, campaign):
+    view = h.next_task(team["ann"], campaign)
+    assert view.image is not None and view.image.ndim == 3 and view.video is None
+    assert [code for _, code in view.levels] == ["I", "II", "III", "IV", "V", "VI"]
+    assert "| **3**: **III** Moderate dysfunction | Obvious but not disfiguring" in view.levels_text
+    assert "At rest: Normal symmetry and tone. Motion: Forehead" in view.levels_text
+    assert "hidden" in view.suggestion_text and view.suggestion is None
+    assert "/" not in view.title and "Medium #" in view.title   # no path on the page
+    first = h.submit(team["ann"], view, "III")
+    again = h.submit(team["ann"], view, "III")                   # a double click
+    assert not first.duplicate and again.duplicate and "Already stored" in again.message
+    with database.session() as session:
+        assert len(session.exec(Annotation.__table__.select()).all()) == 1
+    with pytest.raises(LabellingError, match="choose a level"):
+        h.submit(team["ann"], h.next_task(team["ann"], campaign), None)
+
+
+def test_a_double_submit_after_the_next_medium_opened_stores_once(team, campaign):
+    first = h.next_task(team["ann"], campaign)
+    h.submit(team["ann"], first, "II", shown=first.task.assignment_id)
+    second = h.next_task(team["ann"], campaign)    # the page opened the next medium
+    again = h.submit(team["ann"], second, "II", shown=first.task.assignment_id)
+    assert again.duplicate and "Already stored" in again.message
+    with database.session() as session:
+        rows = session.exec(Annotation.__table__.select()).all()
+    assert [r.assignment_id for r in rows] == [first.task.assignment_id]
+    with pytest.raises(LabellingError, match="already answered"):
+        h.skip(team["ann"], second, first.task.assignment_id)
+
+
+def test_my_queue_counts_my_passes_and_the_teams(team, campaign):
+    assert h.my_queue(team["ann"], campaign) == (
+        "Your queue in c1: 0 passes done by you; 6 blind passes left for the team (a medium's "
+        "passes go to different raters).")
+    h.submit(team["ann"], h.next_task(team["ann"], campaign), "I")
+    assert "1 passes done by you; 5 blind passes left" in h.my_queue(team["ann"], campaign)
+
+
+def test_skip_and_cannot_grade(team, campaign):
+    view = h.next_task(team["ann"], campaign)
+    assert "Skipped" in h.skip(team["ann"], view)
+    other = h.next_task(team["ann"], campaign)
+    assert other.task.assignment_id != view.task.assignment_id
+    done = h.submit(team["ann"], other, None, cannot_grade="bad_photo", note="blurred")
+    assert "cannot grade" in done.message
+
+
+def test_two_blind_passes_adjudication_agreement_and_export(team, campaign, tmp_path):
+    labels = {1: "II", 2: "III", 3: "IV"}
+    label_all(team["ann"], campaign, labels)
+    label_all(team["bob"], campaign, {**labels, 3: "V"})
+    queue = h.adjudication_queue(team["cara"], campaign)
+    assert [row[2] for row in queue] == [3]
+    case = h.open_case(team["cara"], queue[0][0])
+    assert "| ann |" in case.details and "| bob |" in case.details and "V" in case.details
+    assert "No trained model for house_brackmann" in case.details
+    other = h.open_case(team["dan"], queue[0][0])                 # opened twice at once
+    assert "IV" in h.decide(team["cara"], case, "IV", "bob's V is too severe at rest")
+    with pytest.raises(AlreadyDecidedError, match="by cara"):
+        h.decide(team["dan"], other, "V", "second opinion")
+    report = h.agreement(team["eve"], campaign)
+    assert "Cohen's kappa" in report.text and "Fleiss' kappa" in report.text
+    assert "ann / bob | 3 | 66.7%" in report.text
+    assert report.heatmap.ndim == 3 and report.heatmap.shape[2] == 3
+    assert "final" in h.progress(team["eve"], campaign)
+    path, count = h.export_csv(team["eve"], campaign, str(tmp_path))
+    rows = list(csv.DictReader(open(path)))
+    assert count == 1 and rows[0]["label"] == "IV" and rows[0]["method"] == "adjudicated"
+    assert rows[0]["subject"] == "S002"
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: h.adjudication_queue(a), lambda a: h.open_case(a, 1),
+    lambda a: h.users_table(a), lambda a: h.add_user(a, "mallory", PASSWORD, "admin"),
+    lambda a: h.set_disabled(a, "cara", True), lambda a: h.create_campaign(a, "x", "sided7"),
+    lambda a: h.close_campaign(a, 1), lambda a: h.run_second_check(a, 1),
+    lambda a: h.import_manifest(a, "/etc/passwd"), lambda a: h.progress(a, 1),
+    lambda a: h.agreement(a, 1), lambda a: h.export_csv(a, 1),
+    # the role is checked before anything else is looked at
+    lambda a: h.agreement(a, None), lambda a: h.open_case(a, None),
+    lambda a: h.decide(a, None, "I", "reason"), lambda a: h.progress(a, None),
+])
+def test_a_labeller_is_refused_by_every_adjudication_admin_and_view_handler(team, campaign,
+                                                                          call):
+    with pytest.raises(PermissionDeniedError):
+        call(team["ann"])
+    with pytest.raises(PermissionDeniedError, match="log in first"):
+        call(None)
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: h.next_task(a, 1), lambda a: h.my_queue(a, 1), lambda a: h.open_campaigns(a),
+    lambda a: h.submit(a, None, "I", shown=1), lambda a: h.skip(a, None, 1),
+])
+def test_a_clinician_or_nobody_is_refused_by_the_labelling_handlers(team, campaign, call):
+    with pytest.raises(PermissionDeniedError):
+        call(team["eve"])
+    with pytest.raises(PermissionDeniedError, match="log in first"):
+        call(None)
+
+
+def test_admin_handlers(team, tmp_path):
+    assert ["cara", "adjudicator", "active"] in h.users_table(team["dan"])
+    assert "added" in h.add_user(team["dan"], "fay", PASSWORD, "labeller")
+    assert "disabled" in h.set_disabled(team["dan"], "fay", True)
+    assert ["fay", "labeller", "disabled"] in h.users_table(team["dan"])
+    with pytest.raises(LabellingError, match="no medium"):
+        h.create_campaign(team["dan"], "empty", "sided7")
+    with pytest.raises(LabellingError, match="no such manifest"):
+        h.import_manifest(team["dan"], str(tmp_path / "missing.csv"))
+
+
+def test_a_stored_suggestion_is_shown_where_allowed_and_stored_with_its_version(team, tmp_path):
+    ids = media_files(tmp_path / "media", 1)
+    with database.session() as session:
+        session.add(Prediction(media_id=ids[0], model_id="m", model_version="m-v1",
+                               scale="house_brackmann", label="II",
+                               probabilities={"II": 0.81, "III": 0.19}))
+        session.commit()
+    h.create_campaign(team["dan"], "open", "house_brackmann", "", 2, suggestions_in_blind=True)
+    view = h.next_task(team["ann"], 1)
+    assert "**II** (probability 0.81), model version `m-v1`" in view.suggestion_text
+    h.submit(team["ann"], view, "II")
+    with database.session() as session:
+        stored = session.exec(Annotation.__table__.select()).one()
+    assert stored.suggestion_shown and stored.suggestion_accepted
+    assert stored.suggestion_model_version == "m-v1"
+
+
+def test_no_trained_model_no_suggestion_said_plainly(team, tmp_path):
+    media_files(tmp_path / "media", 1)
+    h.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
+    view = h.next_task(team["ann"], 1)
+    assert view.suggestion is None and view.suggestion_text == \
+        "No trained model for sided7: no suggestion."
+
+
+def test_a_video_is_shown_as_a_copy_in_the_servers_temporary_folder(team, tmp_path):
+    from tests.media_factory import write_video
+
+    path = write_video(tmp_path / "media" / "V001_MV4.mp4", frames=6, size=64)
+    with database.session() as session:
+        subject = Subject(code="V001")
+        session.add(subject)
+        session.flush()
+        visit = Visit(subject_id=subject.id)
+        session.add(visit)
+        session.flush()
+        session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.VIDEO,
+                          movement="MV4", sha256="v" * 64))
+        session.commit()
+    h.create_campaign(team["dan"], "videos", "sided7", "MV4", 2)
+    view = h.next_task(team["ann"], 1, str(tmp_path / "served"))
+    assert view.image is None and Path(view.video).read_bytes() == path.read_bytes()
+    assert Path(view.video).parent.parent == tmp_path / "served"
+    assert Path(view.video).name == "medium.mp4"    # not the file's own name
+
+
+def test_an_unreadable_photo_is_still_shown_so_that_it_can_be_marked(team, campaign, tmp_path):
+    for png in (tmp_path / "media").glob("*.png"):
+        png.write_bytes(b"not a picture")
+    view = h.next_task(team["ann"], campaign)
+    assert view.image is None and "cannot be read" in view.title and "png" not in view.title
+    assert "cannot grade" in h.submit(team["ann"], view, None, cannot_grade="bad_photo").message
+
+
+def test_without_a_stored_prediction_the_current_trained_version_suggests(team, tmp_path,
+                                                                         monkeypatch):
+    from fpgrade.clinic import models
+
+    media_files(tmp_path / "media", 1)
+    info = models.VersionInfo("asymmetry_classifier", "ac-v7", "sided7", "/w.safetensors", True)
+    monkeypatch.setattr(models, "current_versions", lambda scales=None: {"sided7": info})
+    monkeypatch.setattr(models, "grade", lambda registry, i, path, movement=None: {
+        "label": "L2", "probabilities": {"L2": 0.64, "N": 0.36}})
+    h.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
+    view = h.next_task(team["ann"], 1)
+    assert "**L2** (probability 0.64), model version `ac-v7`" in view.suggestion_text
+    h.submit(team["ann"], view, "L1")
+    with database.session() as session:
+        stored = session.exec(Annotation.__table__.select()).one()
+    assert stored.suggestion_shown and stored.suggestion_model_version == "ac-v7"
+    assert stored.suggestion_label == "L2" and not stored.suggestion_accepted

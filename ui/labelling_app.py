@@ -1,0 +1,437 @@
+"""The labelling pages (issue 11): login, my queue and the labelling view, adjudication,
+progress, agreement with export, and admin, served by ``fpgrade label``.
+
+Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
+:mod:`fpgrade_ui.labelling_handlers`, which checks the logged-in account's role on the server.
+Per-user state (the account, the open medium, the open case) lives in ``gr.State``, one per
+browser session, never in a module global. Tabs a role may not use are hidden, but hiding is
+cosmetic: the handlers refuse them whatever calls them (the page or the HTTP API).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+from fpgrade.errors import FpgradeError
+from fpgrade.labelling.model import Action, CannotGrade, Role
+from fpgrade_ui import labelling_handlers as h
+
+TITLE = "fpgrade: labelling (triple check)"
+CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
+ROLES = [r.value for r in Role]
+
+#: keyboard shortcuts of the labelling view: 1-9 choose a level, Enter submits, S skips
+SHORTCUTS = """<script>
+document.addEventListener('keydown', (e) => {
+  const t = e.target;
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (t && (t.tagName === 'TEXTAREA' || t.isContentEditable ||
+            (t.tagName === 'INPUT' && !['radio', 'checkbox'].includes(t.type)))) return;
+  const view = document.querySelector('#label-view');
+  if (!view || view.offsetParent === null) return;
+  if (/^[1-9]$/.test(e.key)) {
+    const inputs = document.querySelectorAll('#level-choice input[type=radio]');
+    const input = inputs[Number(e.key) - 1];
+    if (input) { input.click(); e.preventDefault(); }
+  } else if (e.key === 'Enter') {
+    document.querySelector('#submit-label')?.click(); e.preventDefault();
+  } else if (e.key === 's' || e.key === 'S') {
+    document.querySelector('#skip-button')?.click(); e.preventDefault();
+  }
+});
+</script>"""
+
+CSS = "#medium-image img { object-fit: contain; } .message p { font-weight: 600; }"
+
+
+def _said(error: Exception) -> str:
+    return f"**Refused:** {error}"
+
+
+def guarded(*fallback):
+    """Wrap an event: a refusal (any :class:`FpgradeError`) becomes the message output (the
+    last one), the other outputs get ``fallback`` (``gr.update()`` leaves them as they are)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args):
+            try:
+                return fn(*args)
+            except FpgradeError as exc:
+                return (*fallback, _said(exc)) if fallback else _said(exc)
+        return run
+
+    return wrap
+
+
+KEEP = gr.update()
+
+
+def build_labelling() -> gr.Blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
+        account = gr.State(None)
+        task = gr.State(None)
+        case = gr.State(None)
+        gr.Markdown(f"# {TITLE}\nBlind passes, the asymmetry check and adjudication (paper 001, "
+                    "section 2.3.3). Subjects are pseudonyms; no patient name is shown or stored.")
+        with gr.Column(visible=True, elem_id="login-box") as login_box:
+            with gr.Row():
+                name = gr.Textbox(label="User", elem_id="login-name", max_lines=1)
+                password = gr.Textbox(label="Password", type="password",
+                                      elem_id="login-password", max_lines=1)
+            login_button = gr.Button("Log in", variant="primary", elem_id="login-button")
+            login_message = gr.Markdown(elem_id="login-message")
+        with gr.Column(visible=False, elem_id="main") as main:
+            with gr.Row():
+                whoami = gr.Markdown(elem_id="whoami")
+                logout_button = gr.Button("Log out", elem_id="logout-button", scale=0)
+            with gr.Tabs():
+                with gr.Tab("Label", id="label", elem_id="label-view") as label_tab:
+                    with gr.Row():
+                        campaign = gr.Dropdown([], label="Campaign", elem_id="label-campaign")
+                        next_button = gr.Button("Next medium", variant="primary",
+                                                elem_id="next-button", scale=0)
+                    queue_line = gr.Markdown(elem_id="my-queue")
+                    title = gr.Markdown(elem_id="medium-title")
+                    shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            image = gr.Image(label="Medium", type="numpy", height=560,
+                                             interactive=False, elem_id="medium-image")
+                            video = gr.Video(label="Medium (video)", height=560,
+                                             interactive=False, visible=False,
+                                             elem_id="medium-video")
+                        with gr.Column(scale=2):
+                            suggestion = gr.Markdown(elem_id="suggestion")
+                            level = gr.Radio([], label="Level (keys 1-9)",
+                                             elem_id="level-choice")
+                            note = gr.Textbox(label="Note (optional)", max_lines=2,
+                                              elem_id="note")
+                            with gr.Row():
+                                submit_button = gr.Button("Submit (Enter)", variant="primary",
+                                                          elem_id="submit-label")
+                                skip_button = gr.Button("Skip (S)", elem_id="skip-button")
+                            with gr.Row():
+                                reason = gr.Dropdown(CANNOT_GRADE_CHOICES, label="Cannot grade",
+                                                     value=CannotGrade.BAD_PHOTO.value,
+                                                     elem_id="cannot-grade-reason")
+                                cannot_button = gr.Button("Cannot grade",
+                                                          elem_id="cannot-grade-button")
+                            label_message = gr.Markdown(elem_id="label-message",
+                                                        elem_classes="message")
+                    levels_text = gr.Markdown(elem_id="levels-text")
+                with gr.Tab("Adjudication", id="adjudication", visible=False,
+                            elem_id="adjudication-view") as adjudication_tab:
+                    with gr.Row():
+                        adj_campaign = gr.Dropdown([], label="Campaign (empty: all)",
+                                                   elem_id="adj-campaign")
+                        queue_button = gr.Button("Refresh queue", elem_id="queue-button",
+                                                 scale=0)
+                    queue = gr.Dataframe(headers=["adjudication", "campaign", "medium", "state"],
+                                         label="Undecided adjudications", interactive=False,
+                                         elem_id="adj-queue")
+                    with gr.Row():
+                        case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id")
+                        open_button = gr.Button("Open", elem_id="open-case", scale=0)
+                    case_title = gr.Markdown(elem_id="case-title")
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            case_image = gr.Image(label="Medium", type="numpy", height=520,
+                                                  interactive=False, elem_id="case-image")
+                            case_video = gr.Video(label="Medium (video)", height=520,
+                                                  interactive=False, visible=False,
+                                                  elem_id="case-video")
+                        with gr.Column(scale=2):
+                            case_details = gr.Markdown(elem_id="case-details")
+                            decision = gr.Radio([], label="Decision", elem_id="decision")
+                            why = gr.Textbox(label="Reason (required)", max_lines=3,
+                                             elem_id="decision-reason")
+                            with gr.Row():
+                                decide_button = gr.Button("Decide", variant="primary",
+                                                          elem_id="decide-button")
+                                adj_reason = gr.Dropdown(CANNOT_GRADE_CHOICES,
+                                                         value=CannotGrade.BAD_PHOTO.value,
+                                                         label="Cannot grade",
+                                                         elem_id="adj-cannot-reason")
+                                exclude_button = gr.Button("Cannot be graded",
+                                                           elem_id="exclude-button")
+                            case_message = gr.Markdown(elem_id="case-message",
+                                                       elem_classes="message")
+                with gr.Tab("Progress and agreement", id="agreement", visible=False,
+                            elem_id="agreement-view") as agreement_tab:
+                    with gr.Row():
+                        view_campaign = gr.Dropdown([], label="Campaign",
+                                                    elem_id="view-campaign")
+                        show_button = gr.Button("Show", elem_id="show-agreement", scale=0)
+                        export_button = gr.Button("Export final labels (CSV)",
+                                                  elem_id="export-button", scale=0)
+                    with gr.Row():
+                        progress_text = gr.Markdown(elem_id="progress-text")
+                        agreement_text = gr.Markdown(elem_id="agreement-text")
+                    heatmap = gr.Image(label="Confusion between raters (rows: first rater)",
+                                       type="numpy",
+                                       interactive=False, height=420, elem_id="heatmap")
+                    export_file = gr.File(label="Final labels", elem_id="export-file", height=90)
+                    view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
+                with gr.Tab("Admin", id="admin", visible=False,
+                            elem_id="admin-view") as admin_tab:
+                    admin_message = gr.Markdown(elem_id="admin-message", elem_classes="message")
+                    users = gr.Dataframe(headers=["user", "role", "state"], label="Users",
+                                         interactive=False, elem_id="users-table")
+                    with gr.Row():
+                        new_name = gr.Textbox(label="New user (a login, never a patient's name)",
+                                              elem_id="new-user")
+                        new_password = gr.Textbox(label="Password (8+ characters)",
+                                                  type="password", elem_id="new-password")
+                        new_role = gr.Dropdown(ROLES, value="labeller", label="Role",
+                                               elem_id="new-role")
+                        add_button = gr.Button("Add user", elem_id="add-user")
+                    with gr.Row():
+                        who = gr.Textbox(label="User", elem_id="disable-user")
+                        disable_button = gr.Button("Disable", elem_id="disable-button")
+                        enable_button = gr.Button("Enable", elem_id="enable-button")
+                    gr.Markdown("### Campaigns")
+                    with gr.Row():
+                        c_name = gr.Textbox(label="New campaign", elem_id="campaign-name")
+                        c_scale = gr.Dropdown(h.scale_choices(), label="Scale",
+                                              elem_id="campaign-scale")
+                        c_movements = gr.Textbox(label="Movements (e.g. MV0, MV4; empty: all)",
+                                                 elem_id="campaign-movements")
+                        c_passes = gr.Radio([2, 3], value=2, label="Blind passes",
+                                            elem_id="campaign-passes")
+                        c_suggest = gr.Checkbox(label="Show model suggestions in blind passes",
+                                                elem_id="campaign-suggestions")
+                        create_button = gr.Button("Create", elem_id="create-campaign")
+                    with gr.Row():
+                        a_campaign = gr.Dropdown([], label="Campaign", elem_id="admin-campaign")
+                        check_button = gr.Button("Run the second check", elem_id="run-check")
+                        close_button = gr.Button("Close campaign", elem_id="close-campaign")
+                    with gr.Row():
+                        manifest = gr.Textbox(label="Import a manifest CSV on the server "
+                                              "(fpgrade import's format)", elem_id="manifest")
+                        import_button = gr.Button("Import", elem_id="import-button", scale=0)
+
+        campaign_dropdowns = [campaign, adj_campaign, view_campaign, a_campaign]
+
+        def choices(me):
+            """Each campaign dropdown's choices for this account (empty where not allowed)."""
+            label = h.open_campaigns(me) if h.can(me, Action.LABEL) else []
+            every = h.all_campaigns(me) if h.can(me, Action.VIEW) else []
+            first = label[0][1] if label else None
+            return [gr.update(choices=label, value=first), gr.update(choices=every, value=None),
+                    gr.update(choices=every, value=every[0][1] if every else None),
+                    gr.update(choices=every, value=None)]
+
+        # -- login / logout --
+        def on_login(user, secret):
+            try:
+                me = h.login(user, secret)
+            except FpgradeError as exc:
+                return (None, gr.update(), gr.update(), _said(exc), "", gr.update(),
+                        gr.update(), gr.update(), gr.update(), "", *[gr.update()] * 4)
+            return (me, gr.update(visible=False), gr.update(visible=True), "",
+                    f"Logged in as **{me.name}** ({me.role})",
+                    gr.update(visible=h.can(me, Action.LABEL)),
+                    gr.update(visible=h.can(me, Action.ADJUDICATE)),
+                    gr.update(visible=h.can(me, Action.VIEW)),
+                    gr.update(visible=h.can(me, Action.ADMIN)), "", *choices(me))
+
+        login_outputs = [account, login_box, main, login_message, whoami, label_tab,
+                         adjudication_tab, agreement_tab, admin_tab, password,
+                         *campaign_dropdowns]
+        login_button.click(on_login, [name, password], login_outputs, api_name="login")
+        password.submit(on_login, [name, password], login_outputs, api_name=False)
+
+        def on_logout(me):
+            h.logout(me)
+            return (None, None, None, gr.update(visible=True), gr.update(visible=False),
+                    "Logged out.", None, None, "", "", "")
+
+        logout_button.click(on_logout, account,
+                            [account, task, case, login_box, main, login_message, image,
+                             case_image, title, case_title, case_details], api_name="logout")
+
+        # -- labelling view --
+        def show_task(view, message):
+            if view is None:
+                return (None, "Nothing left for you in this campaign.",
+                        gr.update(value=None, visible=True), gr.update(value=None, visible=False),
+                        gr.update(value=None, visible=False), "", "", message, None)
+            return (view, f"### {view.title}",
+                    gr.update(value=view.image, visible=view.video is None),
+                    gr.update(value=view.video, visible=view.video is not None),
+                    gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
+                    view.suggestion_text, message, view.task.assignment_id)
+
+        task_outputs = [task, title, image, video, level, levels_text, suggestion,
+                        label_message, shown]
+
+        def on_next(me, chosen):
+            try:
+                return show_task(h.next_task(me, chosen), "")
+            except FpgradeError as exc:
+                return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
+                        "", "", _said(exc), None)
+
+        def on_queue_line(me, chosen):
+            try:
+                return h.my_queue(me, chosen)
+            except FpgradeError:
+                return ""
+
+        next_button.click(on_next, [account, campaign], task_outputs,
+                          api_name="next_medium").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
+
+        def after(me, chosen, message):
+            """The next medium after a submit or skip, with the message of what was done."""
+            try:
+                return show_task(h.next_task(me, chosen), message)
+            except FpgradeError as exc:
+                return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
+                        "", "", f"{message} {_said(exc)}", None)
+
+        def on_submit(me, view, chosen, level_code, text, shown_id):
+            try:
+                done = h.submit(me, view, level_code, note=text, shown=shown_id)
+            except FpgradeError as exc:
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
+            return (*after(me, chosen, done.message), "")
+
+        submit_button.click(on_submit, [account, task, campaign, level, note, shown],
+                            [*task_outputs, note], api_name="submit_label").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
+
+        def on_cannot(me, view, chosen, why_not, text, shown_id):
+            try:
+                done = h.submit(me, view, None, cannot_grade=why_not, note=text, shown=shown_id)
+            except FpgradeError as exc:
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
+            return (*after(me, chosen, done.message), "")
+
+        cannot_button.click(on_cannot, [account, task, campaign, reason, note, shown],
+                            [*task_outputs, note], api_name="cannot_grade").then(
+            on_queue_line, [account, campaign], queue_line, api_name=False)
+
+        def on_skip(me, view, chosen, shown_id):
+            try:
+                message = h.skip(me, view, shown_id)
+            except FpgradeError as exc:
+                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
+            return after(me, chosen, message)
+
+        skip_button.click(on_skip, [account, task, campaign, shown], task_outputs,
+                          api_name="skip")
+
+        # -- adjudication --
+        @guarded(KEEP, KEEP)
+        def on_queue(me, chosen):
+            rows = h.adjudication_queue(me, chosen)
+            ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
+            return (rows, gr.update(choices=ids, value=ids[0][1] if ids else None),
+                    f"{len(rows)} undecided.")
+
+        queue_button.click(on_queue, [account, adj_campaign], [queue, case_id, case_message],
+                           api_name="adjudication_queue")
+
+        def on_open(me, chosen):
+            try:
+                view = h.open_case(me, chosen)
+            except FpgradeError as exc:
+                return (None, "", gr.update(value=None), KEEP, "",
+                        gr.update(choices=[], value=None), _said(exc))
+            return (view, f"### {view.title}",
+                    gr.update(value=view.image, visible=view.video is None),
+                    gr.update(value=view.video, visible=view.video is not None), view.details,
+                    gr.update(choices=view.levels, value=None), "")
+
+        open_button.click(on_open, [account, case_id],
+                          [case, case_title, case_image, case_video, case_details,
+                           decision, case_message], api_name="open_case")
+
+        @guarded()
+        def on_decide(me, view, code, text):
+            return h.decide(me, view, code, text)
+
+        @guarded(KEEP, KEEP)
+        def refresh_queue(me, chosen):  # after a decision: the queue without the decided case
+            rows = h.adjudication_queue(me, chosen)
+            ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
+            return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
+
+        decide_button.click(on_decide, [account, case, decision, why], case_message,
+                            api_name="decide").then(
+            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            api_name=False)
+
+        @guarded()
+        def on_exclude(me, view, why_not, text):
+            return h.decide(me, view, None, text, cannot_grade=why_not)
+
+        exclude_button.click(on_exclude, [account, case, adj_reason, why], case_message,
+                             api_name="exclude").then(
+            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            api_name=False)
+
+        # -- progress, agreement, export --
+        @guarded(KEEP, KEEP, KEEP)
+        def on_show(me, chosen):
+            report = h.agreement(me, chosen)
+            return h.progress(me, chosen), report.text, report.heatmap, ""
+
+        show_button.click(on_show, [account, view_campaign],
+                          [progress_text, agreement_text, heatmap, view_message],
+                          api_name="agreement")
+
+        @guarded(KEEP)
+        def on_export(me, chosen):
+            path, count = h.export_csv(me, chosen)
+            return path, f"{count} final labels exported."
+
+        export_button.click(on_export, [account, view_campaign], [export_file, view_message],
+                            api_name="export")
+
+        # -- admin --
+        @guarded(KEEP)
+        def on_users(me):
+            return h.users_table(me), ""
+
+        admin_tab.select(on_users, account, [users, admin_message], api_name="users")
+
+        def admin_action(fn):
+            @guarded(KEEP)
+            def run(me, *args):
+                message = fn(me, *args)
+                return h.users_table(me), message
+            return run
+
+        @guarded(KEEP, KEEP)
+        def on_add(me, user, secret, role):
+            message = h.add_user(me, user, secret, role)
+            return h.users_table(me), "", message   # the password is not kept in the form
+
+        add_button.click(on_add, [account, new_name, new_password, new_role],
+                         [users, new_password, admin_message], api_name="add_user")
+        disable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, True)),
+                             [account, who], [users, admin_message], api_name="disable_user")
+        enable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, False)),
+                            [account, who], [users, admin_message], api_name="enable_user")
+
+        @guarded(*[KEEP] * 4)
+        def on_campaign_change(me, fn, *args):
+            return (*choices(me), fn(me, *args))
+
+        create_button.click(
+            lambda me, *a: on_campaign_change(me, h.create_campaign, *a),
+            [account, c_name, c_scale, c_movements, c_passes, c_suggest],
+            [*campaign_dropdowns, admin_message], api_name="create_campaign")
+        close_button.click(lambda me, c: on_campaign_change(me, h.close_campaign, c),
+                           [account, a_campaign], [*campaign_dropdowns, admin_message],
+                           api_name="close_campaign")
+        check_button.click(guarded()(h.run_second_check), [account, a_campaign], admin_message,
+                           api_name="second_check")
+        import_button.click(guarded()(h.import_manifest), [account, manifest], admin_message,
+                            api_name="import_manifest")
+    return blocks
