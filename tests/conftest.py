@@ -133,3 +133,22 @@ def synthetic_sided7(tmp_path_factory):
     scale = load_registry(disabled=()).scale("sided7")
     return make_synthetic(out, scale, 10, identities, images_per_subject=1, seed=1, videos=True,
                           video_frames=8)
+
+
+@pytest.fixture
+def fresh_postgres_database(postgres_url):
+    """A new, empty database on the test server (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"fpgrade_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    create_engine(url).dispose()
+    with server.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    server.dispose()

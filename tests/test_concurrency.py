@@ -12,11 +12,9 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from sqlalchemy import create_engine, func
 from sqlmodel import Session, select
@@ -94,21 +92,6 @@ def test_four_importers_at_once_on_a_new_sqlite_database(tmp_path):
     elapsed = import_at_once(tmp_path, url, tmp_path / "data")
     print(f"{PROCESSES} importers x {ROWS} rows on SQLite: {elapsed:.1f} s")
     assert_stored_exactly_once(url, expected)
-
-
-@pytest.fixture
-def fresh_postgres_database(postgres_url):
-    """A new, empty database on the test server (dropped afterwards)."""
-    server = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    name = f"fpgrade_{uuid.uuid4().hex[:12]}"
-    with server.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    create_engine(url).dispose()
-    with server.connect() as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    server.dispose()
 
 
 def test_four_importers_at_once_on_a_new_postgresql_database(tmp_path, fresh_postgres_database):

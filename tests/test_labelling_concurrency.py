@@ -22,7 +22,6 @@ from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, Assignment, FinalLabel, utcnow
 from tests.labelling_helpers import add_media, users
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
-from tests.test_concurrency import fresh_postgres_database  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 RATERS = 4

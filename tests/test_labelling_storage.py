@@ -14,7 +14,6 @@ from fpgrade.storage import database
 from fpgrade.storage.tables import (
     Annotation, Assignment, Campaign, FinalLabel, Media, MediaKind, Subject, Visit,
 )
-from tests.test_concurrency import fresh_postgres_database  # noqa: F401 - fixture
 
 OLD_ROWS = [  # media, annotator, pass, scale, label, source
     (1, "dr_a", 1, "sided7", "L1", "IMPORT"),

@@ -15,7 +15,6 @@ from bench.labelling_load import client, load_test, login, prepare, serve
 from fpgrade.storage import database
 from fpgrade.storage.tables import Annotation, Campaign, FinalLabel, User
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
-from tests.test_concurrency import fresh_postgres_database  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
 RATERS = 8
