@@ -133,3 +133,20 @@ def synthetic_sided7(tmp_path_factory):
     scale = load_registry(disabled=()).scale("sided7")
     return make_synthetic(out, scale, 10, identities, images_per_subject=1, seed=1, videos=True,
                           video_frames=8)
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory):
+    """A real Label Studio server for the session (skipped with a reason when its venv is missing).
+
+    Yields :class:`tests.labelstudio_server.LabelStudioServer` (``url``, ``token``, ``files_root``:
+    the folder whose files it serves as local files). Tests create their own projects.
+    """
+    from tests.labelstudio_server import EXECUTABLE, labelstudio_server
+
+    if not EXECUTABLE.is_file():
+        pytest.skip(f"Label Studio is not installed in {EXECUTABLE.parents[1]} (make labelstudio)")
+    workdir = tmp_path_factory.mktemp("labelstudio")
+    files_root = tmp_path_factory.mktemp("labelstudio-files")
+    with labelstudio_server(workdir, files_root) as server:
+        yield server
