@@ -2,17 +2,108 @@
 
 from __future__ import annotations
 
+import json
 import os
+
+import pytest
+
+from fpgrade.cli import main
+from fpgrade.sync.config import labelling_config, level_of, result_of
+from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
+from tests.labelstudio_helpers import (campaign_with_files, probabilities,
+                                       promoted_version_with_predictions)
+
+
+@pytest.fixture
+def ls_env(labelstudio, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", labelstudio.token)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(labelstudio.files_root))
+    get_settings.cache_clear()
+    return labelstudio
+
+
+def _client(server):
+    from label_studio_sdk import LabelStudio
+
+    return LabelStudio(base_url=server.url, api_key=server.token)
 
 
 def test_the_server_answers_the_sdk_with_the_headless_token(labelstudio):
-    from label_studio_sdk import LabelStudio
-
-    client = LabelStudio(base_url=labelstudio.url, api_key=labelstudio.token)
-    assert list(client.projects.list()) == []
+    client = _client(labelstudio)
     project = client.projects.create(title="smoke", label_config=(
         '<View><Image name="image" value="$image"/>'
         '<Choices name="grade" toName="image"><Choice value="N"/></Choices></View>'))
-    assert [p.title for p in client.projects.list()] == ["smoke"]
+    assert "smoke" in [p.title for p in client.projects.list()]
     client.projects.delete(id=project.id)
     os.kill(labelstudio.pid, 0)  # still ours, still running: the fixture stops it by this PID
+
+
+@pytest.mark.parametrize("scale_id", ["sided7", "house_brackmann", "palsy_binary"])
+def test_every_level_survives_the_config_round_trip(registry, scale_id):
+    scale = registry.scale(scale_id)
+    config = labelling_config(scale, "image")
+    assert "$movement" in config
+    for level in scale.levels:
+        assert level_of(scale, result_of(scale, level.code, "image")) == level.code
+        assert (level.description or level.name)[:20].replace("'", "&apos;")[:5] in config
+
+
+def test_push_creates_the_project_orders_by_uncertainty_and_adds_no_duplicate(
+        ls_env, registry, tmp_path, capsys):
+    scale = registry.scale("sided7")
+    name, media = campaign_with_files(registry, ls_env, 4)
+    confident = {media[0]: 0.95, media[1]: 0.40, media[2]: 0.70}  # media[3]: no prediction
+    version = promoted_version_with_predictions(
+        tmp_path, scale, {m: probabilities(scale, "L2", p) for m, p in confident.items()})
+    assert main(["sync", "push", "--campaign", name, "--json"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)
+    assert report["created_project"] and report["added"] == 4 and report["already"] == 0
+    assert report["model_version"] == version
+    assert report["order"] == [media[1], media[2], media[0], media[3]]  # least confident first
+    assert "no prediction" in err  # the medium without one (dummy weights cannot predict)
+
+    client = _client(ls_env)
+    project = client.projects.get(id=report["project_id"])
+    assert '<Choice value="moderate"' in project.label_config and 'name="side"' in project.label_config
+    tasks = sorted(client.tasks.list(project=project.id, fields="all"), key=lambda t: t.id)
+    assert [t.data["fpgrade_media_id"] for t in tasks] == report["order"]
+    first = tasks[0]
+    (prediction,) = first.predictions
+    assert prediction.model_version == version
+    assert prediction.score == pytest.approx(0.40)
+    assert {r["from_name"]: r["value"]["choices"] for r in prediction.result} == {
+        "grade": ["moderate"], "side": ["left"]}
+    assert first.data["uncertainty"] == pytest.approx(0.60)
+    assert not tasks[-1].predictions
+
+    # the media are served to Label Studio as local files
+    import httpx
+
+    served = httpx.get(ls_env.url + first.data["image"],
+                       headers={"Authorization": f"Token {ls_env.token}"})
+    assert served.status_code == 200 and served.content[:4] == b"\x89PNG"
+
+    assert main(["sync", "push", "--campaign", name, "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["added"] == 0 and again["already"] == 4 and not again["created_project"]
+    assert len(list(client.tasks.list(project=project.id))) == 4
+
+
+def test_a_server_that_is_down_is_one_line_with_its_url(registry, monkeypatch, capsys, tmp_path):
+    from types import SimpleNamespace
+
+    from fpgrade.settings import get_settings
+    from tests.labelstudio_server import _free_port
+
+    name, _ = campaign_with_files(registry, SimpleNamespace(files_root=tmp_path), 1)
+    url = f"http://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", url)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", "x" * 40)
+    get_settings.cache_clear()
+    assert main(["sync", "push", "--campaign", name, "--files-root", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and url in err and "not reachable" in err

@@ -99,7 +99,7 @@ def current_versions(scales=None) -> dict[str, VersionInfo]:
     """
     from fpgrade.models.lifecycle import CURRENT, REJECTED, RETIRED
 
-    with database.session() as session:
+    with database.read_session() as session:
         rows = session.exec(select(ModelVersion).order_by(ModelVersion.created_at.desc(),
                                                           ModelVersion.id.desc())).all()
     found: dict[str, VersionInfo] = {}

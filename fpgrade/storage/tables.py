@@ -299,3 +299,47 @@ class Assessment(SQLModel, table=True):
     grades: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsProject(SQLModel, table=True):
+    """A Label Studio project that fpgrade syncs with (issue 12): the server, its project id, the
+    campaign whose media it holds, and the pull cursor (the newest annotation update pulled)."""
+
+    __table_args__ = (UniqueConstraint("url", "project_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=500)
+    project_id: int
+    title: str = Field(max_length=200)
+    scale: str = Field(max_length=64)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    pull_cursor: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsTask(SQLModel, table=True):
+    """A medium pushed as a Label Studio task (one per medium and project)."""
+
+    __table_args__ = (UniqueConstraint("ls_project_id", "media_id"),
+                      UniqueConstraint("ls_project_id", "task_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    ls_project_id: int = Field(foreign_key="lsproject.id", index=True)
+    media_id: int = Field(foreign_key="media.id")
+    task_id: int
+    prediction_id: int | None = Field(default=None, foreign_key="prediction.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsAnnotation(SQLModel, table=True):
+    """A Label Studio annotation pulled into :class:`Annotation` (its id there, and the update
+    time last seen, so that an edit is applied once and a re-run adds nothing)."""
+
+    __table_args__ = (UniqueConstraint("ls_project_id", "ls_annotation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ls_project_id: int = Field(foreign_key="lsproject.id", index=True)
+    ls_annotation_id: int
+    annotation_id: int | None = Field(default=None, foreign_key="annotation.id")
+    updated_at: str = Field(max_length=64)
+    deleted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

@@ -1,5 +1,5 @@
 """model registry: version status, promotion, training run, data snapshot, test metrics;
-predictions reference their version by foreign key
+predictions reference their version by foreign key; Label Studio sync tables
 
 Revision ID: 0005
 Revises: 0004
@@ -56,7 +56,58 @@ def upgrade() -> None:
                                     ['model_version_id'], ['id'])
 
 
+    op.create_table('lsproject',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('scale', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('pull_cursor', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('url', 'project_id')
+    )
+    with op.batch_alter_table('lsproject', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lsproject_campaign_id'), ['campaign_id'], unique=False)
+    op.create_table('lstask',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ls_project_id', sa.Integer(), nullable=False),
+    sa.Column('media_id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('prediction_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['ls_project_id'], ['lsproject.id'], ),
+    sa.ForeignKeyConstraint(['media_id'], ['media.id'], ),
+    sa.ForeignKeyConstraint(['prediction_id'], ['prediction.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ls_project_id', 'media_id'),
+    sa.UniqueConstraint('ls_project_id', 'task_id')
+    )
+    with op.batch_alter_table('lstask', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lstask_ls_project_id'), ['ls_project_id'], unique=False)
+    op.create_table('lsannotation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ls_project_id', sa.Integer(), nullable=False),
+    sa.Column('ls_annotation_id', sa.Integer(), nullable=False),
+    sa.Column('annotation_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('deleted', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.ForeignKeyConstraint(['annotation_id'], ['annotation.id'], ),
+    sa.ForeignKeyConstraint(['ls_project_id'], ['lsproject.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ls_project_id', 'ls_annotation_id')
+    )
+    with op.batch_alter_table('lsannotation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lsannotation_ls_project_id'), ['ls_project_id'],
+                              unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table('lsannotation')
+    op.drop_table('lstask')
+    op.drop_table('lsproject')
     with op.batch_alter_table('prediction', schema=None) as batch_op:
         batch_op.drop_constraint('fk_prediction_model_version_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_prediction_model_version_id'))
