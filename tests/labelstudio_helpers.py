@@ -20,7 +20,8 @@ from tests.media_factory import astronaut, write_image
 _names = itertools.count()
 
 
-def campaign_with_files(registry, server, count: int, name: str | None = None) -> tuple[str, list[int]]:
+def campaign_with_files(registry, server, count: int, name: str | None = None,
+                        **campaign) -> tuple[str, list[int]]:
     """A sided7 campaign of ``count`` photos written under the server's files root."""
     name = name or f"c{next(_names)}"
     ids = add_media(count, prefix=name + "P")
@@ -33,7 +34,7 @@ def campaign_with_files(registry, server, count: int, name: str | None = None) -
             medium.path = str(path)
             session.add(medium)
         session.commit()
-        create_campaign(session, name, "sided7", registry=registry)
+        create_campaign(session, name, "sided7", registry=registry, **campaign)
     return name, ids
 
 

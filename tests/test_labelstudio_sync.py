@@ -107,3 +107,101 @@ def test_a_server_that_is_down_is_one_line_with_its_url(registry, monkeypatch, c
     assert main(["sync", "push", "--campaign", name, "--files-root", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and url in err and "not reachable" in err
+
+
+def _choose(severity: str, side: str | None = None) -> list[dict]:
+    out = [{"from_name": "grade", "to_name": "image", "type": "choices",
+            "value": {"choices": [severity]}}]
+    if side:
+        out.append({"from_name": "side", "to_name": "image", "type": "choices",
+                    "value": {"choices": [side]}})
+    return out
+
+
+def _annotations(**where):
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import Annotation
+
+    with database.session() as session:
+        query = select(Annotation).order_by(Annotation.id)
+        for key, value in where.items():
+            query = query.where(getattr(Annotation, key) == value)
+        return list(session.exec(query).all())
+
+
+def test_pull_round_trip_edits_deletions_bad_choices_and_a_server_dying_mid_pull(
+        ls_env, registry, capsys):
+    import httpx
+    from sqlmodel import select
+
+    from fpgrade.labelling.workflow import media_statuses
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import Assignment, AuditEvent
+    from fpgrade.sync.client import ServerDownError, connect
+    from fpgrade.sync.pull import pull
+
+    name, media = campaign_with_files(registry, ls_env, 2, allow_same_rater=True)
+    assert main(["sync", "push", "--campaign", name, "--json"]) == 0
+    project_id = json.loads(capsys.readouterr().out)["project_id"]
+    client = _client(ls_env)
+    tasks = {t.data["fpgrade_media_id"]: t.id for t in client.tasks.list(project=project_id, fields="all")}
+    first = client.annotations.create(id=tasks[media[0]], result=_choose("mild", "left"))
+    client.annotations.create(id=tasks[media[0]], result=_choose("mild", "left"))
+    bad = client.annotations.create(id=tasks[media[1]], result=_choose("catastrophic"))
+
+    # the server dies after the first task's annotations were read: nothing is stored
+    server = connect()
+    real = server.client.annotations.list
+    calls = []
+
+    def dying(**kwargs):
+        calls.append(kwargs)
+        if len(calls) > 1:
+            raise httpx.ConnectError("connection refused")
+        return real(**kwargs)
+
+    server.client.annotations.list = dying
+    with database.session() as session:
+        with pytest.raises(ServerDownError, match=ls_env.url.replace(".", r"\.")):
+            pull(session, server, registry)
+    assert _annotations() == [] or all(a.pass_kind != "label-studio" for a in _annotations())
+
+    assert main(["sync", "pull", "--json"]) == 0
+    out, err = capsys.readouterr()
+    (report,) = json.loads(out).values()
+    assert (report["added"], report["as_blind_pass"]) == (2, 2)
+    assert "'catastrophic' is not a severity of sided7" in err and f"annotation {bad.id}" in err
+    pulled = _annotations(pass_kind="label-studio")
+    assert [a.label for a in pulled] == ["L1", "L1"]
+    assert {a.annotator for a in pulled} == {"ls:admin@fpgrade.test"}
+    assert all(a.assignment_id for a in pulled) and all(a.source == "label-studio" for a in pulled)
+    with database.session() as session:
+        campaign_id = session.exec(select(Assignment.campaign_id).where(
+            Assignment.media_id == media[0])).first()
+        assert media_statuses(session, campaign_id)[media[0]].value == "awaiting_check"
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "first_check")).one(
+        ).details["outcome"] == "agree"
+
+    assert main(["sync", "pull", "--json"]) == 0  # a re-run adds nothing, reports nothing again
+    out, err = capsys.readouterr()
+    (again,) = json.loads(out).values()
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 3) and err == ""
+
+    client.annotations.update(id=first.id, result=_choose("moderate", "left"))
+    client.annotations.delete(id=bad.id)
+    assert main(["sync", "pull", "--json"]) == 0
+    (edited,) = json.loads(capsys.readouterr().out).values()
+    assert edited["updated"] == 1 and edited["added"] == 0
+    assert [a.label for a in _annotations(pass_kind="label-studio")] == ["L2", "L1"]
+    with database.session() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "ls_annotation_update")).one()
+        assert (event.details["from"], event.details["to"]) == ("L1", "L2")
+    assert edited["deleted"] == []  # the bad one was never ours: nothing to mark
+    second = [a for a in client.annotations.list(id=tasks[media[0]]) if a.id != first.id][0]
+    client.annotations.delete(id=second.id)
+    assert main(["sync", "pull", "--json"]) == 0
+    (deleted,) = json.loads(capsys.readouterr().out).values()
+    assert deleted["deleted"] == [second.id]
+    assert len(_annotations(pass_kind="label-studio")) == 2  # our copy stays, marked

@@ -59,5 +59,33 @@ def push(campaign: str = typer.Option(..., "--campaign", metavar="NAME", help="T
                   + (f"; pre-annotations by {report.model_version}" if report.model_version else ""))
 
 
+@sync_app.command("pull")
+def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
+                                            help="Only the project of this campaign."),
+         url: str | None = URL_OPTION,
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Pull Label Studio annotations into the labelling workflow (each a blind pass); a re-run
+    adds nothing, edits update ours, deletions and choices outside the scale are reported."""
+    from dataclasses import asdict
+
+    from fpgrade.storage import database
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.pull import pull as pull_all
+
+    server = connect(url)
+    with database.session() as session:
+        reports = pull_all(session, server, get_registry(), campaign)
+    for report in reports.values():
+        for problem in report.problems:
+            err_console.print(f"warning: {problem}")
+    if as_json:
+        print_json({title: asdict(r) for title, r in reports.items()})
+        return
+    for title, r in reports.items():
+        console.print(f"{title}: {r.added} annotations added ({r.as_blind_pass} as blind passes), "
+                      f"{r.updated} updated, {len(r.deleted)} deleted in Label Studio, "
+                      f"{r.unchanged} unchanged")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sync_app, name="sync")
