@@ -87,5 +87,88 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
                       f"{r.unchanged} unchanged")
 
 
+@sync_app.command("serve")
+def serve(url: str | None = URL_OPTION,
+          host: str = typer.Option("127.0.0.1", "--host"),
+          port: int = typer.Option(8765, "--port"),
+          threshold: int = typer.Option(50, "--retrain-after", min=1, metavar="N",
+                                        help="Start a retrain once N final labels are new to the current version."),
+          epochs: int = typer.Option(10, "--retrain-epochs", min=1, metavar="N"),
+          runs: Path = typer.Option(Path("runs"), "--runs", metavar="FOLDER",
+                                    help="Where retrain runs (and their logs) are written.")) -> None:
+    """Receive Label Studio webhooks (ANNOTATION_CREATED / UPDATED): validate, queue a pull, and
+    start a retrain in the background past --retrain-after new final labels."""
+    import subprocess
+    import sys
+    import threading
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from fpgrade.clinic.models import current_versions
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import FinalLabel, LsProject, ModelVersion
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.pull import pull_project
+    from fpgrade.sync.webhook import Hub, make_server
+
+    server = connect(url)
+    registry = get_registry()
+
+    def known() -> set[int]:
+        with database.read_session() as session:
+            return set(session.exec(select(LsProject.project_id).where(LsProject.url == server.url)).all())
+
+    def row_of(project_id: int) -> tuple[int, str]:
+        with database.read_session() as session:
+            row = session.exec(select(LsProject).where(LsProject.url == server.url,
+                                                       LsProject.project_id == project_id)).one()
+            return row.id, row.scale
+
+    def pull_one(project_id: int) -> None:
+        with database.session() as session:
+            report = pull_project(session, server, registry, row_of(project_id)[0])
+        console.print(f"project {project_id}: {report.added} added, {report.updated} updated")
+        for problem in report.problems:
+            err_console.print(f"warning: {problem}")
+
+    def due(project_id: int) -> str | None:
+        scale = row_of(project_id)[1]
+        info = current_versions([scale]).get(scale)
+        with database.read_session() as session:
+            labels = set(session.exec(select(FinalLabel.id).where(FinalLabel.scale == scale)).all())
+            trained = set()
+            if info is not None and info.model_id:
+                trained = set(session.exec(select(ModelVersion).where(
+                    ModelVersion.model_id == info.model_id,
+                    ModelVersion.version == info.version)).one().data_snapshot or [])
+        return scale if info and info.model_id and len(labels - trained) >= threshold else None
+
+    def start_retrain(scale: str):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        out = runs / f"retrain-{scale}-{stamp}"
+        runs.mkdir(parents=True, exist_ok=True)
+        log = (runs / f"retrain-{scale}-{stamp}.log").open("wb")
+        console.print(f"starting a retrain of {scale} into {out} (log {log.name})")
+        return subprocess.Popen([sys.executable, "-m", "fpgrade", "retrain", "--scale", scale,
+                                 "--epochs", str(epochs), "--out", str(out)], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    hub = Hub(known, pull_one, due, start_retrain)
+    http = make_server(hub, host, port)
+    stop = threading.Event()
+    worker = threading.Thread(target=hub.run_worker, args=(stop,), daemon=True)
+    worker.start()
+    console.print(f"listening on http://{host}:{port}/ for Label Studio webhooks of {server.url}")
+    try:
+        http.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        http.server_close()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(sync_app, name="sync")
