@@ -4,7 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fpgrade-installed
 
-.PHONY: demo test bench system-packages clean
+.PHONY: demo test bench system-packages labelstudio clean
+
+# The Label Studio server for the sync tests, in its own venv: server 1.23 needs numpy >= 2.2 and
+# mediapipe needs numpy < 2, so it cannot share $(VENV); fpgrade talks to it over HTTP only.
+# A failed install is not fatal: the Label Studio tests then skip, saying the venv is missing.
+LS_VENV ?= .venv-labelstudio
+LS_STAMP := $(LS_VENV)/.labelstudio-installed
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,10 +34,19 @@ system-packages:
 	  else echo "note:$$missing missing and not root: the tests that need them will be skipped" >&2; fi; \
 	fi
 
+$(LS_STAMP): requirements-labelstudio.txt
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --disable-pip-version-check -q -r requirements-labelstudio.txt
+	touch $(LS_STAMP)
+
+labelstudio:
+	@$(MAKE) --no-print-directory $(LS_STAMP) || \
+	  echo "note: Label Studio could not be installed into $(LS_VENV): its tests will be skipped" >&2
+
 # pytest exits 5 when it collected no test: that is a failure for us, said plainly.
-test: $(STAMP) system-packages
+test: $(STAMP) system-packages labelstudio
 	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LS_VENV) build *.egg-info

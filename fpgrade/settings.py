@@ -50,6 +50,17 @@ class Settings(BaseSettings):
     cache_enabled: bool = Field(
         default=True, description="Keep preprocessing results (face detection...) on disk."
     )
+    label_studio_url: str | None = Field(
+        default=None, description="Label Studio server for `fpgrade sync` (http://host:8080)."
+    )
+    label_studio_token: str | None = Field(
+        default=None, description="API token of the Label Studio user that fpgrade syncs as."
+    )
+    label_studio_files_root: Path | None = Field(
+        default=None,
+        description="LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT of the server: media under it are "
+        "served to Label Studio as local files (the server must see the same folder).",
+    )
 
     @property
     def cache_dir(self) -> Path:

@@ -152,3 +152,20 @@ def fresh_postgres_database(postgres_url):
     with server.connect() as connection:
         connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     server.dispose()
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory):
+    """A real Label Studio server for the session (skipped with a reason when its venv is missing).
+
+    Yields :class:`tests.labelstudio_server.LabelStudioServer` (``url``, ``token``, ``files_root``:
+    the folder whose files it serves as local files). Tests create their own projects.
+    """
+    from tests.labelstudio_server import EXECUTABLE, labelstudio_server
+
+    if not EXECUTABLE.is_file():
+        pytest.skip(f"Label Studio is not installed in {EXECUTABLE.parents[1]} (make labelstudio)")
+    workdir = tmp_path_factory.mktemp("labelstudio")
+    files_root = tmp_path_factory.mktemp("labelstudio-files")
+    with labelstudio_server(workdir, files_root) as server:
+        yield server

@@ -31,6 +31,21 @@ from tests.labelling_helpers import PASSWORD, add_media, users
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 
 
+def _prediction(session, media_id, version, label, probabilities=None):
+    """A stored prediction of the registered version named ``version`` (registered if new)."""
+    from fpgrade.storage.tables import ModelVersion
+
+    row = session.exec(select(ModelVersion).where(ModelVersion.version == version)).first()
+    if row is None:
+        model = version.rsplit("-", 1)[0]
+        row = ModelVersion(model_id=model, version=version, scale="sided7",
+                           weights_sha256="0" * 64, weights_path="/nowhere.safetensors")
+        session.add(row)
+        session.flush()
+    session.add(Prediction(media_id=media_id, model_version_id=row.id, scale="sided7", label=label,
+                           probabilities=probabilities or {}))
+
+
 @pytest.fixture
 def team():
     return users(ann="labeller", bob="labeller", cara="adjudicator", dan="admin", eve="clinician")
@@ -221,8 +236,7 @@ def test_a_disagreement_goes_to_adjudication_and_is_decided_once(team, registry)
     label_pass(team["bob"], c.id, {media[0]: "L3", media[1]: "N"})
     assert statuses(c.id) == {media[0]: Status.ADJUDICATION, media[1]: Status.AWAITING_CHECK}
     with database.session() as session:
-        session.add(Prediction(media_id=media[0], model_id="idfnp", model_version="idfnp-abc",
-                               scale="sided7", label="L3", probabilities={"L3": 0.8}))
+        _prediction(session, media[0], "idfnp-abc", "L3", {"L3": 0.8})
         session.commit()
         (case,) = adjudication_queue(session, team["cara"], c.id)
         view = adjudication_case(session, team["cara"], case.assignment_id)
@@ -272,9 +286,7 @@ def test_model_check_uses_the_stored_prediction_of_its_version(team, registry):
     label_pass(team["bob"], c.id, {m: "R1" for m in media})
     with database.session() as session:
         for medium, label in ((media[0], "R1"), (media[1], "L1")):
-            session.add(Prediction(media_id=medium, model_id="asymmetry_classifier",
-                                   model_version="asymmetry_classifier-0123456789ab",
-                                   scale="sided7", label=label))
+            _prediction(session, medium, "asymmetry_classifier-0123456789ab", label)
         session.commit()
         counts = run_second_check(session, c.id, indices_of=None)
     assert dict(counts) == {"agree": 1, "disagree": 1, "undecided": 1}
@@ -362,8 +374,7 @@ def test_suggestions_hidden_in_blind_passes_unless_the_campaign_allows(team, reg
     (medium,) = add_media(1)
     shown = Suggestion("idfnp-abc", "L1", 0.7)
     with database.session() as session:
-        session.add(Prediction(media_id=medium, model_id="idfnp", model_version="idfnp-abc",
-                               scale="sided7", label="L1", probabilities={"L1": 0.7}))
+        _prediction(session, medium, "idfnp-abc", "L1", {"L1": 0.7})
         session.commit()
     c = campaign(registry)
     with database.session() as session:
@@ -374,8 +385,7 @@ def test_suggestions_hidden_in_blind_passes_unless_the_campaign_allows(team, reg
     add_media(1, prefix="Q")
     c2 = campaign(registry, name="c2", suggestions_in_blind=True)
     with database.session() as session:
-        session.add(Prediction(media_id=medium + 1, model_id="idfnp", model_version="idfnp-abc",
-                               scale="sided7", label="L1", probabilities={"L1": 0.7}))
+        _prediction(session, medium + 1, "idfnp-abc", "L1", {"L1": 0.7})
         session.commit()
         task = next_assignment(session, team["ann"], c2.id)
         assert task.show_suggestion and task.suggestion == shown

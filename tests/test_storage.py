@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from fpgrade.storage import database
-from fpgrade.storage.tables import Annotation, Media, MediaKind, Prediction, Subject, Visit
+from fpgrade.storage.tables import (Annotation, Media, MediaKind, ModelVersion, Prediction, Subject,
+                                    Visit)
 
 
 def test_default_database_is_sqlite_in_the_data_dir(isolated_settings):
@@ -50,9 +51,18 @@ def test_constraints_protect_the_data():
         session.commit()
         session.add(Annotation(media_id=media.id, annotator="a", scale="sided7", label="L1"))
         session.commit()
-        session.add(Prediction(media_id=media.id, model_id="m", model_version="1", scale="sided7",
+        version = ModelVersion(model_id="m", version="m-" + "b" * 12, scale="sided7",
+                               weights_sha256="b" * 64, weights_path="/w.safetensors")
+        session.add(version)
+        session.commit()
+        assert version.status == "candidate"
+        session.add(Prediction(media_id=media.id, model_version_id=version.id, scale="sided7",
                                label="L1", probabilities={"N": 0.1, "L1": 0.9}))
         session.commit()
+        session.add(Prediction(media_id=media.id, model_version_id=999, scale="sided7", label="L1"))
+        with pytest.raises(IntegrityError):  # a prediction names a registered version
+            session.commit()
+        session.rollback()
         session.add(Annotation(media_id=media.id, annotator="a", scale="sided7", label="L2"))
         with pytest.raises(IntegrityError):
             session.commit()

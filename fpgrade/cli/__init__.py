@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import typer
 
-from fpgrade.cli import data, labelling, learn, listing, measure, serve
+from fpgrade.cli import data, labelling, learn, listing, measure, serve, sync, versions
 from fpgrade.cli.console import err_console
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -42,6 +42,8 @@ def build_app() -> typer.Typer:
     )
     app.callback()(_root)
     listing.register(app)
+    versions.register(app)
+    sync.register(app)
     data.register(app)
     measure.register(app)
     learn.register(app)

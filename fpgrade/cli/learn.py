@@ -183,7 +183,42 @@ def synth(
     console.print(f"SYNTHETIC data: {subjects} subjects, manifest {manifest}")
 
 
+def retrain(
+    scale: str = typer.Option(..., "--scale", metavar="SCALE", help="The scale whose current version is retrained."),
+    model: str | None = typer.Option(None, "--model", metavar="MODEL",
+                                     help="Model id (default: the current version's; the same model is fine-tuned)."),
+    epochs: int = typer.Option(..., "--epochs", min=1, metavar="N"),
+    out: Path = typer.Option(..., "--out", metavar="RUN_FOLDER", help="New run folder."),
+    metric: str = typer.Option("macro_f1", "--metric", help="macro_f1, accuracy or quadratic_weighted_kappa."),
+    margin: float = typer.Option(0.0, "--margin", min=0.0,
+                                 help="How much worse than the current version the new one may be and still be promoted."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    lr: float | None = typer.Option(None, "--lr"),
+    device: str | None = typer.Option(None, "--device", help="cpu, cuda (default: CUDA if present)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fine-tune the current version of SCALE on the final labels, keeping its test split fixed;
+    the new version becomes current only if it is not worse beyond --margin (else: rejected)."""
+    import getpass
+
+    from fpgrade.training.engine import TrainConfig
+    from fpgrade.training.retrain import retrain as run_retrain
+
+    result = run_retrain(registry=get_registry(), scale_id=scale, model_id=model, out=out,
+                         config=TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed,
+                                            device=device, lr=lr),
+                         metric=metric, margin=margin, by=f"retrain ({getpass.getuser()})")
+    if "rank" in result:
+        return
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"{result['version']}: {result['status']} ({result['reason']})")
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(retrain)
     app.command()(train)
     app.command()(evaluate)
     app.command()(predict)

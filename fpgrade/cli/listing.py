@@ -81,4 +81,4 @@ def models(as_json: bool = JSON_OPTION) -> None:
 def register(app: typer.Typer) -> None:
     app.command()(plugins)
     app.command()(scales)
-    app.command()(models)
+    # ``models`` is a group (its registry commands): fpgrade.cli.versions

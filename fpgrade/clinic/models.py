@@ -1,9 +1,17 @@
 """Trained model versions on the clinician's page: which version grades each scale, and its grade.
 
-:func:`current_versions` is the one rule for "the current version of a scale" until the model
-registry of a later issue replaces it: the most recent :class:`~fpgrade.storage.tables.ModelVersion`
-of the scale whose weight file exists and still has the recorded sha256. A scale without one gets
-no grade (never one from random weights); measurement-based scores are not model grades.
+:func:`current_versions` is the one rule for "the current version of a scale", read from the
+model-version registry (:mod:`fpgrade.models.lifecycle`):
+
+- a scale with a promoted version (status ``current``) is graded by that version only; if its
+  weight file is gone or changed, the scale is ``unavailable`` (no silent fall-back to another
+  version: ``fpgrade models rollback`` or ``promote`` decides);
+- backward compatibility: a scale with no promoted version but with trained versions keeps the
+  rule of before the registry: the most recent version that is not ``rejected`` or ``retired``
+  and whose weight file exists and still has the recorded sha256.
+
+A scale without a usable version gets no grade (never one from random weights);
+measurement-based scores are not model grades.
 
 Torch is imported only when a version exists (:class:`fpgrade.training.predict.Predictor`).
 """
@@ -67,35 +75,58 @@ def _test_metrics(weights: Path) -> dict:
     return out
 
 
+def _usable(row: ModelVersion) -> str | None:
+    """Why the weight file of ``row`` cannot be used, or None."""
+    path = Path(row.weights_path)
+    if not path.is_file():
+        return f"{row.version}: weight file {path} is gone"
+    if _sha(path) != row.weights_sha256:
+        return f"{row.version}: weight file {path} has changed since training"
+    return None
+
+
+def _info(row: ModelVersion, problems: list[str]) -> VersionInfo:
+    path = Path(row.weights_path)
+    metrics = row.test_metrics or _test_metrics(path)
+    return VersionInfo(row.model_id, row.version, row.scale, str(path),
+                       bool((row.card or {}).get("synthetic", False)), metrics, problems)
+
+
 def current_versions(scales=None) -> dict[str, VersionInfo]:
     """The current trained version per scale (see the module docstring for the rule).
 
     :param scales: only these scale ids (default: every scale with a recorded version).
     """
-    with database.session() as session:
+    from fpgrade.models.lifecycle import CURRENT, REJECTED, RETIRED
+
+    with database.read_session() as session:
         rows = session.exec(select(ModelVersion).order_by(ModelVersion.created_at.desc(),
                                                           ModelVersion.id.desc())).all()
     found: dict[str, VersionInfo] = {}
     passed_over: dict[str, list[str]] = {}
+    promoted = {row.scale: row for row in rows if row.status == CURRENT}
+    for scale, row in promoted.items():
+        if scales is not None and scale not in scales:
+            continue
+        problem = _usable(row)
+        if problem is None:
+            found[scale] = _info(row, [])
+        else:
+            found[scale] = VersionInfo("", "", scale, "", False, {},
+                                       [f"promoted version {problem}"])
     for row in rows:
         if row.scale in found or (scales is not None and row.scale not in scales):
             continue
-        path = Path(row.weights_path)
-        if not path.is_file():
-            passed_over.setdefault(row.scale, []).append(f"{row.version}: weight file {path} is gone")
+        if row.status in (REJECTED, RETIRED):
             continue
-        if _sha(path) != row.weights_sha256:
-            passed_over.setdefault(row.scale, []).append(
-                f"{row.version}: weight file {path} has changed since training")
+        problem = _usable(row)
+        if problem:
+            passed_over.setdefault(row.scale, []).append(problem)
             continue
-        found[row.scale] = VersionInfo(row.model_id, row.version, row.scale, str(path),
-                                       bool((row.card or {}).get("synthetic", False)),
-                                       _test_metrics(path), passed_over.get(row.scale, []))
+        found[row.scale] = _info(row, passed_over.get(row.scale, []))
     for scale, problems in passed_over.items():
-        if scale in found:
-            continue
-        found_none = VersionInfo("", "", scale, "", False, {}, problems)
-        found[scale] = found_none
+        if scale not in found:
+            found[scale] = VersionInfo("", "", scale, "", False, {}, problems)
     return found
 
 

@@ -31,7 +31,7 @@ from fpgrade.labelling.state import PassLabel, first_check
 from fpgrade.labelling.users import Account, actor_name, require
 from fpgrade.labelling.workflow import open_adjudication
 from fpgrade.storage.tables import (
-    Annotation, Assignment, Campaign, CheckResult, Media, MediaKind, Prediction,
+    Annotation, Assignment, Campaign, CheckResult, Media, MediaKind, ModelVersion, Prediction,
 )
 
 IndicesOf = Callable[[Path, str], "dict[str, float] | None"]
@@ -86,8 +86,9 @@ def run_second_check(session: Session, campaign: int | str, *, by: Account | Non
              for m in session.exec(select(Media).where(Media.id.in_(list(agreed)))).all()}
     predictions = {}
     if found.check_model_version:
-        for p in session.exec(select(Prediction).where(
-                Prediction.model_version == found.check_model_version,
+        for p in session.exec(select(Prediction).join(
+                ModelVersion, Prediction.model_version_id == ModelVersion.id).where(
+                ModelVersion.version == found.check_model_version,
                 Prediction.scale == found.scale,
                 Prediction.media_id.in_(list(agreed))).order_by(Prediction.id)).all():
             predictions[p.media_id] = p.label

@@ -40,7 +40,7 @@ from fpgrade.registry import Registry, get_registry
 from fpgrade.labelling._tx import transaction
 from fpgrade.storage.tables import (
     Annotation, AnnotationSource, Assignment, Campaign, CheckResult, FinalLabel, Media, MediaKind,
-    Prediction, utcnow,
+    ModelVersion, Prediction, utcnow,
 )
 
 #: a claimed assignment not submitted within this time may be claimed by another rater
@@ -146,14 +146,16 @@ class AdjudicationCase:
 def latest_suggestion(session: Session, media_id: int, scale: str,
                       model_version: str | None = None) -> Suggestion | None:
     """The latest stored prediction for a medium on ``scale`` (of one model version if given)."""
-    query = select(Prediction).where(Prediction.media_id == media_id, Prediction.scale == scale)
+    query = (select(Prediction, ModelVersion.version)
+             .join(ModelVersion, Prediction.model_version_id == ModelVersion.id)
+             .where(Prediction.media_id == media_id, Prediction.scale == scale))
     if model_version is not None:
-        query = query.where(Prediction.model_version == model_version)
-    found = session.exec(query.order_by(Prediction.created_at.desc(), Prediction.id.desc())).first()
-    if found is None:
+        query = query.where(ModelVersion.version == model_version)
+    row = session.exec(query.order_by(Prediction.created_at.desc(), Prediction.id.desc())).first()
+    if row is None:
         return None
-    return Suggestion(found.model_version, found.label,
-                      (found.probabilities or {}).get(found.label))
+    found, version = row
+    return Suggestion(version, found.label, (found.probabilities or {}).get(found.label))
 
 
 def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -218,9 +218,21 @@ class AuditEvent(SQLModel, table=True):
 
 
 class ModelVersion(SQLModel, table=True):
-    """A trained weight file of a registered model."""
+    """A trained weight file of a registered model, and its place in the version registry.
 
-    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    One identity per version: ``version`` is :func:`fpgrade.models.versions.version_name` (model
+    and weights hash). ``status`` is ``candidate`` (trained, not serving), ``current`` (the one
+    version that grades its scale: at most one per scale), ``rejected`` (kept, not served;
+    ``status_reason`` says why) or ``retired`` (was current). Rules in
+    :mod:`fpgrade.models.lifecycle`. ``data_snapshot`` holds the final-label ids it was trained
+    on and ``data_snapshot_sha256`` their hash; ``test_metrics`` its metrics on the fixed test
+    split.
+    """
+
+    __table_args__ = (UniqueConstraint("model_id", "version"),
+                      Index("uq_modelversion_one_current", "scale", unique=True,
+                            sqlite_where=text("status = 'current'"),
+                            postgresql_where=text("status = 'current'")))
 
     id: int | None = Field(default=None, primary_key=True)
     model_id: str = Field(index=True, max_length=64)
@@ -229,6 +241,19 @@ class ModelVersion(SQLModel, table=True):
     weights_sha256: str = Field(max_length=64)
     weights_path: str
     card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="candidate", max_length=16, index=True,
+                        sa_column_kwargs={"server_default": "candidate"})
+    status_reason: str | None = Field(default=None, max_length=1000)
+    promoted_by: str | None = Field(default=None, max_length=64)
+    promoted_at: datetime | None = None
+    # use_alter: trainingrun.model_version_id points back here (a cycle the sorter must not see)
+    training_run_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("trainingrun.id", use_alter=True, name="fk_modelversion_training_run_id"),
+        nullable=True))
+    parent_version_id: int | None = Field(default=None, foreign_key="modelversion.id")
+    data_snapshot: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    data_snapshot_sha256: str | None = Field(default=None, max_length=64)
+    test_metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -249,13 +274,12 @@ class TrainingRun(SQLModel, table=True):
 
 
 class Prediction(SQLModel, table=True):
-    """A model's output for one medium, stamped with the model version and weight hash."""
+    """A model version's output for one medium. The version (model, weights hash) is the row
+    ``model_version_id`` points at: one identity, never a copied name."""
 
     id: int | None = Field(default=None, primary_key=True)
     media_id: int = Field(foreign_key="media.id", index=True)
-    model_id: str = Field(max_length=64)
-    model_version: str = Field(max_length=64)
-    weights_sha256: str | None = Field(default=None, max_length=64)
+    model_version_id: int = Field(foreign_key="modelversion.id", index=True)
     scale: str = Field(max_length=64)
     label: str = Field(max_length=32)
     probabilities: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -275,3 +299,47 @@ class Assessment(SQLModel, table=True):
     grades: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsProject(SQLModel, table=True):
+    """A Label Studio project that fpgrade syncs with (issue 12): the server, its project id, the
+    campaign whose media it holds, and the pull cursor (the newest annotation update pulled)."""
+
+    __table_args__ = (UniqueConstraint("url", "project_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=500)
+    project_id: int
+    title: str = Field(max_length=200)
+    scale: str = Field(max_length=64)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    pull_cursor: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsTask(SQLModel, table=True):
+    """A medium pushed as a Label Studio task (one per medium and project)."""
+
+    __table_args__ = (UniqueConstraint("ls_project_id", "media_id"),
+                      UniqueConstraint("ls_project_id", "task_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    ls_project_id: int = Field(foreign_key="lsproject.id", index=True)
+    media_id: int = Field(foreign_key="media.id")
+    task_id: int
+    prediction_id: int | None = Field(default=None, foreign_key="prediction.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LsAnnotation(SQLModel, table=True):
+    """A Label Studio annotation pulled into :class:`Annotation` (its id there, and the update
+    time last seen, so that an edit is applied once and a re-run adds nothing)."""
+
+    __table_args__ = (UniqueConstraint("ls_project_id", "ls_annotation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ls_project_id: int = Field(foreign_key="lsproject.id", index=True)
+    ls_annotation_id: int
+    annotation_id: int | None = Field(default=None, foreign_key="annotation.id")
+    updated_at: str = Field(max_length=64)
+    deleted: bool = Field(default=False, sa_column_kwargs={"server_default": false()})

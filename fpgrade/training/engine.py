@@ -64,6 +64,9 @@ class TrainConfig:
     show_progress: bool = True
     #: written into every weight card of the run (e.g. ``{"synthetic": True}``)
     card_extra: dict[str, Any] = field(default_factory=dict)
+    #: fine-tune: start from these trained weights (same model and scale; ignored on resume,
+    #: where the checkpoint holds newer ones)
+    init_weights: str | None = None
 
 
 @dataclass
@@ -146,6 +149,12 @@ class Trainer:
         seed_everything(config.seed)
         network = model.build(scale.id, num_classes=len(scale),
                               backbone_weights=config.backbone_weights, **config.options)
+        if config.init_weights and not config.resume:
+            from fpgrade.models import weights as weight_files
+
+            loaded = weight_files.load(Path(config.init_weights), model_id=model.card.id,
+                                       scale=scale.id, codes=scale.codes)
+            weight_files.load_into(network, loaded)
         network = network.to(self.device)
         if self.device.type == "cuda":
             network = network.to(memory_format=torch.channels_last)

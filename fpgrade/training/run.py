@@ -302,6 +302,11 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
             run.model_version_id = versions[0].id if versions else None
             run.finished_at = datetime.now(timezone.utc)
             session.add(run)
+            session.flush()
+            for row in versions:  # the registry's link from a version to the run that made it
+                if row.training_run_id is None:
+                    row.training_run_id = run.id
+                    session.add(row)
 
         in_transaction(session, write)
 
@@ -313,17 +318,29 @@ def forget_run(out: Path) -> None:
 
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
-    from fpgrade.storage.tables import ModelVersion, TrainingRun
+    from fpgrade.storage.tables import ModelVersion, Prediction, TrainingRun
 
     out = Path(out).resolve()
     with database.session() as session:
         def delete() -> None:
-            for run in session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))):
+            runs = list(session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))))
+            versions = [v for v in session.exec(select(ModelVersion))
+                        if Path(v.weights_path).is_relative_to(out)]
+            for run in runs:  # the run and its versions point at each other: unlink, then delete
+                run.model_version_id = None
+                session.add(run)
+            for version in versions:
+                version.training_run_id = None
+                session.add(version)
+                for prediction in session.exec(select(Prediction).where(
+                        Prediction.model_version_id == version.id)):
+                    session.delete(prediction)  # predictions of weights about to be replaced
+            session.flush()
+            for run in runs:
                 session.delete(run)
             session.flush()
-            for version in session.exec(select(ModelVersion)):
-                if Path(version.weights_path).is_relative_to(out):
-                    session.delete(version)
+            for version in versions:
+                session.delete(version)
 
         in_transaction(session, delete)
 

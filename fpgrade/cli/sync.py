@@ -1,0 +1,174 @@
+"""``fpgrade sync push`` / ``pull``: the labelling campaigns in a Label Studio server.
+
+The server and token come from ``--url`` / ``FPGRADE_LABEL_STUDIO_URL`` and
+``FPGRADE_LABEL_STUDIO_TOKEN``; media are served as local files under ``--files-root`` /
+``FPGRADE_LABEL_STUDIO_FILES_ROOT``. label-studio-sdk and SQLAlchemy are imported inside the
+commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fpgrade.cli.console import console, err_console, print_json
+from fpgrade.registry import get_registry
+
+sync_app = typer.Typer(help="Sync labelling campaigns with a Label Studio server.",
+                       no_args_is_help=True)
+
+URL_OPTION = typer.Option(None, "--url", metavar="URL",
+                          help="Label Studio server (default: FPGRADE_LABEL_STUDIO_URL).")
+
+
+@sync_app.command("push")
+def push(campaign: str = typer.Option(..., "--campaign", metavar="NAME", help="The campaign to push."),
+         project: str | None = typer.Option(None, "--project", metavar="TITLE",
+                                            help="Label Studio project title (default: 'fpgrade: NAME')."),
+         url: str | None = URL_OPTION,
+         files_root: Path | None = typer.Option(
+             None, "--files-root", metavar="FOLDER",
+             help="The server's local-files document root (default: FPGRADE_LABEL_STUDIO_FILES_ROOT)."),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Push a campaign's media as tasks with the current model's pre-annotations (least
+    confident first); a second push adds only media not yet there."""
+    from fpgrade.settings import get_settings
+    from fpgrade.storage import database
+    from fpgrade.sync.client import SyncError, connect
+    from fpgrade.sync.push import push_campaign
+
+    root = files_root or get_settings().label_studio_files_root
+    if root is None:
+        raise SyncError("no Label Studio files root: set FPGRADE_LABEL_STUDIO_FILES_ROOT or pass "
+                        "--files-root (the server's LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT)")
+    server = connect(url)
+    with database.session() as session:
+        report = push_campaign(session, server, get_registry(), campaign, files_root=root,
+                               title=project)
+    for problem in report.problems:
+        err_console.print(f"warning: {problem}")
+    if as_json:
+        print_json({"project_id": report.project_id, "title": report.title,
+                    "created_project": report.created_project, "added": report.added,
+                    "already": report.already, "model_version": report.model_version,
+                    "order": report.order})
+        return
+    console.print(f"{report.title} (project {report.project_id} at {server.url}): "
+                  f"{report.added} tasks added, {report.already} already there"
+                  + (f"; pre-annotations by {report.model_version}" if report.model_version else ""))
+
+
+@sync_app.command("pull")
+def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
+                                            help="Only the project of this campaign."),
+         url: str | None = URL_OPTION,
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Pull Label Studio annotations into the labelling workflow (each a blind pass); a re-run
+    adds nothing, edits update ours, deletions and choices outside the scale are reported."""
+    from dataclasses import asdict
+
+    from fpgrade.storage import database
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.pull import pull as pull_all
+
+    server = connect(url)
+    with database.session() as session:
+        reports = pull_all(session, server, get_registry(), campaign)
+    for report in reports.values():
+        for problem in report.problems:
+            err_console.print(f"warning: {problem}")
+    if as_json:
+        print_json({title: asdict(r) for title, r in reports.items()})
+        return
+    for title, r in reports.items():
+        console.print(f"{title}: {r.added} annotations added ({r.as_blind_pass} as blind passes), "
+                      f"{r.updated} updated, {len(r.deleted)} deleted in Label Studio, "
+                      f"{r.unchanged} unchanged")
+
+
+@sync_app.command("serve")
+def serve(url: str | None = URL_OPTION,
+          host: str = typer.Option("127.0.0.1", "--host"),
+          port: int = typer.Option(8765, "--port"),
+          threshold: int = typer.Option(50, "--retrain-after", min=1, metavar="N",
+                                        help="Start a retrain once N final labels are new to the current version."),
+          epochs: int = typer.Option(10, "--retrain-epochs", min=1, metavar="N"),
+          runs: Path = typer.Option(Path("runs"), "--runs", metavar="FOLDER",
+                                    help="Where retrain runs (and their logs) are written.")) -> None:
+    """Receive Label Studio webhooks (ANNOTATION_CREATED / UPDATED): validate, queue a pull, and
+    start a retrain in the background past --retrain-after new final labels."""
+    import subprocess
+    import sys
+    import threading
+    from datetime import datetime, timezone
+
+    from sqlmodel import select
+
+    from fpgrade.clinic.models import current_versions
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import FinalLabel, LsProject, ModelVersion
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.pull import pull_project
+    from fpgrade.sync.webhook import Hub, make_server
+
+    server = connect(url)
+    registry = get_registry()
+
+    def known() -> set[int]:
+        with database.read_session() as session:
+            return set(session.exec(select(LsProject.project_id).where(LsProject.url == server.url)).all())
+
+    def row_of(project_id: int) -> tuple[int, str]:
+        with database.read_session() as session:
+            row = session.exec(select(LsProject).where(LsProject.url == server.url,
+                                                       LsProject.project_id == project_id)).one()
+            return row.id, row.scale
+
+    def pull_one(project_id: int) -> None:
+        with database.session() as session:
+            report = pull_project(session, server, registry, row_of(project_id)[0])
+        console.print(f"project {project_id}: {report.added} added, {report.updated} updated")
+        for problem in report.problems:
+            err_console.print(f"warning: {problem}")
+
+    def due(project_id: int) -> str | None:
+        scale = row_of(project_id)[1]
+        info = current_versions([scale]).get(scale)
+        with database.read_session() as session:
+            labels = set(session.exec(select(FinalLabel.id).where(FinalLabel.scale == scale)).all())
+            trained = set()
+            if info is not None and info.model_id:
+                trained = set(session.exec(select(ModelVersion).where(
+                    ModelVersion.model_id == info.model_id,
+                    ModelVersion.version == info.version)).one().data_snapshot or [])
+        return scale if info and info.model_id and len(labels - trained) >= threshold else None
+
+    def start_retrain(scale: str):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        out = runs / f"retrain-{scale}-{stamp}"
+        runs.mkdir(parents=True, exist_ok=True)
+        log = (runs / f"retrain-{scale}-{stamp}.log").open("wb")
+        console.print(f"starting a retrain of {scale} into {out} (log {log.name})")
+        return subprocess.Popen([sys.executable, "-m", "fpgrade", "retrain", "--scale", scale,
+                                 "--epochs", str(epochs), "--out", str(out)], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+
+    hub = Hub(known, pull_one, due, start_retrain)
+    http = make_server(hub, host, port)
+    stop = threading.Event()
+    worker = threading.Thread(target=hub.run_worker, args=(stop,), daemon=True)
+    worker.start()
+    console.print(f"listening on http://{host}:{port}/ for Label Studio webhooks of {server.url}")
+    try:
+        http.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        http.server_close()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sync_app, name="sync")
