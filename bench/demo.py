@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,22 +26,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.machine import describe, median_seconds
+from bench.machine import describe, free_port, median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "media"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def page_ready(starts: int) -> list[float]:
     times = []
     for _ in range(starts):
-        port = _free_port()
+        port = free_port()
         with tempfile.TemporaryDirectory() as data:
             env = {**os.environ, "FPGRADE_DATA_DIR": data}
             start = time.perf_counter()

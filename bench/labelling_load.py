@@ -33,15 +33,11 @@ from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.machine import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load-test-password"
 LEVELS = ["I", "II", "III", "IV", "V", "VI"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(url: str, folder: Path, raters: int, media: int) -> int:
@@ -81,7 +77,7 @@ def prepare(url: str, folder: Path, raters: int, media: int) -> int:
 @contextmanager
 def serve(url: str, data_dir: Path):
     """``fpgrade label`` on ``url`` (a new process), until the block ends (SIGTERM)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "FPGRADE_DATA_DIR": str(data_dir), "FPGRADE_DATABASE_URL": url,
            "GRADIO_ANALYTICS_ENABLED": "False"}
     log = open(data_dir / "server.log", "w")

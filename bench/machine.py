@@ -1,9 +1,11 @@
-"""What every benchmark shares: a description of the machine, and a median timer."""
+"""What every benchmark (and the tests that start servers) shares: a description of the machine,
+a median timer, a free port."""
 
 from __future__ import annotations
 
 import os
 import platform
+import socket
 import statistics
 import time
 from collections.abc import Callable
@@ -42,3 +44,10 @@ def describe() -> str:
         gpu = "torch not installed"
     return (f"{model}, {os.cpu_count()} cores visible, {gpu}, Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

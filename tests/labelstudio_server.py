@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.machine import free_port
 
 VENV = Path(__file__).resolve().parents[1] / ".venv-labelstudio"
 EXECUTABLE = VENV / "bin" / "label-studio"
@@ -34,12 +35,6 @@ class LabelStudioServer:
     pid: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _up(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
@@ -53,7 +48,7 @@ def labelstudio_server(workdir: Path, files_root: Path) -> Iterator[LabelStudioS
     """Start a server with its data in ``workdir``, serving local files under ``files_root``."""
     if not EXECUTABLE.is_file():
         raise FileNotFoundError(f"{EXECUTABLE} not found (run `make labelstudio`)")
-    port, token = _free_port(), secrets.token_hex(20)
+    port, token = free_port(), secrets.token_hex(20)
     username = "admin@fpgrade.test"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "FPGRADE_"))}
     env.update({

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.machine import free_port
+
 BIN_DIRS = [Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15", "14")]
 
 
@@ -20,12 +22,6 @@ def find_bin(name: str) -> Path | None:
             return directory / name
     found = shutil.which(name)
     return Path(found) if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -49,7 +45,7 @@ def postgres_server(workdir: Path) -> Iterator[str]:
         _as_server_user([str(initdb), "-D", str(data), "-U", "fpgrade", "-A", "trust", "-E", "UTF8"]),
         check=True, capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         _as_server_user([str(postgres), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
                          "-k", str(workdir), "-F"]),

@@ -97,10 +97,10 @@ def test_a_server_that_is_down_is_one_line_with_its_url(registry, monkeypatch, c
     from types import SimpleNamespace
 
     from fpgrade.settings import get_settings
-    from tests.labelstudio_server import _free_port
+    from bench.machine import free_port
 
     name, _ = campaign_with_files(registry, SimpleNamespace(files_root=tmp_path), 1)
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", url)
     monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", "x" * 40)
     get_settings.cache_clear()

@@ -10,61 +10,24 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
-ARTEFACTS = ROOT / "build" / "test-artefacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-WAIT_MS = 120_000
+from tests.browser import ARGS, ARTEFACTS, BROWSER_TEST, CHROMIUM, WAIT_MS, fpgrade_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; "
-        "`make test` installs it when run as root): browser tests skipped")),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("browser-data")
     temp = tmp_path_factory.mktemp("browser-tmp")
-    port = _free_port()
     env = {**os.environ, "FPGRADE_DATA_DIR": str(data_dir), "TMPDIR": str(temp)}
     env.pop("FPGRADE_DATABASE_URL", None)
-    log = open(data_dir / "server.log", "w")
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "fpgrade", "demo", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}/"
-    while time.monotonic() - started < 60:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited: {(data_dir / 'server.log').read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield {"url": url, "proc": proc, "data_dir": data_dir, "temp": temp,
-           "ready_s": time.monotonic() - started}
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    log.close()
+    with fpgrade_server("demo", env, data_dir / "server.log", timeout_s=60) as served:
+        yield {**served, "data_dir": data_dir, "temp": temp}
 
 
 @pytest.fixture(scope="module")

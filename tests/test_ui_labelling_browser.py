@@ -14,23 +14,15 @@ import csv
 import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.labelling_helpers import PASSWORD
-from tests.test_ui_browser import ARGS, ARTEFACTS, CHROMIUM, ROOT, WAIT_MS, _free_port
+from tests.browser import ARGS, ARTEFACTS, BROWSER_TEST, CHROMIUM, WAIT_MS, fpgrade_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; "
-        "`make test` installs it when run as root): browser tests skipped")),
-]
+pytestmark = BROWSER_TEST
 
 #: what each labeller says per photo (by order of the photos); they disagree on the third
 ANN = ["I", "III", "IV"]
@@ -81,27 +73,10 @@ def server(tmp_path_factory):
     temp = tmp_path_factory.mktemp("label-tmp")
     url = f"sqlite:///{data_dir / 'labels.db'}"
     media = make_campaign(url, data_dir)
-    port = _free_port()
     env = {**os.environ, "FPGRADE_DATA_DIR": str(data_dir), "FPGRADE_DATABASE_URL": url,
            "TMPDIR": str(temp)}
-    log = open(data_dir / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "fpgrade", "label", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    started = time.monotonic()
-    while time.monotonic() - started < 90:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited: {(data_dir / 'server.log').read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield {"url": f"http://127.0.0.1:{port}/", "proc": proc, "temp": temp, "media": media,
-           "db": url}
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    log.close()
+    with fpgrade_server("label", env, data_dir / "server.log") as served:
+        yield {**served, "temp": temp, "media": media, "db": url}
 
 
 @pytest.fixture(scope="module")
