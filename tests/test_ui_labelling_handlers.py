@@ -13,7 +13,15 @@ from fpgrade.labelling.model import (
     AlreadyDecidedError, AuthenticationError, LabellingError, PermissionDeniedError,
 )
 from fpgrade.storage import database
-from fpgrade.storage.tables import Annotation, Media, MediaKind, Prediction, Subject, Visit
+from fpgrade.storage.tables import (
+    Annotation,
+    Media,
+    MediaKind,
+    ModelVersion,
+    Prediction,
+    Subject,
+    Visit,
+)
 from fpgrade_ui import labelling_handlers as h
 from tests.labelling_helpers import PASSWORD, users
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
@@ -196,9 +204,12 @@ def test_admin_handlers(team, tmp_path):
 def test_a_stored_suggestion_is_shown_where_allowed_and_stored_with_its_version(team, tmp_path):
     ids = media_files(tmp_path / "media", 1)
     with database.session() as session:
-        session.add(Prediction(media_id=ids[0], model_id="m", model_version="m-v1",
-                               scale="house_brackmann", label="II",
-                               probabilities={"II": 0.81, "III": 0.19}))
+        version = ModelVersion(model_id="m", version="m-v1", scale="house_brackmann",
+                               weights_sha256="0" * 64, weights_path=str(tmp_path / "m.safetensors"))
+        session.add(version)
+        session.flush()
+        session.add(Prediction(media_id=ids[0], model_version_id=version.id, scale="house_brackmann",
+                               label="II", probabilities={"II": 0.81, "III": 0.19}))
         session.commit()
     h.create_campaign(team["dan"], "open", "house_brackmann", "", 2, suggestions_in_blind=True)
     view = h.next_task(team["ann"], 1)
