@@ -4,8 +4,10 @@ Studio annotation is stored once, and a second pull adds nothing (issue 12)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from datetime import datetime, timezone
 from collections import Counter
 from types import SimpleNamespace
 
@@ -25,23 +27,37 @@ MEDIA = 12
 
 
 class FakeLabelStudio:
-    """The two SDK calls a pull makes, answering like Label Studio (one annotation per task)."""
+    """The two SDK calls a pull makes, answering like Label Studio: tasks 1..MEDIA, one
+    annotation each, filtered on ``tasks:updated_at`` and paged as the server does."""
 
-    def __init__(self, tasks):
+    def __init__(self):
         self.users = SimpleNamespace(list=lambda: [SimpleNamespace(id=5, email="ls@lab", username="ls")])
-        self.annotations = SimpleNamespace(list=self._annotations)
-        self._tasks = tasks
+        self.tasks = SimpleNamespace(list=self._tasks)
 
-    def _annotations(self, id):  # noqa: A002 - the SDK's name
-        return [SimpleNamespace(id=1000 + id, was_cancelled=False, completed_by=5,
-                                updated_at="2026-11-22T10:00:00+00:00",
-                                result=[{"from_name": "grade", "to_name": "image", "type": "choices",
-                                         "value": {"choices": ["mild"]}},
-                                        {"from_name": "side", "to_name": "image", "type": "choices",
-                                         "value": {"choices": ["left"]}}])]
+    @staticmethod
+    def _task(number):
+        stamp = datetime(2026, 11, 22, 10, number, 0, tzinfo=timezone.utc)  # minutes apart
+        return SimpleNamespace(id=number, updated_at=stamp, annotations=[{
+            "id": 1000 + number, "was_cancelled": False, "completed_by": 5,
+            "updated_at": stamp.isoformat(),
+            "result": [{"from_name": "grade", "to_name": "image", "type": "choices",
+                        "value": {"choices": ["mild"]}},
+                       {"from_name": "side", "to_name": "image", "type": "choices",
+                        "value": {"choices": ["left"]}}]}])
+
+    def _tasks(self, *, project, fields, query, page, page_size):
+        time.sleep(0.05)  # a request takes a moment: the raters write meanwhile
+        items = [self._task(n) for n in range(1, MEDIA + 1)]
+        for item in json.loads(query).get("filters", {}).get("items", []):
+            bound = datetime.strptime(item["value"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            items = [t for t in items if t.updated_at >= bound]
+        return SimpleNamespace(items=items[(page - 1) * page_size:page * page_size])
 
 
-def test_pull_and_ui_raters_at_once_give_each_blind_pass_once():
+def test_pull_and_ui_raters_at_once_give_each_blind_pass_once(monkeypatch):
+    import fpgrade.sync.changes as changes
+
+    monkeypatch.setattr(changes, "PAGE_SIZE", 2)  # six pages, each its own transaction
     registry = get_registry()
     team = users(ann="labeller", bob="labeller")
     media = add_media(MEDIA)
@@ -55,7 +71,9 @@ def test_pull_and_ui_raters_at_once_give_each_blind_pass_once():
                         for i, m in enumerate(media))
         session.commit()
         ls_project_id = project.id
-    server = Server("http://ls.test", FakeLabelStudio({}))
+    server = Server("http://ls.test", FakeLabelStudio())
+    import label_studio_sdk.core.api_error  # noqa: F401 - imported by the pull's first request:
+    #                                         seconds here, and the raters would be done by then
     errors, reports = [], []
     start = threading.Barrier(3)
 
@@ -100,4 +118,7 @@ def test_pull_and_ui_raters_at_once_give_each_blind_pass_once():
         assert len(raters) == 2 and len(set(raters)) == 2
     with database.session() as session:
         again = pull_project(session, server, registry, ls_project_id)
-    assert (again.added, again.unchanged) == (0, MEDIA)
+    assert again.added == 0 and again.unchanged == 1  # the last stamp is re-read (overlap)
+    with database.session() as session:
+        full = pull_project(session, server, registry, ls_project_id, full=True)
+    assert (full.added, full.unchanged) == (0, MEDIA) and full.problems == []

@@ -63,9 +63,12 @@ def push(campaign: str = typer.Option(..., "--campaign", metavar="NAME", help="T
 def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
                                             help="Only the project of this campaign."),
          url: str | None = URL_OPTION,
+         full: bool = typer.Option(False, "--full",
+                                   help="Read every task again, not only those changed since the last pull."),
          as_json: bool = typer.Option(False, "--json")) -> None:
-    """Pull Label Studio annotations into the labelling workflow (each a blind pass); a re-run
-    adds nothing, edits update ours, deletions and choices outside the scale are reported."""
+    """Pull Label Studio annotations changed since the last pull into the labelling workflow
+    (each a blind pass); a re-run adds nothing, edits update ours, deletions and choices outside
+    the scale are reported."""
     from dataclasses import asdict
 
     from fpgrade.storage import database
@@ -74,7 +77,7 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
 
     server = connect(url)
     with database.session() as session:
-        reports = pull_all(session, server, get_registry(), campaign)
+        reports = pull_all(session, server, get_registry(), campaign, full=full)
     for report in reports.values():
         for problem in report.problems:
             err_console.print(f"warning: {problem}")

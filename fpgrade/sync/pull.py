@@ -16,16 +16,24 @@ without a pass (reported).
   stays (the audit trail must not lose a pass silently).
 - A choice that is not a level of the scale is reported and skipped (recorded, so it is not
   reported again unless edited).
-- Everything is read from the server before anything is written; each annotation is then written
-  in its own retried transaction. A server that is down or times out mid-pull therefore stores
-  nothing of the pull, and the next pull starts again; the cursor (newest ``updated_at`` applied)
-  advances only after a complete pull. (Label Studio's API has no "annotations updated since"
-  filter on tasks: every pull reads each pushed task's annotations.)
+- Incremental (:mod:`.changes`): a pull asks Label Studio only for the tasks of the project
+  updated since the cursor, page by page. Its cost grows with the tasks changed since the last
+  pull, not with the size of the project (``bench/labelstudio_pull.py``).
+- The cursor is the newest task stamp applied. A pull re-reads the :data:`OVERLAP` before it: an
+  annotation saved just before the previous pull read its task but committed after (its stamp
+  older than the cursor) is still seen; what is re-read is recognised as unchanged.
+  ``full=True`` (``fpgrade sync pull --full``) reads every task again and also reports pushed
+  tasks that were deleted in Label Studio.
+- Each page is read, then written in one retried transaction together with the advanced cursor.
+  A server that goes down or times out mid-pull (or a pull that is killed) leaves the pages
+  before it stored with their cursor and nothing of the page being read; the next pull resumes
+  there. No database transaction is held across a request to the server.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from sqlmodel import Session, func, select
 from sqlalchemy import update
@@ -35,10 +43,13 @@ from fpgrade.registry import Registry
 from fpgrade.storage.retry import in_transaction
 from fpgrade.storage.tables import (Annotation, AnnotationSource, Assignment, AuditEvent, Campaign,
                                     LsAnnotation, LsProject, LsTask)
+from fpgrade.sync.changes import ChangedTask, changed_tasks, format_stamp, overlap_start, parse_stamp
 from fpgrade.sync.client import Server, SyncError
 from fpgrade.sync.config import level_of
 
 ACTOR = "label-studio-sync"
+#: how far before the cursor a pull starts reading again (see the module docstring)
+OVERLAP = timedelta(seconds=10)
 
 
 @dataclass
@@ -60,24 +71,6 @@ class _Remote:
     annotator: str
     updated_at: str
     result: list
-
-
-def _fetch(server: Server, project_id: int, tasks: dict[int, int]) -> list[_Remote]:
-    """Every live annotation of the pushed tasks (all requests before any write)."""
-    client = server.client
-    users = {u.id: (u.email or u.username or f"user{u.id}")
-             for u in server.call("listing users", lambda: list(client.users.list()))}
-    out = []
-    for task_id, media_id in sorted(tasks.items()):
-        for a in server.call(f"reading the annotations of task {task_id}", client.annotations.list,
-                             id=task_id):
-            if getattr(a, "was_cancelled", False):
-                continue
-            who = a.completed_by if isinstance(a.completed_by, int) else getattr(a.completed_by, "id", None)
-            updated = a.updated_at.isoformat() if hasattr(a.updated_at, "isoformat") else str(a.updated_at)
-            out.append(_Remote(a.id, task_id, media_id, f"ls:{users.get(who, who)}"[:128], updated,
-                               list(a.result or [])))
-    return out
 
 
 def _take_blind_pass(session: Session, campaign: Campaign, media_id: int, annotator: str):
@@ -178,56 +171,97 @@ def _apply(session: Session, registry: Registry, ls_project: LsProject, remote: 
         _after_blind_pass(session, campaign, remote.media_id, rows, ACTOR)
 
 
-def pull_project(session: Session, server: Server, registry: Registry, ls_project_id: int) -> PullReport:
+class _Users:
+    """Label Studio user id -> ``ls:<email>``, listed once, listed again for an unknown id."""
+
+    def __init__(self, server: Server) -> None:
+        self.server, self.names, self.listed = server, {}, False
+
+    def name(self, user_id: int | None) -> str:
+        if user_id not in self.names and not self.listed:
+            client = self.server.client
+            self.names = {u.id: (u.email or u.username or f"user{u.id}") for u in
+                          self.server.call("listing users", lambda: list(client.users.list()))}
+            self.listed = True
+        return f"ls:{self.names.get(user_id, user_id)}"[:128]
+
+
+def _remotes(page: list[ChangedTask], tasks: dict[int, int], names: dict) -> list[_Remote]:
+    """The live annotations of the page's pushed tasks (other tasks of the project are not ours)."""
+    return [_Remote(a.id, t.id, tasks[t.id], names[a.user_id], a.updated_at, a.result)
+            for t in page if t.id in tasks for a in t.annotations if not a.cancelled]
+
+
+def _mark_deleted(session: Session, ls_project_id: int, media_ids: set[int], live: set[int],
+                  report: PullReport) -> None:
+    """Our pulled annotations of these media whose Label Studio annotation is gone."""
+    rows = session.exec(select(LsAnnotation).join(Annotation, Annotation.id == LsAnnotation.annotation_id)
+                        .where(LsAnnotation.ls_project_id == ls_project_id,
+                               LsAnnotation.deleted.is_(False),
+                               Annotation.media_id.in_(sorted(media_ids)))).all()
+    for row in rows:
+        if row.ls_annotation_id in live:
+            continue
+        row.deleted = True
+        session.add(row)
+        session.add(AuditEvent(actor=ACTOR, action="ls_annotation_deleted", details={
+            "ls_annotation_id": row.ls_annotation_id, "annotation_id": row.annotation_id}))
+        report.deleted.append(row.ls_annotation_id)
+        report.problems.append(f"Label Studio annotation {row.ls_annotation_id} was deleted in "
+                               "Label Studio; our copy is kept and marked deleted")
+
+
+def _store_page(session: Session, registry: Registry, ls_project_id: int, page: list[ChangedTask],
+                users: _Users, report: PullReport) -> None:
+    """One page and the cursor after it, in one retried transaction (counted once)."""
+    names = {a.user_id: users.name(a.user_id) for t in page for a in t.annotations}  # requests first
+    newest = format_stamp(max(t.updated_at for t in page))
+    before = replace(report, deleted=list(report.deleted), problems=list(report.problems))
+
+    def work() -> None:
+        for name in ("added", "as_blind_pass", "updated", "unchanged"):  # a retried attempt
+            setattr(report, name, getattr(before, name))               # counts once
+        report.deleted[:], report.problems[:] = before.deleted, before.problems
+        project = session.get(LsProject, ls_project_id)
+        tasks = dict(session.exec(select(LsTask.task_id, LsTask.media_id).where(
+            LsTask.ls_project_id == ls_project_id,
+            LsTask.task_id.in_([t.id for t in page]))).all())
+        remotes = _remotes(page, tasks, names)
+        for remote in remotes:
+            _apply(session, registry, project, remote, report)
+        _mark_deleted(session, ls_project_id, set(tasks.values()), {r.id for r in remotes}, report)
+        if not project.pull_cursor or parse_stamp(project.pull_cursor) < parse_stamp(newest):
+            project.pull_cursor = newest
+            session.add(project)
+        report.cursor = project.pull_cursor
+
+    in_transaction(session, work)
+
+
+def pull_project(session: Session, server: Server, registry: Registry, ls_project_id: int, *,
+                 full: bool = False) -> PullReport:
     """Pull one synced project (an :class:`LsProject` id); see the module docstring."""
     def read():
         project = session.get(LsProject, ls_project_id)
-        tasks = {t.task_id: t.media_id for t in session.exec(select(LsTask).where(
-            LsTask.ls_project_id == ls_project_id)).all()}
-        known = {a.ls_annotation_id for a in session.exec(select(LsAnnotation).where(
-            LsAnnotation.ls_project_id == ls_project_id, LsAnnotation.deleted.is_(False),
-            LsAnnotation.annotation_id.is_not(None))).all()}
-        return project.project_id, tasks, known
+        return project.project_id, project.pull_cursor
 
-    project_id, tasks, known = in_transaction(session, read)
-    remotes = _fetch(server, project_id, tasks)
-    report = PullReport()
-    for remote in remotes:
-        before = replace(report, problems=list(report.problems))
-
-        def work(r=remote, before=before) -> None:
-            for name in ("added", "as_blind_pass", "updated", "unchanged"):  # a retried attempt
-                setattr(report, name, getattr(before, name))               # counts once
-            report.problems[:] = before.problems
-            _apply(session, registry, session.get(LsProject, ls_project_id), r, report)
-
-        in_transaction(session, work)
-    gone = sorted(known - {r.id for r in remotes})
-
-    def finish() -> str | None:
-        for ls_id in gone:
-            row = session.exec(select(LsAnnotation).where(
-                LsAnnotation.ls_project_id == ls_project_id,
-                LsAnnotation.ls_annotation_id == ls_id)).one()
-            row.deleted = True
-            session.add(row)
-            session.add(AuditEvent(actor=ACTOR, action="ls_annotation_deleted", details={
-                "ls_annotation_id": ls_id, "annotation_id": row.annotation_id}))
-        project = session.get(LsProject, ls_project_id)
-        newest = max([r.updated_at for r in remotes] + [project.pull_cursor or ""])
-        project.pull_cursor = newest or None
-        session.add(project)
-        return project.pull_cursor
-
-    report.cursor = in_transaction(session, finish)
-    report.deleted = gone
-    for ls_id in gone:
-        report.problems.append(f"Label Studio annotation {ls_id} was deleted in Label Studio; "
-                               "our copy is kept and marked deleted")
+    project_id, cursor = in_transaction(session, read)
+    report, users, seen = PullReport(cursor=cursor), _Users(server), set()
+    since = None if full else overlap_start(cursor, OVERLAP)
+    for page in changed_tasks(server, project_id, since):
+        seen.update(t.id for t in page)
+        _store_page(session, registry, ls_project_id, page, users, report)
+    if full:
+        tasks = in_transaction(session, lambda: dict(session.exec(select(
+            LsTask.task_id, LsTask.media_id).where(LsTask.ls_project_id == ls_project_id)).all()))
+        for task_id in sorted(set(tasks) - seen):
+            report.problems.append(f"Label Studio task {task_id} (medium {tasks[task_id]}) is gone "
+                                   "from the project: push again to add it back")
     return report
 
 
-def pull(session: Session, server: Server, registry: Registry, campaign: str | None = None) -> dict[str, PullReport]:
+def pull(session: Session, server: Server, registry: Registry, campaign: str | None = None, *,
+         full: bool = False) -> dict[str, PullReport]:
     """Pull every project synced with ``server`` (or the one of ``campaign``): title -> report."""
     def projects():
         query = select(LsProject).where(LsProject.url == server.url)
@@ -243,4 +277,4 @@ def pull(session: Session, server: Server, registry: Registry, campaign: str | N
     if not found:
         raise SyncError(f"nothing pushed to Label Studio at {server.url}"
                         + (f" for campaign {campaign!r}" if campaign else "") + ": push first")
-    return {title: pull_project(session, server, registry, pid) for pid, title in found}
+    return {title: pull_project(session, server, registry, pid, full=full) for pid, title in found}
