@@ -45,7 +45,7 @@ class FakeLabelStudio:
                        {"from_name": "side", "to_name": "image", "type": "choices",
                         "value": {"choices": ["left"]}}]}])
 
-    def _tasks(self, *, project, fields, query, page, page_size):
+    def _tasks(self, *, project, fields, include, query, page, page_size):
         time.sleep(0.05)  # a request takes a moment: the raters write meanwhile
         items = [self._task(n) for n in range(1, MEDIA + 1)]
         for item in json.loads(query).get("filters", {}).get("items", []):

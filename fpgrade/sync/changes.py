@@ -9,7 +9,7 @@ the end) and skip the task after it; a bound only moves forward. Tasks at the bo
 already returned are dropped; a page holding nothing new (more tasks share one stamp than a page
 holds) is asked again twice as large.
 
-Each task comes with its annotations (``fields=all``): id, ``completed_by``, ``updated_at``,
+Each task comes with its annotations (``fields=all``, only :data:`INCLUDE`): id, ``completed_by``, ``updated_at``,
 ``was_cancelled``, ``result``.
 """
 
@@ -26,6 +26,9 @@ from fpgrade.sync.client import Server
 LS_DATETIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 10_000
+#: the fields a pull reads, of the task and (same names) of its annotations: the rest of a task,
+#: predictions included, costs the server about four times as long to serialise
+INCLUDE = "id,updated_at,annotations,completed_by,was_cancelled,result"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def changed_tasks(server: Server, project_id: int, since: datetime | None,
         pager = server.call(f"reading the tasks of project {project_id} changed since "
                             f"{format_stamp(bound) if bound else 'the start'}",
                             server.client.tasks.list, project=project_id, fields="all",
+                            include=INCLUDE,
                             query=_query(bound), page=1, page_size=size)
         items = list(pager.items or [])
         page = [ChangedTask(int(t.id), parse_stamp(t.updated_at),
