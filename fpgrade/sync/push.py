@@ -94,8 +94,8 @@ def _ensure_storages(server: Server, project_id: int, root: Path, paths: list[Pa
 
 def _existing(server: Server, project_id: int) -> dict[str, int]:
     """sha256 -> task id of the tasks already in the project."""
-    tasks = server.call("listing tasks", lambda: list(server.client.tasks.list(
-        project=project_id, fields="all", page_size=500)))
+    tasks = server.call("listing tasks", lambda: list(server.client.tasks.list(  # id and data
+        project=project_id, include="id,data", page_size=1000)))  # only: several times faster
     return {t.data.get("fpgrade_sha256"): t.id for t in tasks if t.data.get("fpgrade_sha256")}
 
 
