@@ -3,7 +3,6 @@
 0. At its first start a retrain writes its plan, ``RUN/retrain.json``
    (:mod:`fpgrade.training.retrain_plan`): the current version it fine-tunes from, the options,
    the fixed split of steps 1-2 and the data snapshot of step 3. ``--out`` must be a new folder.
-
 1. The current version of the scale (:func:`fpgrade.clinic.models.current_versions`) and the run
    that trained it give the saved subject-wise split of its fold.
 2. The split stays fixed: its train, validation and test subjects keep their part. A subject new
