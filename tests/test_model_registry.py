@@ -44,6 +44,19 @@ def test_without_a_promoted_version_the_newest_usable_one_is_current(tmp_path):
     assert current_versions()["sided7"].version == old  # a rejected version never serves
 
 
+def test_an_undecided_retrained_version_is_never_current_by_the_fallback_rule(tmp_path):
+    """Plain training runs keep the rule of before; a retrain's version (it has a parent) serves
+    only once promoted, whatever its age."""
+    old = _version(tmp_path, "m", "sided7", b"old")
+    with database.session() as session:
+        parent = session.exec(select(ModelVersion.id).where(ModelVersion.version == old)).one()
+    child = _version(tmp_path, "m", "sided7", b"retrained", parent_version_id=parent)
+    assert current_versions()["sided7"].version == old
+    with database.session() as session:
+        lifecycle.promote(session, child, by="alice")
+    assert current_versions()["sided7"].version == child
+
+
 def test_promote_rollback_and_reject_from_the_command_line(tmp_path, capsys):
     first = _version(tmp_path, "m", "sided7", b"one", test_metrics={"macro_f1": 0.5})
     second = _version(tmp_path, "m", "sided7", b"two")

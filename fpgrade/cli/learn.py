@@ -188,7 +188,8 @@ def retrain(
     model: str | None = typer.Option(None, "--model", metavar="MODEL",
                                      help="Model id (default: the current version's; the same model is fine-tuned)."),
     epochs: int = typer.Option(..., "--epochs", min=1, metavar="N"),
-    out: Path = typer.Option(..., "--out", metavar="RUN_FOLDER", help="New run folder."),
+    out: Path = typer.Option(..., "--out", metavar="RUN_FOLDER",
+                             help="New run folder (or, with --resume, the stopped retrain's)."),
     metric: str = typer.Option("macro_f1", "--metric", help="macro_f1, accuracy or quadratic_weighted_kappa."),
     margin: float = typer.Option(0.0, "--margin", min=0.0,
                                  help="How much worse than the current version the new one may be and still be promoted."),
@@ -196,6 +197,8 @@ def retrain(
     seed: int = typer.Option(0, "--seed"),
     lr: float | None = typer.Option(None, "--lr"),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda (default: CUDA if present)."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Finish the stopped retrain in --out (same options, same data snapshot)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Fine-tune the current version of SCALE on the final labels, keeping its test split fixed;
@@ -207,7 +210,7 @@ def retrain(
 
     result = run_retrain(registry=get_registry(), scale_id=scale, model_id=model, out=out,
                          config=TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed,
-                                            device=device, lr=lr),
+                                            device=device, lr=lr, resume=resume),
                          metric=metric, margin=margin, by=f"retrain ({getpass.getuser()})")
     if "rank" in result:
         return

@@ -8,7 +8,10 @@ model-version registry (:mod:`fpgrade.models.lifecycle`):
   version: ``fpgrade models rollback`` or ``promote`` decides);
 - backward compatibility: a scale with no promoted version but with trained versions keeps the
   rule of before the registry: the most recent version that is not ``rejected`` or ``retired``
-  and whose weight file exists and still has the recorded sha256.
+  and whose weight file exists and still has the recorded sha256. A version made by ``fpgrade
+  retrain`` (it has a parent version) is never taken by this rule: a retrain registers its
+  version together with its decision (promoted or rejected), so one still ``candidate`` comes
+  from no finished decision, and serves only once promoted.
 
 A scale without a usable version gets no grade (never one from random weights);
 measurement-based scores are not model grades.
@@ -117,7 +120,7 @@ def current_versions(scales=None) -> dict[str, VersionInfo]:
     for row in rows:
         if row.scale in found or (scales is not None and row.scale not in scales):
             continue
-        if row.status in (REJECTED, RETIRED):
+        if row.status in (REJECTED, RETIRED) or row.parent_version_id is not None:
             continue
         problem = _usable(row)
         if problem:

@@ -39,6 +39,7 @@ class FinalRecord:
     check_result_id: int | None
     reason: str | None
     decided_at: datetime
+    final_label_id: int | None = None
 
 
 def final_labels(session: Session, scale: str | None = None, *,
@@ -59,7 +60,7 @@ def final_labels(session: Session, scale: str | None = None, *,
                     label=final.label, method=final.method, decided_by=final.decided_by,
                     campaign=campaign, annotation_ids=tuple(final.annotation_ids or ()),
                     check_result_id=final.check_result_id, reason=final.reason,
-                    decided_at=final.created_at)
+                    decided_at=final.created_at, final_label_id=final.id)
         for final, media, code, campaign in session.exec(query).all()
     ]
     records.sort(key=lambda r: (r.subject, str(r.path), r.scale))

@@ -90,36 +90,40 @@ def promote(session: Session, name: str, *, by: str, reason: str | None = None) 
     A rejected version can be promoted by hand (a person overrides the automatic rule, and the
     audit log says who). Promoting the current version again changes nothing.
     """
-    def work() -> ModelVersion:
-        row = get_version(session, name)
-        old = current_of(session, row.scale)
-        if old is not None and old.id == row.id:
-            return row
-        if old is not None:
-            _set(session, old, RETIRED, by, "version_retire", replaced_by=row.version)
-            session.flush()
-        row.promoted_by, row.promoted_at = by, datetime.now(timezone.utc)
-        _set(session, row, CURRENT, by, "version_promote", reason=reason,
-             replaces=old.version if old else None)
-        session.flush()
-        return row
+    return in_transaction(session, lambda: promote_row(session, get_version(session, name), by=by,
+                                                       reason=reason))
 
-    return in_transaction(session, work)
+
+def promote_row(session: Session, row: ModelVersion, *, by: str, reason: str | None = None) -> ModelVersion:
+    """:func:`promote` in the caller's transaction (not committed)."""
+    old = current_of(session, row.scale)
+    if old is not None and old.id == row.id:
+        return row
+    if old is not None:
+        _set(session, old, RETIRED, by, "version_retire", replaced_by=row.version)
+        session.flush()
+    row.promoted_by, row.promoted_at = by, datetime.now(timezone.utc)
+    _set(session, row, CURRENT, by, "version_promote", reason=reason,
+         replaces=old.version if old else None)
+    session.flush()
+    return row
 
 
 def reject(session: Session, name: str, *, by: str, reason: str) -> ModelVersion:
     """Keep version ``name`` out of service, with the reason (a current one cannot be rejected:
     roll it back first)."""
-    def work() -> ModelVersion:
-        row = get_version(session, name)
-        if row.status == CURRENT:
-            raise VersionError(f"{row.version} is current for {row.scale}: "
-                               f"`fpgrade models rollback {row.scale}` first")
-        _set(session, row, REJECTED, by, "version_reject", reason=reason)
-        session.flush()
-        return row
+    return in_transaction(session, lambda: reject_row(session, get_version(session, name), by=by,
+                                                      reason=reason))
 
-    return in_transaction(session, work)
+
+def reject_row(session: Session, row: ModelVersion, *, by: str, reason: str) -> ModelVersion:
+    """:func:`reject` in the caller's transaction (not committed)."""
+    if row.status == CURRENT:
+        raise VersionError(f"{row.version} is current for {row.scale}: "
+                           f"`fpgrade models rollback {row.scale}` first")
+    _set(session, row, REJECTED, by, "version_reject", reason=reason)
+    session.flush()
+    return row
 
 
 def rollback(session: Session, scale: str, *, by: str) -> tuple[ModelVersion, ModelVersion]:

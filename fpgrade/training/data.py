@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +38,9 @@ SYNTHETIC_ANNOTATOR = "synthetic"
 
 @dataclass(frozen=True)
 class Record:
-    """One labelled medium; ``sha256`` is the stored hash when it comes from the database,
-    ``synthetic`` is true for ``fpgrade synth`` data (never clinical evidence)."""
+    """One labelled medium; ``sha256`` is the stored hash and ``final_label_id`` the final
+    label's row when it comes from the database, ``synthetic`` is true for ``fpgrade synth``
+    data (never clinical evidence)."""
 
     subject: str
     path: Path
@@ -46,6 +48,7 @@ class Record:
     movement: str | None = None
     sha256: str | None = None
     synthetic: bool = False
+    final_label_id: int | None = None
 
 
 @dataclass
@@ -87,13 +90,16 @@ def records_from_manifest(manifest: Path, scale: GradingScale, registry: Registr
     return out
 
 
-def records_from_database(session, scale: GradingScale, registry: Registry) -> RecordSet:
+def records_from_database(session, scale: GradingScale, registry: Registry,
+                          final_label_ids: Iterable[int] | None = None) -> RecordSet:
     """Labelled records of the database: each medium's final label, converted to ``scale``.
 
     Only final labels are read (one per medium and scale). A medium with final labels on several
     scales gives one record: from its label on ``scale`` itself if it has one, else from the
     first scale (by id) that converts. Media with labels but no final label yet (blind passes,
-    adjudication pending) are counted in ``skipped``.
+    adjudication pending) are counted in ``skipped``. ``final_label_ids`` (a data snapshot)
+    reads those final labels only: one that is gone is an error, final labels added since are
+    left out.
     """
     from sqlmodel import select
 
@@ -103,6 +109,13 @@ def records_from_database(session, scale: GradingScale, registry: Registry) -> R
     out = RecordSet([])
     chosen: dict[int, tuple[tuple, Record]] = {}  # media id -> (preference, its record)
     finals = final_labels(session)
+    if final_label_ids is not None:
+        wanted = set(final_label_ids)
+        finals = [final for final in finals if final.final_label_id in wanted]
+        gone = len(wanted - {final.final_label_id for final in finals})
+        if gone:
+            raise TrainingError(f"{gone} final label(s) of the data snapshot are no longer in the "
+                                "database: the snapshot cannot be read again")
     for final in finals:
         if final.scale not in registry.scales:
             out.skipped["unknown scale"] += 1
@@ -116,11 +129,12 @@ def records_from_database(session, scale: GradingScale, registry: Registry) -> R
             continue
         chosen[final.media_id] = (preference, Record(
             final.subject, final.path, label, final.movement, sha256=final.sha256,
-            synthetic=final.synthetic or final.decided_by == SYNTHETIC_ANNOTATOR))
+            synthetic=final.synthetic or final.decided_by == SYNTHETIC_ANNOTATOR,
+            final_label_id=final.final_label_id))
     labelled = set(session.exec(select(Annotation.media_id).where(
         Annotation.label.is_not(None)).distinct()).all())
     waiting = len(labelled - {final.media_id for final in finals})
-    if waiting:
+    if waiting and final_label_ids is None:
         out.skipped["labelled but no final label yet (labelling not finished)"] += waiting
     out.records = [record for _, record in chosen.values()]
     out.records.sort(key=lambda r: (r.subject, str(r.path)))
@@ -152,16 +166,20 @@ def check_stored_files(records: list[Record]) -> None:
                             "versions (they are new media, to be labelled again)")
 
 
-def load_records(source: str, scale: GradingScale, registry: Registry) -> RecordSet:
+def load_records(source: str, scale: GradingScale, registry: Registry,
+                 final_label_ids: Iterable[int] | None = None) -> RecordSet:
     """Records from a manifest CSV path, or from a database (``db`` for the configured one, or
-    a SQLAlchemy URL)."""
+    a SQLAlchemy URL; ``final_label_ids``: only those final labels, see
+    :func:`records_from_database`)."""
     from fpgrade.storage import database
 
     if source == "db" or "://" in source:
         with database.read_session(None if source == "db" else source) as session:
-            found = records_from_database(session, scale, registry)
+            found = records_from_database(session, scale, registry, final_label_ids)
         check_stored_files(found.records)
         return found
+    if final_label_ids is not None:
+        raise TrainingError(f"{source}: a data snapshot of final labels is read from a database only")
     path = Path(source)
     if not path.is_file():
         raise FpgradeError(f"{path}: no such manifest (or give 'db' for the database)")

@@ -1,18 +1,33 @@
 """``fpgrade retrain``: new final labels into a new model version, never silently worse.
 
+0. At its first start a retrain writes its plan, ``RUN/retrain.json``
+   (:mod:`fpgrade.training.retrain_plan`): the current version it fine-tunes from, the options,
+   the fixed split of steps 1-2 and the data snapshot of step 3. ``--out`` must be a new folder.
 1. The current version of the scale (:func:`fpgrade.clinic.models.current_versions`) and the run
    that trained it give the saved subject-wise split of its fold.
 2. The split stays fixed: its train, validation and test subjects keep their part. A subject new
    since then goes to test when ``int(sha256(pseudonym)) % TEST_EVERY == 0``, else to train, so
    reruns agree and a subject never changes part.
-3. Training reads the final labels only (``--data db``); the data snapshot is their ids and hash.
+3. Training reads the final labels only (``--data db``); the data snapshot is the ids of those
+   used (and their hash), and training reads exactly those, also when resumed.
    The network is fine-tuned from the current weights (same model; another ``--model`` starts
    from its own initialisation). CUDA with bf16 autocast when present, CPU otherwise; under
    ``torchrun`` every rank runs this and rank 0 records (the training engine's rules).
 4. Old and new weights are evaluated on the same test subjects (the fixed split's test part,
    new test subjects included). The new version becomes current only if
    ``new[metric] >= old[metric] - margin``; otherwise it is kept as ``rejected`` with the reason
-   and both sets of metrics.
+   and both sets of metrics (``RUN/comparison.json``, with the decision).
+5. Registering the new version (its run, weights, parent, snapshot, metrics) and promoting or
+   rejecting it are one database transaction: until it commits, the new weights are in no table,
+   so a retrain that did not finish can never serve; the transaction also refuses if another
+   version became current meanwhile.
+
+``--resume`` (same ``--out``, same options) finishes a retrain killed at any point: training
+continues from its checkpoint, the comparison is reused once written, and a retrain whose
+decision was committed just reports it. It refuses, in one line, other options, a current version
+that is no longer the one in the plan (another promotion or a rollback: the comparison would be
+against another model; start a new retrain) and a snapshot whose final labels were deleted or
+changed. Final labels added since the first start are NOT used: they belong to the next retrain.
 """
 
 from __future__ import annotations
@@ -21,11 +36,15 @@ import hashlib
 import json
 import tempfile
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from fpgrade.errors import TrainingError
+from fpgrade.files import write_json
 from fpgrade.registry import Registry
 from fpgrade.training.engine import TrainConfig
+from fpgrade.training.retrain_plan import (PLAN, Plan, check_options, check_parent, check_records,
+                                           load_plan, records_hash, save_plan)
 
 TEST_EVERY = 5  # one new subject in five goes to test
 METRICS = {"macro_f1": lambda m: m["macro"]["f1"], "accuracy": lambda m: m["accuracy"],
@@ -56,27 +75,17 @@ def _metric(name: str, metrics: dict) -> float | None:
     return None if value is None else float(value)
 
 
-def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig,
-            model_id: str | None = None, metric: str = "macro_f1", margin: float = 0.0,
-            by: str = "retrain") -> dict:
-    """Retrain ``scale_id`` into ``out``; returns what was decided (see the module docstring)."""
+def make_plan(registry: Registry, scale, asked: dict):
+    """The plan of a new retrain (steps 1-3 of the module docstring) and the snapshot's records."""
     from sqlmodel import select
 
     from fpgrade.clinic.models import current_versions
-    from fpgrade.models import lifecycle
-    from fpgrade.models.versions import version_name
-    from fpgrade.media import sha256_file
+    from fpgrade.models.lifecycle import snapshot_hash
     from fpgrade.storage import database
-    from fpgrade.storage.retry import in_transaction
-    from fpgrade.storage.tables import FinalLabel, ModelVersion, TrainingRun
-    from fpgrade.training.data import load_records, prepare
-    from fpgrade.training.engine import Trainer
-    from fpgrade.training.protocols import Fold, load_folds, save_folds
-    from fpgrade.training.run import _select, evaluate_items, train_run
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
+    from fpgrade.training.data import load_records
+    from fpgrade.training.protocols import Fold, load_folds
 
-    if metric not in METRICS:
-        raise TrainingError(f"--metric {metric!r}: one of {', '.join(METRICS)}")
-    scale = registry.scale(scale_id)
     info = current_versions([scale.id]).get(scale.id)
     if info is None or not info.model_id:
         raise TrainingError(f"no usable current version of {scale.id} to retrain from: train one "
@@ -85,16 +94,14 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
         current = session.exec(select(ModelVersion).where(
             ModelVersion.model_id == info.model_id, ModelVersion.version == info.version)).one()
         run = session.get(TrainingRun, current.training_run_id) if current.training_run_id else None
-        label_ids = sorted(session.exec(select(FinalLabel.id).where(FinalLabel.scale == scale.id)).all())
         current_id, current_weights = current.id, Path(current.weights_path)
     if run is None or not run.out_dir or not (Path(run.out_dir) / "splits.json").is_file():
         raise TrainingError(f"{info.version}: the run that trained it (and its splits.json) is not "
                             "recorded, so there is no fixed test split to compare on")
     _, folds = load_folds(Path(run.out_dir) / "splits.json")
-    fold_index = int(current_weights.parent.name.removeprefix("fold_") or 0)
-    old = folds[fold_index]
-    model_id = model_id or info.model_id
-    model = registry.model(model_id)
+    old = folds[int(current_weights.parent.name.removeprefix("fold_") or 0)]
+    model_id = asked["model"] or info.model_id
+    registry.model(model_id)
 
     records = load_records("db", scale, registry)
     subjects = sorted({r.subject for r in records.records})
@@ -107,49 +114,154 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
                 test=[s for s in old.test if s in present] + [s for s in new_subjects if goes_to_test(s)])
     if not fold.test:
         raise TrainingError(f"none of the saved test subjects of {info.version} has a final label now")
+    label_ids = sorted(r.final_label_id for r in records.records)
+    plan = Plan(parent=info.version, parent_id=current_id, parent_model=info.model_id,
+                parent_weights=str(current_weights), **{**asked, "model": model_id},
+                split={"train": fold.train, "val": fold.val, "test": fold.test},
+                new_subjects=new_subjects, final_label_ids=label_ids,
+                final_labels_sha256=snapshot_hash(label_ids), records_sha256=records_hash(records.records),
+                started=datetime.now(timezone.utc).isoformat())
+    return plan, records
+
+
+def compare(registry: Registry, plan: Plan, records, out: Path, config: TrainConfig) -> dict:
+    """Old and new weights on the plan's test subjects, and the decision (``comparison.json``;
+    one already written for these new weights is reused)."""
+    from fpgrade.media import sha256_file
+    from fpgrade.training.data import prepare
+    from fpgrade.training.engine import Trainer
+    from fpgrade.training.run import _select, evaluate_items
+
+    new_weights = out / "fold_0" / "best.safetensors"
+    digest = sha256_file(new_weights)
+    path = out / "comparison.json"
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            saved = {}
+        if saved.get("new_weights_sha256") == digest:
+            return saved
+    scale = registry.scale(plan.scale)
+    metrics = {}
+    for which, model_id, weights in (("new", plan.model, new_weights),
+                                     ("old", plan.parent_model, Path(plan.parent_weights))):
+        model = registry.model(model_id)
+        prepared = prepare(records.records, model, registry, f"Preprocessing the test subjects for {model_id}")
+        trainer = Trainer(model, scale, out / "comparison", replace(config, epochs=0, resume=False))
+        metrics[which] = evaluate_items(trainer, weights, _select(prepared.items, plan.fold.test))
+    promote, reason = decide(_metric(plan.metric, metrics["old"]), _metric(plan.metric, metrics["new"]),
+                             plan.metric, plan.margin)
+    comparison = {"old": {k: _metric(k, metrics["old"]) for k in METRICS},
+                  "new": {k: _metric(k, metrics["new"]) for k in METRICS},
+                  "new_samples": metrics["new"].get("samples"), "new_weights_sha256": digest,
+                  "metric": plan.metric, "margin": plan.margin, "test_subjects": plan.fold.test,
+                  "new_subjects": plan.new_subjects, "promote": promote, "reason": reason}
+    write_json(path, comparison)
+    return comparison
+
+
+def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
+    """Register the new version and promote or reject it: one transaction (module docstring, 5)."""
+    from fpgrade.models import lifecycle
+    from fpgrade.storage import database
+    from fpgrade.storage.retry import in_transaction
+    from fpgrade.training.run import run_weights, write_run_records
+
+    run_info = json.loads((out / "run.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    weights = run_weights(out)
+    with database.session() as session:
+        def work() -> str:
+            now = lifecycle.current_of(session, plan.scale)
+            if now is not None and now.id != plan.parent_id:
+                raise TrainingError(f"{out}: {now.version} became the current version of {plan.scale} "
+                                    f"while this retrain of {plan.parent} ran; start a new retrain "
+                                    "with another --out")
+            (row,) = write_run_records(session, run_info, summary, out, plan.model, plan.scale, weights)
+            row.parent_version_id = plan.parent_id
+            row.data_snapshot = plan.final_label_ids
+            row.data_snapshot_sha256 = plan.final_labels_sha256
+            row.test_metrics = {**comparison["new"], "samples": comparison["new_samples"],
+                                "compared_with": plan.parent, "old": comparison["old"]}
+            session.add(row)
+            if comparison["promote"]:
+                lifecycle.promote_row(session, row, by=by, reason=comparison["reason"])
+            else:
+                lifecycle.reject_row(session, row, by=by, reason=comparison["reason"])
+            return row.version
+
+        return in_transaction(session, work)
+
+
+def decided(out: Path) -> str | None:
+    """The version a retrain in ``out`` registered (with its decision), or None."""
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import ModelVersion
+
+    with database.read_session() as session:
+        return session.exec(select(ModelVersion.version).where(
+            ModelVersion.weights_path == str(out / "fold_0" / "best.safetensors"))).first()
+
+
+def _result(plan: Plan, version: str, comparison: dict) -> dict:
+    promote = comparison["promote"]
+    return {"version": version, "status": "current" if promote else "rejected",
+            "reason": comparison["reason"], "replaces" if promote else "kept": plan.parent,
+            **{k: comparison[k] for k in ("old", "new", "metric", "margin", "test_subjects",
+                                          "new_subjects")},
+            "data_snapshot_sha256": plan.final_labels_sha256, "final_labels": len(plan.final_label_ids)}
+
+
+def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig,
+            model_id: str | None = None, metric: str = "macro_f1", margin: float = 0.0,
+            by: str = "retrain") -> dict:
+    """Retrain ``scale_id`` into ``out`` (``config.resume``: finish the retrain there); returns
+    what was decided (see the module docstring)."""
+    from fpgrade.training.data import load_records
+    from fpgrade.training.engine import distributed
+    from fpgrade.training.protocols import save_folds
+    from fpgrade.training.run import _barrier, _previous_run, train_run
+
+    if metric not in METRICS:
+        raise TrainingError(f"--metric {metric!r}: one of {', '.join(METRICS)}")
+    scale = registry.scale(scale_id)
+    out = Path(out).resolve()
+    asked = {"scale": scale.id, "model": model_id, "metric": metric, "margin": margin,
+             "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
+             "lr": config.lr}
+    rank, _ = distributed()
+    if config.resume:
+        plan = load_plan(out)
+        check_options(plan, {**asked, "model": model_id or plan.parent_model}, out)
+        version = decided(out)
+        if version is not None:  # the decision was committed before the stop
+            return _result(plan, version, json.loads((out / "comparison.json").read_text()))
+        check_parent(plan, out)
+        records = load_records("db", scale, registry, plan.final_label_ids)
+        check_records(plan, records.records, out)
+    else:
+        if (out / PLAN).is_file():
+            raise TrainingError(f"{out} already holds a retrain: pass --resume to finish it, or "
+                                "choose another --out")
+        if _previous_run(out) is not None:
+            raise TrainingError(f"{out} already holds a training run: choose another --out")
+        plan, records = make_plan(registry, scale, asked)
+        _barrier()  # every rank has checked the folder before rank 0 writes in it
+        if rank == 0:
+            save_plan(out, plan)
     with tempfile.TemporaryDirectory() as tmp:
         splits = Path(tmp) / "splits.json"
-        save_folds(splits, "retrain", config.seed, [fold])
-        init = str(current_weights) if model_id == info.model_id else None
-        summary = train_run(registry=registry, model_id=model_id, data="db", protocol="retrain",
-                            out=out, config=replace(config, init_weights=init), scale_id=scale.id,
-                            splits=splits)
+        save_folds(splits, "retrain", config.seed, [plan.fold])
+        init = plan.parent_weights if plan.model == plan.parent_model else None
+        training = replace(config, init_weights=init, resume=config.resume and (out / "run.json").is_file())
+        summary = train_run(registry=registry, model_id=plan.model, data="db", protocol="retrain",
+                            out=out, config=training, scale_id=scale.id, splits=splits, record=False,
+                            final_label_ids=plan.final_label_ids)
     if "rank" in summary:
         return summary
-    new_weights = Path(out).resolve() / "fold_0" / "best.safetensors"
-    new_name = version_name(model_id, sha256_file(new_weights))
-
-    # old and new on the same test subjects
-    prepared = prepare(records.records, model, registry, "Preprocessing the test subjects")
-    test_items = _select(prepared.items, fold.test)
-    trainer = Trainer(model, scale, Path(out) / "comparison", replace(config, epochs=0))
-    new_metrics = evaluate_items(trainer, new_weights, test_items)
-    old_metrics = evaluate_items(Trainer(registry.model(info.model_id), scale, Path(out) / "comparison",
-                                         replace(config, epochs=0)), current_weights, test_items)
-    old_value, new_value = _metric(metric, old_metrics), _metric(metric, new_metrics)
-    promote, reason = decide(old_value, new_value, metric, margin)
-    compact = {"old": {k: _metric(k, old_metrics) for k in METRICS},
-               "new": {k: _metric(k, new_metrics) for k in METRICS},
-               "metric": metric, "margin": margin, "test_subjects": fold.test,
-               "new_subjects": new_subjects}
-    (Path(out) / "comparison.json").write_text(json.dumps(compact, indent=2))
-
-    with database.session() as session:
-        def register() -> None:
-            row = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id,
-                                                          ModelVersion.version == new_name)).one()
-            row.parent_version_id = current_id
-            row.data_snapshot = label_ids
-            row.data_snapshot_sha256 = lifecycle.snapshot_hash(label_ids)
-            row.test_metrics = {**compact["new"], "samples": new_metrics.get("samples"),
-                                "compared_with": info.version, "old": compact["old"]}
-            session.add(row)
-
-        in_transaction(session, register)
-        if promote:
-            lifecycle.promote(session, new_name, by=by, reason=reason)
-        else:
-            lifecycle.reject(session, new_name, by=by, reason=reason)
-    return {"version": new_name, "status": "current" if promote else "rejected", "reason": reason,
-            "replaces" if promote else "kept": info.version, **compact,
-            "data_snapshot_sha256": lifecycle.snapshot_hash(label_ids), "final_labels": len(label_ids)}
+    check_parent(plan, out)
+    comparison = compare(registry, plan, records, out, config)
+    return _result(plan, register(plan, out, comparison, by), comparison)

@@ -77,7 +77,7 @@ def _previous_run(out: Path) -> dict | None:
 
 #: what must be the same to resume a run (anything else would mix two trainings in one run)
 RESUME_KEYS = ("model", "scale", "data", "epochs", "batch_size", "seed", "lr", "options",
-               "backbone_weights")
+               "backbone_weights", "final_labels_sha256")
 
 
 def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> dict | None:
@@ -89,8 +89,8 @@ def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> d
     if resume:
         if not previous:
             raise TrainingError(f"{out}: no run to resume here (no run.json); start it without --resume")
-        differs = [f"{key} {previous.get(key)!r} (asked: {asked[key]!r})" for key in RESUME_KEYS
-                   if previous.get(key) != asked[key]]
+        differs = [f"{key} {previous.get(key)!r} (asked: {asked.get(key)!r})" for key in RESUME_KEYS
+                   if previous.get(key) != asked.get(key)]
         if differs:
             raise TrainingError(f"{out}: the run there was started with another " + "; ".join(differs)
                                 + ": resume it with the same options, or choose another --out")
@@ -113,9 +113,13 @@ def _clear_run(out: Path) -> None:
 def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, out: Path,
               config: TrainConfig, scale_id: str | None = None, splits: Path | None = None,
               folds_to_run: list[int] | None = None, record: bool = True,
-              overwrite: bool = False) -> dict:
+              overwrite: bool = False, final_label_ids: list[int] | None = None) -> dict:
     """Train every fold (or ``folds_to_run``) of ``protocol`` into ``out``; see the module
-    docstring for resume and overwrite. Under torchrun, rank 0 alone writes files."""
+    docstring for resume and overwrite. Under torchrun, rank 0 alone writes files.
+
+    :param final_label_ids: a data snapshot: train on these final labels of the database only
+        (its hash is in ``run.json``, and a resume must name the same snapshot).
+    """
     from fpgrade.training.engine import distributed
 
     model = registry.model(model_id)
@@ -132,10 +136,14 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     asked = {"model": model_id, "scale": scale.id, "data": shown_source(data), "epochs": config.epochs,
              "batch_size": config.batch_size, "seed": config.seed, "lr": config.lr,
              "options": config.options, "backbone_weights": config.backbone_weights}
+    if final_label_ids is not None:
+        from fpgrade.models.lifecycle import snapshot_hash
+
+        asked["final_labels_sha256"] = snapshot_hash(final_label_ids)
     previous = _check_folder(out, resume=config.resume, overwrite=overwrite, asked=asked)
     if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
         splits, protocol = out / "splits.json", previous["protocol"]
-    records = load_records(data, scale, registry)
+    records = load_records(data, scale, registry, final_label_ids)
     if not records.records:
         raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
                             + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
@@ -268,47 +276,59 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
     hash), the name prediction reports too; the run points at fold 0's version. Paths are stored
     absolute, so the records stay true whatever folder a later command runs from.
     """
-    from sqlmodel import select
-
-    from fpgrade.media import sha256_file
-    from fpgrade.models import weights as weight_files
-    from fpgrade.models.versions import version_name
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
-    from fpgrade.storage.tables import ModelVersion, TrainingRun
 
     out = Path(out).resolve()
-    weights = [(fold, sha256_file(fold)) for fold in sorted(out.glob("fold_*/best.safetensors"))]
+    weights = run_weights(out)
     with database.session() as session:
-        def write() -> None:
-            versions = []
-            for fold, digest in weights:
-                version = version_name(model_id, digest)
-                row = session.exec(select(ModelVersion).where(
-                    ModelVersion.model_id == model_id, ModelVersion.version == version)).first()
-                if row is None:
-                    row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
-                                       weights_sha256=digest, weights_path=str(fold),
-                                       card=weight_files.read_card(fold))
-                    session.add(row)
-                    session.flush()
-                versions.append(row)
-            run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
-            run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
-                                     protocol=run_info["protocol"])
-            run.status = "finished" if summary.get("folds_tested") == summary.get("folds_total") \
-                else "partial"
-            run.params, run.metrics = run_info, summary
-            run.model_version_id = versions[0].id if versions else None
-            run.finished_at = datetime.now(timezone.utc)
-            session.add(run)
-            session.flush()
-            for row in versions:  # the registry's link from a version to the run that made it
-                if row.training_run_id is None:
-                    row.training_run_id = run.id
-                    session.add(row)
+        in_transaction(session, lambda: write_run_records(session, run_info, summary, out, model_id,
+                                                          scale_id, weights))
 
-        in_transaction(session, write)
+
+def run_weights(out: Path) -> list[tuple[Path, str]]:
+    """Every fold's best weights in ``out`` with their sha256."""
+    from fpgrade.media import sha256_file
+
+    return [(fold, sha256_file(fold)) for fold in sorted(Path(out).glob("fold_*/best.safetensors"))]
+
+
+def write_run_records(session, run_info: dict, summary: dict, out: Path, model_id: str,
+                      scale_id: str, weights: list[tuple[Path, str]]) -> list:
+    """:func:`record_run`'s rows, added in the caller's transaction (not committed); returns the
+    ModelVersions, fold by fold."""
+    from sqlmodel import select
+
+    from fpgrade.models import weights as weight_files
+    from fpgrade.models.versions import version_name
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
+
+    versions = []
+    for fold, digest in weights:
+        version = version_name(model_id, digest)
+        row = session.exec(select(ModelVersion).where(
+            ModelVersion.model_id == model_id, ModelVersion.version == version)).first()
+        if row is None:
+            row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
+                               weights_sha256=digest, weights_path=str(fold),
+                               card=weight_files.read_card(fold))
+            session.add(row)
+            session.flush()
+        versions.append(row)
+    run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
+    run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
+                             protocol=run_info["protocol"])
+    run.status = "finished" if summary.get("folds_tested") == summary.get("folds_total") else "partial"
+    run.params, run.metrics = run_info, summary
+    run.model_version_id = versions[0].id if versions else None
+    run.finished_at = datetime.now(timezone.utc)
+    session.add(run)
+    session.flush()
+    for row in versions:  # the registry's link from a version to the run that made it
+        if row.training_run_id is None:
+            row.training_run_id = run.id
+            session.add(row)
+    return versions
 
 
 def forget_run(out: Path) -> None:
