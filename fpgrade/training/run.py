@@ -135,6 +135,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     previous = _check_folder(out, resume=config.resume, overwrite=overwrite, asked=asked)
     if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
         splits, protocol = out / "splits.json", previous["protocol"]
+    snapshot = _final_label_ids(scale.id) if data == "db" and record else None
     records = load_records(data, scale, registry)
     if not records.records:
         raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
@@ -203,8 +204,21 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
                    folds_tested=len(fold_metrics), folds_total=len(folds))
     write_json(out / "summary.json", summary)
     if record and fold_metrics:
-        record_run(run_info, summary, out, model_id, scale.id)
+        record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot)
     return summary
+
+
+def _final_label_ids(scale_id: str) -> list[int]:
+    """The ids of the configured database's final labels on ``scale_id``: the data snapshot of
+    a version trained on ``--data db`` (read before the records, as ``fpgrade retrain`` does), so
+    that ``fpgrade sync serve`` counts only labels that came later as new to it."""
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import FinalLabel
+
+    with database.read_session() as session:
+        return sorted(session.exec(select(FinalLabel.id).where(FinalLabel.scale == scale_id)).all())
 
 
 def _barrier() -> None:
@@ -260,9 +274,12 @@ def summarise(fold_metrics: list[dict]) -> dict:
             **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
 
 
-def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
+def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str, *,
+               snapshot: list[int] | None = None) -> None:
     """The run's TrainingRun row (one per run folder: a resumed run updates it) and a
     ModelVersion per fold's best weights, in the configured database, in one retried transaction.
+    ``snapshot``: the final-label ids it was trained on (``--data db``), kept as the data
+    snapshot of versions that have none yet.
 
     Versions are named by :func:`~fpgrade.models.versions.version_name` (model and weights
     hash), the name prediction reports too; the run points at fold 0's version. Paths are stored
@@ -271,6 +288,7 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
     from sqlmodel import select
 
     from fpgrade.media import sha256_file
+    from fpgrade.models import lifecycle
     from fpgrade.models import weights as weight_files
     from fpgrade.models.versions import version_name
     from fpgrade.storage import database
@@ -292,6 +310,10 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
                                        card=weight_files.read_card(fold))
                     session.add(row)
                     session.flush()
+                if snapshot is not None and not row.data_snapshot:
+                    row.data_snapshot = list(snapshot)
+                    row.data_snapshot_sha256 = lifecycle.snapshot_hash(snapshot)
+                    session.add(row)
                 versions.append(row)
             run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
             run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
