@@ -117,11 +117,15 @@ def add_user(server: LabelStudioServer, email: str) -> tuple[int, str]:
     """A second Label Studio user made with ``label-studio init`` on the server's data (the
     open-source edition has no roles): returns (user id, API token)."""
     token = secrets.token_hex(20)
+    # hex: a token_urlsafe password may start with "-", which init's argparse takes for an option
     env = {**server.env, "LABEL_STUDIO_USERNAME": email, "LABEL_STUDIO_USER_TOKEN": token,
-           "LABEL_STUDIO_PASSWORD": secrets.token_urlsafe(16)}
-    subprocess.run([str(EXECUTABLE), "init", "--username", email, "--password",
-                    env["LABEL_STUDIO_PASSWORD"], "--user-token", token],
-                   cwd=server.workdir, env=env, check=True, capture_output=True, timeout=300)
+           "LABEL_STUDIO_PASSWORD": secrets.token_hex(16)}
+    done = subprocess.run([str(EXECUTABLE), "init", "--username", email, "--password",
+                           env["LABEL_STUDIO_PASSWORD"], "--user-token", token],
+                          cwd=server.workdir, env=env, capture_output=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"label-studio init of {email} exited with {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace')[-2000:]}")
     from label_studio_sdk import LabelStudio
 
     client = LabelStudio(base_url=server.url, api_key=token)

@@ -101,6 +101,7 @@ def serve(url: str | None = URL_OPTION,
                                     help="Where retrain runs (and their logs) are written.")) -> None:
     """Receive Label Studio webhooks (ANNOTATION_CREATED / UPDATED): validate, queue a pull, and
     start a retrain in the background past --retrain-after new final labels."""
+    import signal
     import subprocess
     import sys
     import threading
@@ -164,6 +165,11 @@ def serve(url: str | None = URL_OPTION,
     worker = threading.Thread(target=hub.run_worker, args=(stop,), daemon=True)
     worker.start()
     console.print(f"listening on http://{host}:{port}/ for Label Studio webhooks of {server.url}")
+
+    def stop_on_term(signum, frame) -> None:  # SIGTERM (a service manager's stop) as Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     try:
         http.serve_forever()
     except KeyboardInterrupt:
@@ -171,6 +177,12 @@ def serve(url: str | None = URL_OPTION,
     finally:
         stop.set()
         http.server_close()
+        worker.join(timeout=30)  # a pull in progress finishes (its page is one transaction)
+        running = [p for p in hub.retrains if p.poll() is None]
+        if running:
+            console.print(f"stopped; the retrain (pid {running[0].pid}) goes on, its log is in {runs}")
+        else:
+            console.print("stopped")
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,7 @@ from fpgrade.labelling.campaigns import get_campaign
 from fpgrade.labelling.model import Action, Outcome, PassKind
 from fpgrade.labelling.users import Account, require
 from fpgrade.scales import GradingScale
-from fpgrade.storage.tables import Annotation, CheckResult
+from fpgrade.storage.tables import Annotation, Assignment, CheckResult
 
 
 def confusion(a: Sequence[str], b: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
@@ -149,9 +149,12 @@ def campaign_agreement(session: Session, campaign: int | str, scale: GradingScal
     found = get_campaign(session, campaign)
     report = AgreementReport(found.name, found.scale, scale.codes)
     annotations = session.exec(select(Annotation).where(Annotation.campaign_id == found.id)).all()
+    # a blind pass: an annotation of a blind assignment (one pulled from Label Studio included)
+    blind_assignments = set(session.exec(select(Assignment.id).where(
+        Assignment.campaign_id == found.id, Assignment.pass_kind == PassKind.BLIND.value)).all())
     blind: dict[int, dict[int, Annotation]] = {}
     for a in annotations:
-        if a.pass_kind == PassKind.BLIND:
+        if a.assignment_id in blind_assignments:
             blind.setdefault(a.media_id, {})[a.pass_number] = a
     complete = {m: p for m, p in blind.items() if len(p) == found.blind_passes}
     agreed = sum(1 for p in complete.values()
@@ -176,7 +179,7 @@ def campaign_agreement(session: Session, campaign: int | str, scale: GradingScal
                                             for p in labelled.values()], scale.codes)
     by_rater: dict[str, dict[int, str]] = {}
     for a in annotations:
-        if a.pass_kind == PassKind.BLIND and a.label:
+        if a.assignment_id in blind_assignments and a.label:
             by_rater.setdefault(a.annotator, {})[a.media_id] = a.label
     report.raters = len(by_rater)
     for x, y in combinations(sorted(by_rater), 2):

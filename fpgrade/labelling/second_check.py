@@ -38,10 +38,14 @@ IndicesOf = Callable[[Path, str], "dict[str, float] | None"]
 
 
 def agreed_labels(session: Session, campaign: Campaign) -> dict[int, tuple[str, list[int]]]:
-    """media id -> (agreed label, blind annotation ids) for media whose first check agreed."""
-    rows = session.exec(select(Annotation).where(
+    """media id -> (agreed label, blind annotation ids) for media whose first check agreed.
+
+    A blind pass is an annotation of a blind assignment, whatever its own ``pass_kind`` (a
+    Label Studio annotation pulled into one is ``label-studio``)."""
+    rows = session.exec(select(Annotation).join(
+        Assignment, Annotation.assignment_id == Assignment.id).where(
         Annotation.campaign_id == campaign.id,
-        Annotation.pass_kind == PassKind.BLIND.value)).all()
+        Assignment.pass_kind == PassKind.BLIND.value)).all()
     by_media: dict[int, list[Annotation]] = {}
     for annotation in rows:
         by_media.setdefault(annotation.media_id, []).append(annotation)

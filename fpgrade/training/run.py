@@ -144,6 +144,9 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
         splits, protocol = out / "splits.json", previous["protocol"]
     records = load_records(data, scale, registry, final_label_ids)
+    # the data snapshot of a database-trained version: the final labels it read, so that
+    # ``fpgrade sync serve`` counts only labels that came later as new to it
+    snapshot = sorted({r.final_label_id for r in records.records if r.final_label_id is not None})
     if not records.records:
         raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
                             + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
@@ -211,7 +214,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
                    folds_tested=len(fold_metrics), folds_total=len(folds))
     write_json(out / "summary.json", summary)
     if record and fold_metrics:
-        record_run(run_info, summary, out, model_id, scale.id)
+        record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
     return summary
 
 
@@ -268,7 +271,8 @@ def summarise(fold_metrics: list[dict]) -> dict:
             **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
 
 
-def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str) -> None:
+def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str,
+               snapshot: list[int] | None = None) -> None:
     """The run's TrainingRun row (one per run folder: a resumed run updates it) and a
     ModelVersion per fold's best weights, in the configured database, in one retried transaction.
 
@@ -283,7 +287,7 @@ def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id
     weights = run_weights(out)
     with database.session() as session:
         in_transaction(session, lambda: write_run_records(session, run_info, summary, out, model_id,
-                                                          scale_id, weights))
+                                                          scale_id, weights, snapshot))
 
 
 def run_weights(out: Path) -> list[tuple[Path, str]]:
@@ -294,11 +298,14 @@ def run_weights(out: Path) -> list[tuple[Path, str]]:
 
 
 def write_run_records(session, run_info: dict, summary: dict, out: Path, model_id: str,
-                      scale_id: str, weights: list[tuple[Path, str]]) -> list:
+                      scale_id: str, weights: list[tuple[Path, str]],
+                      snapshot: list[int] | None = None) -> list:
     """:func:`record_run`'s rows, added in the caller's transaction (not committed); returns the
-    ModelVersions, fold by fold."""
+    ModelVersions, fold by fold. ``snapshot``: the final-label ids trained on (``--data db``),
+    kept as the data snapshot of versions that have none yet."""
     from sqlmodel import select
 
+    from fpgrade.models import lifecycle
     from fpgrade.models import weights as weight_files
     from fpgrade.models.versions import version_name
     from fpgrade.storage.tables import ModelVersion, TrainingRun
@@ -314,6 +321,10 @@ def write_run_records(session, run_info: dict, summary: dict, out: Path, model_i
                                card=weight_files.read_card(fold))
             session.add(row)
             session.flush()
+        if snapshot and not row.data_snapshot:
+            row.data_snapshot = list(snapshot)
+            row.data_snapshot_sha256 = lifecycle.snapshot_hash(snapshot)
+            session.add(row)
         versions.append(row)
     run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
     run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
