@@ -116,3 +116,27 @@ def test_the_database_holds_at_most_one_current_version_per_scale(tmp_path):
 def test_snapshot_hash_ignores_order():
     assert lifecycle.snapshot_hash([3, 1, 2]) == lifecycle.snapshot_hash([1, 2, 3])
     assert lifecycle.snapshot_hash([1, 2]) != lifecycle.snapshot_hash([1, 2, 3])
+
+
+def test_labels_a_rejected_retrain_was_trained_on_are_not_new_again(tmp_path):
+    """`fpgrade sync serve` retrains past N new final labels: after a rejected retrain the same
+    labels must not start the same retrain again."""
+    from fpgrade.storage.tables import FinalLabel
+    from tests.labelling_helpers import add_media
+
+    media = add_media(5, prefix="NEW")
+    with database.session() as session:
+        rows = [FinalLabel(media_id=m, scale="sided7", label="N", method="imported", decided_by="t")
+                for m in media]
+        session.add_all(rows)
+        session.commit()
+        ids = [r.id for r in rows]
+    current = _version(tmp_path, "m", "sided7", b"current", data_snapshot=ids[:2])
+    with database.session() as session:
+        row = lifecycle.get_version(session, current)
+        assert lifecycle.new_final_labels(session, row) == set(ids[2:])
+        parent_id = row.id
+    _version(tmp_path, "m", "sided7", b"tried", data_snapshot=ids[:4], parent_version_id=parent_id,
+             status="rejected")
+    with database.session() as session:
+        assert lifecycle.new_final_labels(session, lifecycle.get_version(session, current)) == {ids[4]}

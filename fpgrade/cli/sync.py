@@ -97,6 +97,8 @@ def serve(url: str | None = URL_OPTION,
           threshold: int = typer.Option(50, "--retrain-after", min=1, metavar="N",
                                         help="Start a retrain once N final labels are new to the current version."),
           epochs: int = typer.Option(10, "--retrain-epochs", min=1, metavar="N"),
+          margin: float = typer.Option(0.0, "--retrain-margin", min=0.0,
+                                       help="The retrain's --margin (how much worse it may be and still be promoted)."),
           runs: Path = typer.Option(Path("runs"), "--runs", metavar="FOLDER",
                                     help="Where retrain runs (and their logs) are written.")) -> None:
     """Receive Label Studio webhooks (ANNOTATION_CREATED / UPDATED): validate, queue a pull, and
@@ -111,7 +113,8 @@ def serve(url: str | None = URL_OPTION,
 
     from fpgrade.clinic.models import current_versions
     from fpgrade.storage import database
-    from fpgrade.storage.tables import FinalLabel, LsProject, ModelVersion
+    from fpgrade.models.lifecycle import new_final_labels
+    from fpgrade.storage.tables import LsProject, ModelVersion
     from fpgrade.sync.client import connect
     from fpgrade.sync.pull import pull_project
     from fpgrade.sync.webhook import Hub, make_server
@@ -139,14 +142,12 @@ def serve(url: str | None = URL_OPTION,
     def due(project_id: int) -> str | None:
         scale = row_of(project_id)[1]
         info = current_versions([scale]).get(scale)
+        if info is None or not info.model_id:
+            return None
         with database.read_session() as session:
-            labels = set(session.exec(select(FinalLabel.id).where(FinalLabel.scale == scale)).all())
-            trained = set()
-            if info is not None and info.model_id:
-                trained = set(session.exec(select(ModelVersion).where(
-                    ModelVersion.model_id == info.model_id,
-                    ModelVersion.version == info.version)).one().data_snapshot or [])
-        return scale if info and info.model_id and len(labels - trained) >= threshold else None
+            current = session.exec(select(ModelVersion).where(
+                ModelVersion.model_id == info.model_id, ModelVersion.version == info.version)).one()
+            return scale if len(new_final_labels(session, current)) >= threshold else None
 
     def start_retrain(scale: str):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -155,7 +156,8 @@ def serve(url: str | None = URL_OPTION,
         log = (runs / f"retrain-{scale}-{stamp}.log").open("wb")
         console.print(f"starting a retrain of {scale} into {out} (log {log.name})")
         return subprocess.Popen([sys.executable, "-m", "fpgrade", "retrain", "--scale", scale,
-                                 "--epochs", str(epochs), "--out", str(out)], stdout=log,
+                                 "--epochs", str(epochs), "--margin", str(margin), "--out", str(out)],
+                                stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 

@@ -159,3 +159,17 @@ def store_prediction(session: Session, version: ModelVersion, media_id: int, res
                      label=result["label"], probabilities=dict(result.get("probabilities") or {}))
     session.add(row)
     return row
+
+
+def new_final_labels(session: Session, version: ModelVersion) -> set[int]:
+    """Final labels on ``version``'s scale that neither it nor any retrain tried from it (a
+    rejected one too) was trained on: what would make another retrain from it worth running.
+    Counting against the version alone would start the same retrain again after every
+    rejection."""
+    from fpgrade.storage.tables import FinalLabel
+
+    labels = set(session.exec(select(FinalLabel.id).where(FinalLabel.scale == version.scale)).all())
+    tried = session.exec(select(ModelVersion).where(ModelVersion.parent_version_id == version.id)).all()
+    for row in [version, *tried]:
+        labels -= set(row.data_snapshot or [])
+    return labels
