@@ -122,10 +122,13 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
     # old and new on the same test subjects
     prepared = prepare(records.records, model, registry, "Preprocessing the test subjects")
     test_items = _select(prepared.items, fold.test)
-    trainer = Trainer(model, scale, Path(out) / "comparison", replace(config, epochs=0))
+    # rank 0 alone from here: torchrun's process group ended with the training (train_run), and
+    # joining a new one would wait forever for the ranks that have returned
+    trainer = Trainer(model, scale, Path(out) / "comparison", replace(config, epochs=0), local=True)
     new_metrics = evaluate_items(trainer, new_weights, test_items)
     old_metrics = evaluate_items(Trainer(registry.model(info.model_id), scale, Path(out) / "comparison",
-                                         replace(config, epochs=0)), current_weights, test_items)
+                                         replace(config, epochs=0), local=True),
+                                 current_weights, test_items)
     old_value, new_value = _metric(metric, old_metrics), _metric(metric, new_metrics)
     promote, reason = decide(old_value, new_value, metric, margin)
     compact = {"old": {k: _metric(k, old_metrics) for k in METRICS},

@@ -116,8 +116,9 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
               overwrite: bool = False) -> dict:
     """Train every fold (or ``folds_to_run``) of ``protocol`` into ``out``; see the module
     docstring for resume and overwrite. Under torchrun, rank 0 alone writes files."""
-    from fpgrade.training.engine import distributed
+    from fpgrade.training.engine import distributed, select_device
 
+    select_device(config.device)  # a device this process cannot have fails before any file is written
     model = registry.model(model_id)
     scale = registry.scale(scale_id or model.card.scales[0])
     if scale.id not in model.card.scales:
