@@ -109,3 +109,31 @@ def test_a_two_stage_model_trains_identically_on_every_rank(tmp_path, isolated_s
     assert ranks[0]["final"]["head.weight"] != ranks[0]["grade_start"]["head.weight"]  # it trained
     assert ranks[0]["final"]["body.weight"] == ranks[0]["grade_start"]["body.weight"]  # body frozen
     assert (tmp_path / "fold" / "best_body.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_retrain_under_torchrun_with_two_processes_finishes(synthetic_sided7, tmp_path, isolated_settings,
+                                                             capsys):
+    """Rank 0 compares old and new weights after the training on its own: it used to join a new
+    process group there and wait forever for rank 1, which had returned."""
+    from fpgrade.cli import main
+
+    assert main(["import", str(synthetic_sided7)]) == 0
+    run = tmp_path / "run"
+    assert main(["train", "--model", "asymmetry_classifier", "--scale", "sided7", "--batch-size", "8",
+                 "--data", "db", "--protocol", "kfold:2", "--epochs", "1", "--out", str(run),
+                 "--json"]) == 0
+    capsys.readouterr()
+    from fpgrade.models.versions import version_name
+
+    digest = json.loads((run / "fold_0" / "best.json").read_text())["weights_sha256"]
+    assert main(["models", "promote", version_name("asymmetry_classifier", digest)]) == 0
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    env = {**os.environ, "FPGRADE_DATA_DIR": str(isolated_settings), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "fpgrade",
+                           "retrain", "--scale", "sided7", "--epochs", "1", "--batch-size", "8",
+                           "--device", "cpu", "--margin", "1.0", "--json", "--out", str(tmp_path / "re")],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["status"] == "current"
+    assert "DistributedDataParallel over 2 processes" in done.stderr

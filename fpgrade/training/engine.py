@@ -1,6 +1,7 @@
 """The training engine: one fold of one model, every paper's recipe.
 
-- Device: CUDA when present (bf16 autocast, channels_last for image inputs), else CPU (float32).
+- Device: CUDA when present (bf16 autocast; channels_last for 2D convolutions and image inputs,
+  channels_last_3d for 3D ones), else CPU (float32); the log's first line says which.
 - Multi-GPU: launched by ``torchrun`` (WORLD_SIZE > 1), the network is wrapped in
   DistributedDataParallel once per training stage (a stage trains its own set of parameters, and
   DDP fixes that set when it is built) and each process reads its shard (DistributedSampler);
@@ -84,22 +85,53 @@ def seed_everything(seed: int) -> None:
 
 
 def select_device(requested: str | None = None) -> torch.device:
-    if requested:
-        if requested.startswith("cuda") and not torch.cuda.is_available():
-            raise TrainingError(f"device {requested!r} asked for, but CUDA is not available")
+    """The device asked for, else CUDA when present, else the CPU. Under torchrun each process
+    takes the GPU of its LOCAL_RANK, also when only ``cuda`` (no index) is asked for: every rank
+    on GPU 0 would share one GPU (NCCL refuses two ranks on one device)."""
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    if requested and not requested.startswith("cuda"):
         return torch.device(requested)
-    if torch.cuda.is_available():
-        local = int(os.environ.get("LOCAL_RANK", 0))
-        return torch.device(f"cuda:{local}")
-    return torch.device("cpu")
+    if requested and not torch.cuda.is_available():
+        raise TrainingError(f"device {requested!r} asked for, but CUDA is not available")
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    device = torch.device(requested or "cuda")
+    if device.index is None:
+        count = torch.cuda.device_count()
+        if local >= count:
+            raise TrainingError(f"LOCAL_RANK {local} needs GPU {local}, but this machine has {count}: "
+                                f"start at most {count} process(es) per node (--nproc_per_node)")
+        device = torch.device("cuda", local)
+    return device
 
 
 def distributed() -> tuple[int, int]:
-    """(rank, world size); joins the process group when started by torchrun."""
+    """(rank, world size); joins the process group when started by torchrun with several
+    processes. The group has a backend for each device type (NCCL for CUDA tensors, gloo for CPU
+    tensors), so ``--device cpu`` also works on a GPU machine; each process binds its own GPU
+    first (LOCAL_RANK), as NCCL needs."""
     world = int(os.environ.get("WORLD_SIZE", 1))
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        if torch.cuda.is_available():
+            local = int(os.environ.get("LOCAL_RANK", 0))
+            if local < torch.cuda.device_count():
+                torch.cuda.set_device(local)
+            dist.init_process_group("cpu:gloo,cuda:nccl")
+        else:
+            dist.init_process_group("gloo")
     return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def memory_format(network: torch.nn.Module) -> torch.memory_format | None:
+    """The channels-last format for a network's convolution weights on CUDA: ``channels_last``
+    for 2D convolutions (4D weights), ``channels_last_3d`` for 3D ones (5D weights), None for a
+    network with neither or with both (``channels_last`` cannot be applied to a 5D tensor)."""
+    ranks = {p.dim() for p in network.parameters() if p.dim() in (4, 5)}
+    if ranks == {4}:
+        return torch.channels_last
+    if ranks == {5}:
+        return torch.channels_last_3d
+    return None
 
 
 def _autocast(device: torch.device):
@@ -108,11 +140,12 @@ def _autocast(device: torch.device):
     return nullcontext()
 
 
-def _to_device(batch: dict[str, torch.Tensor], device: torch.device, layouts: dict[str, str]):
+def _to_device(batch: dict[str, torch.Tensor], device: torch.device, layouts: dict[str, str],
+               channels_last: bool = True):
     out = {}
     for key, value in batch.items():
         value = value.to(device, non_blocking=True)
-        if device.type == "cuda" and layouts.get(key) == "image":
+        if channels_last and device.type == "cuda" and layouts.get(key) == "image":
             value = value.contiguous(memory_format=torch.channels_last)
         out[key] = value
     return out
@@ -135,11 +168,13 @@ class Trainer:
     """Trains one fold; see the module docstring."""
 
     def __init__(self, model: type[GradingModel], scale: GradingScale, out_dir: Path,
-                 config: TrainConfig, description: str = "") -> None:
-        """:param description: what the progress shows before the model id (e.g. "fold 2/5")."""
+                 config: TrainConfig, description: str = "", local: bool = False) -> None:
+        """:param description: what the progress shows before the model id (e.g. "fold 2/5").
+        :param local: this process alone (evaluation after a torchrun training, whose process
+            group is gone): never joins a process group."""
         self.model, self.scale, self.out_dir, self.config = model, scale, Path(out_dir), config
         self.description = f"{description} " if description else ""
-        self.rank, self.world = distributed()
+        self.rank, self.world = (0, 1) if local else distributed()
         self.device = select_device(config.device)
         #: the card's recipe with the user's overrides; the model's optimisers read it
         self.recipe = dict(model.card.recipe)
@@ -156,10 +191,20 @@ class Trainer:
                                        scale=scale.id, codes=scale.codes)
             weight_files.load_into(network, loaded)
         network = network.to(self.device)
-        if self.device.type == "cuda":
-            network = network.to(memory_format=torch.channels_last)
+        self.memory_format = memory_format(network) if self.device.type == "cuda" else None
+        if self.memory_format is not None:
+            network = network.to(memory_format=self.memory_format)
         self.network = network
         self.ddp = None
+
+    def precision(self) -> str:
+        """Where and how it trains, in words (the log's first line)."""
+        words = f"{self.device}, " + ("bf16 autocast" if self.device.type == "cuda" else "float32")
+        if self.memory_format is not None:
+            words += f", {str(self.memory_format).removeprefix('torch.')}"
+        if self.world > 1:
+            words += f", DistributedDataParallel over {self.world} processes (rank {self.rank})"
+        return words
 
     @property
     def main(self) -> bool:
@@ -208,7 +253,8 @@ class Trainer:
         probabilities, losses = [], []
         with torch.no_grad():
             for batch in loader:
-                batch = _to_device(batch, self.device, self.model.input_layouts)
+                batch = _to_device(batch, self.device, self.model.input_layouts,
+                                   self.memory_format == torch.channels_last)
                 with _autocast(self.device):
                     outputs = forward(self.network, self.model, batch)
                     loss = self.model.loss(self.network, outputs, batch, None, stage)
@@ -220,6 +266,9 @@ class Trainer:
         from fpgrade.training.metrics import compute_metrics
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.main and self.config.show_progress:
+            print(f"{self.description}{self.model.card.id}: training on {self.precision()}",
+                  file=sys.stderr, flush=True)
         train_set = GradingDataset(train_items, self.model, self.scale, train=True, seed=self.config.seed)
         val_set = GradingDataset(val_items, self.model, self.scale, train=False)
         class_weights = None
@@ -293,7 +342,8 @@ class Trainer:
         losses = []
         task = progress.add_task("  batches", total=len(loader))
         for batch in loader:
-            batch = _to_device(batch, self.device, self.model.input_layouts)
+            batch = _to_device(batch, self.device, self.model.input_layouts,
+                               self.memory_format == torch.channels_last)
             for optimiser in optimisers:
                 optimiser.zero_grad(set_to_none=True)
             with _autocast(self.device):

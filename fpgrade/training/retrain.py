@@ -148,7 +148,10 @@ def compare(registry: Registry, plan: Plan, records, out: Path, config: TrainCon
                                      ("old", plan.parent_model, Path(plan.parent_weights))):
         model = registry.model(model_id)
         prepared = prepare(records.records, model, registry, f"Preprocessing the test subjects for {model_id}")
-        trainer = Trainer(model, scale, out / "comparison", replace(config, epochs=0, resume=False))
+        # rank 0 alone from here: torchrun's process group ended with the training (train_run),
+        # and joining a new one would wait forever for the ranks that have returned
+        trainer = Trainer(model, scale, out / "comparison", replace(config, epochs=0, resume=False),
+                          local=True)
         metrics[which] = evaluate_items(trainer, weights, _select(prepared.items, plan.fold.test))
     promote, reason = decide(_metric(plan.metric, metrics["old"]), _metric(plan.metric, metrics["new"]),
                              plan.metric, plan.margin)

@@ -120,8 +120,9 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     :param final_label_ids: a data snapshot: train on these final labels of the database only
         (its hash is in ``run.json``, and a resume must name the same snapshot).
     """
-    from fpgrade.training.engine import distributed
+    from fpgrade.training.engine import distributed, select_device
 
+    select_device(config.device)  # a device this process cannot have fails before any file is written
     model = registry.model(model_id)
     scale = registry.scale(scale_id or model.card.scales[0])
     if scale.id not in model.card.scales:
