@@ -29,6 +29,7 @@ import os
 import pickle
 import random
 import sys
+import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from fpgrade.errors import TrainingError
 from fpgrade.files import replacing, write_json
 from fpgrade.model_api import GradingModel
 from fpgrade.models import weights as weight_files
+from fpgrade.models.backbones import RandomBackboneWarning
 from fpgrade.models.losses import inverse_frequency_weights
 from fpgrade.scales import GradingScale
 from fpgrade.training.data import GradingDataset, Item
@@ -182,8 +184,11 @@ class Trainer:
             self.recipe["lr"] = config.lr
         self.batch_size = config.batch_size or int(self.recipe.get("batch_size", 16))
         seed_everything(config.seed)
-        network = model.build(scale.id, num_classes=len(scale),
-                              backbone_weights=config.backbone_weights, **config.options)
+        with warnings.catch_warnings():
+            if config.init_weights or config.resume or config.epochs == 0:  # every weight is
+                warnings.simplefilter("ignore", RandomBackboneWarning)      # replaced: no news
+            network = model.build(scale.id, num_classes=len(scale),
+                                  backbone_weights=config.backbone_weights, **config.options)
         if config.init_weights and not config.resume:
             from fpgrade.models import weights as weight_files
 
