@@ -91,8 +91,13 @@ def test_cuda_under_torchrun_takes_the_gpu_of_its_local_rank(monkeypatch):
     monkeypatch.setenv("LOCAL_RANK", "1")
     assert select_device("cuda") == torch.device("cuda", 1)
     assert select_device(None) == torch.device("cuda", 1)
-    assert select_device("cuda:0") == torch.device("cuda", 0)  # an explicit index is kept
+    assert select_device("cuda:0") == torch.device("cuda", 0)  # one process: an index is kept
     assert select_device("cpu") == torch.device("cpu")
+    monkeypatch.setenv("WORLD_SIZE", "2")  # several: every rank on one GPU would hang NCCL
+    assert select_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(TrainingError, match="LOCAL_RANK"):
+        select_device("cuda:0")
+    monkeypatch.delenv("WORLD_SIZE")
     monkeypatch.setenv("LOCAL_RANK", "2")
     with pytest.raises(TrainingError, match="--nproc_per_node"):
         select_device("cuda")

@@ -95,7 +95,7 @@ def serve(url: str | None = URL_OPTION,
           host: str = typer.Option("127.0.0.1", "--host"),
           port: int = typer.Option(8765, "--port"),
           threshold: int = typer.Option(50, "--retrain-after", min=1, metavar="N",
-                                        help="Start a retrain once N final labels are new to the current version."),
+                                        help="Start a retrain once N final labels are new to the current version and its retrains."),
           epochs: int = typer.Option(10, "--retrain-epochs", min=1, metavar="N"),
           margin: float = typer.Option(0.0, "--retrain-margin", min=0.0,
                                        help="The retrain's --margin (how much worse it may be and still be promoted)."),
@@ -147,7 +147,13 @@ def serve(url: str | None = URL_OPTION,
         with database.read_session() as session:
             current = session.exec(select(ModelVersion).where(
                 ModelVersion.model_id == info.model_id, ModelVersion.version == info.version)).one()
-            return scale if len(new_final_labels(session, current)) >= threshold else None
+            new = new_final_labels(session, current) - attempted.get(scale, set())
+        if len(new) < threshold:  # labels a retrain of this server already took (one that failed
+            return None           # too) do not start another: only new ones do
+        attempted.setdefault(scale, set()).update(new)
+        return scale
+
+    attempted: dict[str, set[int]] = {}
 
     def start_retrain(scale: str):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -177,9 +183,11 @@ def serve(url: str | None = URL_OPTION,
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second stop signal while shutting down
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # must not cut the shutdown short
         stop.set()
         http.server_close()
-        worker.join(timeout=30)  # a pull in progress finishes (its page is one transaction)
+        worker.join(timeout=30)  # the page being stored is one transaction: a stop loses nothing
         running = [p for p in hub.retrains if p.poll() is None]
         if running:
             console.print(f"stopped; the retrain (pid {running[0].pid}) goes on, its log is in {runs}")

@@ -19,11 +19,14 @@ without a pass (reported).
 - Incremental (:mod:`.changes`): a pull asks Label Studio only for the tasks of the project
   updated since the cursor, page by page. Its cost grows with the tasks changed since the last
   pull, not with the size of the project (``bench/labelstudio_pull.py``).
-- The cursor is the newest task stamp applied. A pull re-reads the :data:`OVERLAP` before it: an
-  annotation saved just before the previous pull read its task but committed after (its stamp
-  older than the cursor) is still seen; what is re-read is recognised as unchanged.
-  ``full=True`` (``fpgrade sync pull --full``) reads every task again and also reports pushed
-  tasks that were deleted in Label Studio.
+- The cursor is the newest task stamp applied. A pull starts :data:`OVERLAP` before it: an
+  annotation whose save committed a little after its stamp (after the previous pull had read
+  past that stamp) is still seen; what is re-read is recognised as unchanged. Within one pull the
+  pages follow each other without overlap: an annotation that commits after a long pull has read
+  past its stamp, and whose stamp is more than OVERLAP before that pull's last cursor, is seen
+  only by ``full=True`` (``fpgrade sync pull --full``, which reads every task again and also
+  reports pushed tasks deleted in Label Studio). Label Studio commits a save at once (no
+  transaction spans a request), so the window is milliseconds.
 - Each page is read, then written in one retried transaction together with the advanced cursor.
   A server that goes down or times out mid-pull (or a pull that is killed) leaves the pages
   before it stored with their cursor and nothing of the page being read; the next pull resumes
@@ -37,6 +40,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import Registry
@@ -172,17 +176,18 @@ def _apply(session: Session, registry: Registry, ls_project: LsProject, remote: 
 
 
 class _Users:
-    """Label Studio user id -> ``ls:<email>``, listed once, listed again for an unknown id."""
+    """Label Studio user id -> ``ls:<email>``; the users are listed again for an id not known
+    yet (a user created during the pull), once per such id."""
 
     def __init__(self, server: Server) -> None:
-        self.server, self.names, self.listed = server, {}, False
+        self.server, self.names, self.asked = server, {}, set()
 
     def name(self, user_id: int | None) -> str:
-        if user_id not in self.names and not self.listed:
+        if user_id is not None and user_id not in self.names and user_id not in self.asked:
+            self.asked.add(user_id)
             client = self.server.client
             self.names = {u.id: (u.email or u.username or f"user{u.id}") for u in
                           self.server.call("listing users", lambda: list(client.users.list()))}
-            self.listed = True
         return f"ls:{self.names.get(user_id, user_id)}"[:128]
 
 
@@ -192,15 +197,18 @@ def _remotes(page: list[ChangedTask], tasks: dict[int, int], names: dict) -> lis
             for t in page if t.id in tasks for a in t.annotations if not a.cancelled]
 
 
-def _mark_deleted(session: Session, ls_project_id: int, media_ids: set[int], live: set[int],
+def _mark_deleted(session: Session, ls_project_id: int, read_at: dict[int, object], live: set[int],
                   report: PullReport) -> None:
-    """Our pulled annotations of these media whose Label Studio annotation is gone."""
-    rows = session.exec(select(LsAnnotation).join(Annotation, Annotation.id == LsAnnotation.annotation_id)
+    """Our pulled annotations of these media (medium id -> the stamp its task had when the page
+    was read) whose Label Studio annotation is gone. One stored from a later read than this page
+    (another pull running beside this one) is not judged by it."""
+    rows = session.exec(select(LsAnnotation, Annotation.media_id)
+                        .join(Annotation, Annotation.id == LsAnnotation.annotation_id)
                         .where(LsAnnotation.ls_project_id == ls_project_id,
                                LsAnnotation.deleted.is_(False),
-                               Annotation.media_id.in_(sorted(media_ids)))).all()
-    for row in rows:
-        if row.ls_annotation_id in live:
+                               Annotation.media_id.in_(sorted(read_at)))).all()
+    for row, media_id in rows:
+        if row.ls_annotation_id in live or parse_stamp(row.updated_at) > read_at[media_id]:
             continue
         row.deleted = True
         session.add(row)
@@ -229,13 +237,18 @@ def _store_page(session: Session, registry: Registry, ls_project_id: int, page: 
         remotes = _remotes(page, tasks, names)
         for remote in remotes:
             _apply(session, registry, project, remote, report)
-        _mark_deleted(session, ls_project_id, set(tasks.values()), {r.id for r in remotes}, report)
+        _mark_deleted(session, ls_project_id, {tasks[t.id]: t.updated_at for t in page if t.id in tasks},
+                      {r.id for r in remotes}, report)
         if not project.pull_cursor or parse_stamp(project.pull_cursor) < parse_stamp(newest):
             project.pull_cursor = newest
             session.add(project)
         report.cursor = project.pull_cursor
 
-    in_transaction(session, work)
+    try:
+        in_transaction(session, work)
+    except IntegrityError:  # another pull stored one of these annotations first: apply the
+        session.rollback()  # page again, over what it stored
+        in_transaction(session, work)
 
 
 def pull_project(session: Session, server: Server, registry: Registry, ls_project_id: int, *,

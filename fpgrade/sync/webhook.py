@@ -5,10 +5,11 @@ object or lacks ``action`` / ``project.id`` 422, an action other than ANNOTATION
 ANNOTATION_UPDATED / ANNOTATIONS_DELETED 422, a project never pushed 404, a body above
 :data:`MAX_BODY` 413; nothing is stored or queued then. An accepted event (202) queues a pull of
 its project; one worker thread runs the queued pulls one after another (several events for the
-same project coalesce into one pull). After a pull, when the scale has at least ``threshold``
-final labels that the current version was not trained on, a retrain is started as a separate
-process (``fpgrade retrain``), one at a time: training never runs inside a request nor in the
-server's own process.
+same project coalesce into one pull). After a pull, when no retrain is running and the scale has
+at least ``threshold`` final labels new to the current version, to every retrain tried from it
+(:func:`fpgrade.models.lifecycle.new_final_labels`) and to the retrains this server started, a
+retrain is started as a separate process (``fpgrade retrain``), one at a time: training never
+runs inside a request nor in the server's own process.
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ class Hub:
         try:
             self.pull(project_id)
             self.pulls_done += 1
-            scale = self.due(project_id)
             running = any(getattr(p, "poll", lambda: 0)() is None for p in self.retrains)
-            if scale is not None and not running:
+            scale = None if running else self.due(project_id)  # asked only when one may start
+            if scale is not None:
                 self.retrains.append(self.start_retrain(scale))
         except Exception as exc:  # noqa: BLE001 - a failed pull must not stop the worker
             self.errors.append(f"pull of project {project_id}: {exc}")

@@ -104,6 +104,10 @@ def select_device(requested: str | None = None) -> torch.device:
             raise TrainingError(f"LOCAL_RANK {local} needs GPU {local}, but this machine has {count}: "
                                 f"start at most {count} process(es) per node (--nproc_per_node)")
         device = torch.device("cuda", local)
+    elif int(os.environ.get("WORLD_SIZE", 1)) > 1 and device.index != local:
+        raise TrainingError(f"--device {requested} under torchrun: each process takes the GPU of its "
+                            f"LOCAL_RANK (this one: cuda:{local}); pass --device cuda, or choose the "
+                            "GPUs with CUDA_VISIBLE_DEVICES")
     return device
 
 

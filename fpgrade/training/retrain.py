@@ -143,16 +143,20 @@ def compare(registry: Registry, plan: Plan, records, out: Path, config: TrainCon
         if saved.get("new_weights_sha256") == digest:
             return saved
     scale = registry.scale(plan.scale)
-    metrics = {}
+    test = set(plan.fold.test)
+    test_records = [r for r in records.records if r.subject in test]
+    metrics, inputs = {}, {}
     for which, model_id, weights in (("new", plan.model, new_weights),
                                      ("old", plan.parent_model, Path(plan.parent_weights))):
         model = registry.model(model_id)
-        prepared = prepare(records.records, model, registry, f"Preprocessing the test subjects for {model_id}")
+        if model_id not in inputs:  # each model's own inputs, prepared once
+            inputs[model_id] = prepare(test_records, model, registry,
+                                       f"Preprocessing the test subjects for {model_id}").items
         # rank 0 alone from here: torchrun's process group ended with the training (train_run),
         # and joining a new one would wait forever for the ranks that have returned
         trainer = Trainer(model, scale, out / "comparison", replace(config, epochs=0, resume=False),
                           local=True)
-        metrics[which] = evaluate_items(trainer, weights, _select(prepared.items, plan.fold.test))
+        metrics[which] = evaluate_items(trainer, weights, _select(inputs[model_id], plan.fold.test))
     promote, reason = decide(_metric(plan.metric, metrics["old"]), _metric(plan.metric, metrics["new"]),
                              plan.metric, plan.margin)
     comparison = {"old": {k: _metric(k, metrics["old"]) for k in METRICS},
@@ -169,6 +173,7 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
     from fpgrade.models import lifecycle
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
+    from fpgrade.storage.tables import ModelVersion
     from fpgrade.training.run import run_weights, write_run_records
 
     run_info = json.loads((out / "run.json").read_text())
@@ -181,6 +186,11 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
                 raise TrainingError(f"{out}: {now.version} became the current version of {plan.scale} "
                                     f"while this retrain of {plan.parent} ran; start a new retrain "
                                     "with another --out")
+            parent = session.get(ModelVersion, plan.parent_id)
+            if now is None and parent is not None and parent.status in (lifecycle.RETIRED,
+                                                                        lifecycle.REJECTED):
+                raise TrainingError(f"{out}: {plan.parent} was {parent.status} while this retrain "
+                                    "ran (it no longer serves); start a new retrain with another --out")
             (row,) = write_run_records(session, run_info, summary, out, plan.model, plan.scale, weights)
             row.parent_version_id = plan.parent_id
             row.data_snapshot = plan.final_label_ids
@@ -197,25 +207,40 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
         return in_transaction(session, work)
 
 
-def decided(out: Path) -> str | None:
-    """The version a retrain in ``out`` registered (with its decision), or None."""
+def decided(out: Path) -> tuple[str, str] | None:
+    """(version, its status now) that a retrain in ``out`` registered with its decision, or
+    None: the run record of the folder points at it (identical weights made elsewhere share the
+    version row, not the run)."""
     from sqlmodel import select
 
     from fpgrade.storage import database
-    from fpgrade.storage.tables import ModelVersion
+    from fpgrade.storage.tables import ModelVersion, TrainingRun
 
     with database.read_session() as session:
-        return session.exec(select(ModelVersion.version).where(
-            ModelVersion.weights_path == str(out / "fold_0" / "best.safetensors"))).first()
+        run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
+        row = session.get(ModelVersion, run.model_version_id) if run and run.model_version_id else None
+        return (row.version, row.status) if row is not None else None
 
 
-def _result(plan: Plan, version: str, comparison: dict) -> dict:
+def _result(plan: Plan, version: str, comparison: dict, status: str | None = None) -> dict:
+    """What was decided; ``status``: the version's status now, when it is read again later (a
+    person may have promoted or rolled it back since)."""
     promote = comparison["promote"]
-    return {"version": version, "status": "current" if promote else "rejected",
+    return {"version": version, "status": status or ("current" if promote else "rejected"),
             "reason": comparison["reason"], "replaces" if promote else "kept": plan.parent,
             **{k: comparison[k] for k in ("old", "new", "metric", "margin", "test_subjects",
                                           "new_subjects")},
             "data_snapshot_sha256": plan.final_labels_sha256, "final_labels": len(plan.final_label_ids)}
+
+
+def _snapshot_records(registry: Registry, scale, plan: Plan, out: Path):
+    """The final labels of the plan's snapshot; one line naming the retrain if some are gone."""
+    from fpgrade.training.data import load_records
+
+    try:
+        return load_records("db", scale, registry, plan.final_label_ids)
+    except TrainingError as exc:
+        raise TrainingError(f"{out}: {exc}; start a new retrain with another --out") from None
 
 
 def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig,
@@ -223,7 +248,6 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
             by: str = "retrain") -> dict:
     """Retrain ``scale_id`` into ``out`` (``config.resume``: finish the retrain there); returns
     what was decided (see the module docstring)."""
-    from fpgrade.training.data import load_records
     from fpgrade.training.engine import distributed
     from fpgrade.training.protocols import save_folds
     from fpgrade.training.run import _barrier, _previous_run, train_run
@@ -239,11 +263,11 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
     if config.resume:
         plan = load_plan(out)
         check_options(plan, {**asked, "model": model_id or plan.parent_model}, out)
-        version = decided(out)
-        if version is not None:  # the decision was committed before the stop
-            return _result(plan, version, json.loads((out / "comparison.json").read_text()))
+        done = decided(out)
+        if done is not None:  # the decision was committed before the stop
+            return _result(plan, done[0], json.loads((out / "comparison.json").read_text()), done[1])
         check_parent(plan, out)
-        records = load_records("db", scale, registry, plan.final_label_ids)
+        records = _snapshot_records(registry, scale, plan, out)
         check_records(plan, records.records, out)
     else:
         if (out / PLAN).is_file():
@@ -251,10 +275,14 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
                                 "choose another --out")
         if _previous_run(out) is not None:
             raise TrainingError(f"{out} already holds a training run: choose another --out")
-        plan, records = make_plan(registry, scale, asked)
         _barrier()  # every rank has checked the folder before rank 0 writes in it
         if rank == 0:
+            plan, records = make_plan(registry, scale, asked)
             save_plan(out, plan)
+        _barrier()  # under torchrun every rank trains on rank 0's plan: one snapshot, one split
+        if rank != 0:
+            plan = load_plan(out)
+            records = _snapshot_records(registry, scale, plan, out)
     with tempfile.TemporaryDirectory() as tmp:
         splits = Path(tmp) / "splits.json"
         save_folds(splits, "retrain", config.seed, [plan.fold])
