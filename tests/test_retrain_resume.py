@@ -129,6 +129,9 @@ def test_a_crash_before_comparing_or_while_deciding_is_finished_by_resume(synthe
         assert code == 1 and "power cut" in err
     assert (out / "comparison.json").is_file()
     assert _records_of(out) == ([], [])  # rolled back with the decision: nothing half-registered
+    from fpgrade.training.retrain_plan import unfinished_plans  # what `sync serve` finds
+
+    assert [(folder, plan.parent) for folder, plan in unfinished_plans(tmp_path)] == [(out.resolve(), fold0)]
     assert current_versions()["sided7"].version == fold0 and _row(fold0).status == "current"
 
     code, _, err = run(capsys, *[a if a != "1.0" else "0.5" for a in args], "--resume")
@@ -152,6 +155,7 @@ def test_a_crash_before_comparing_or_while_deciding_is_finished_by_resume(synthe
     versions, runs = _records_of(out)
     assert len(versions) == 1 and len(runs) == 1 and runs[0].status == "finished"
 
+    assert unfinished_plans(tmp_path) == []
     code, stdout, err = run(capsys, *args, "--resume", "--json")  # decided already: reported again
     assert code == 0, err
     assert json.loads(stdout)["version"] == result["version"]

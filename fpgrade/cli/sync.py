@@ -114,6 +114,7 @@ def serve(url: str | None = URL_OPTION,
     from fpgrade.clinic.models import current_versions
     from fpgrade.storage import database
     from fpgrade.models.lifecycle import new_final_labels
+    from fpgrade.training.retrain_plan import unfinished_plans
     from fpgrade.storage.tables import LsProject, ModelVersion
     from fpgrade.sync.client import connect
     from fpgrade.sync.pull import pull_project
@@ -154,6 +155,11 @@ def serve(url: str | None = URL_OPTION,
         return scale
 
     attempted: dict[str, set[int]] = {}
+    for folder, plan in unfinished_plans(runs):  # left by an earlier serve: maybe still running
+        attempted.setdefault(plan.scale, set()).update(plan.final_label_ids)
+        err_console.print(f"note: the retrain of {plan.scale} in {folder} has not decided yet; if it "
+                          f"is not running, finish it with `fpgrade retrain --scale {plan.scale} "
+                          f"--epochs {plan.epochs} --margin {plan.margin} --out {folder} --resume`")
 
     def start_retrain(scale: str):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")

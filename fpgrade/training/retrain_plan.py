@@ -99,3 +99,19 @@ def check_records(plan: Plan, records, out: Path) -> None:
     if records_hash(records) != plan.records_sha256:
         raise TrainingError(f"{out}: final labels of the retrain's data snapshot changed since it "
                             "started; start a new retrain with another --out")
+
+
+def unfinished_plans(runs: Path) -> list[tuple[Path, Plan]]:
+    """(folder, plan) of the retrains under ``runs`` that have a plan but no decision recorded
+    (running in another process, or stopped: ``fpgrade retrain ... --resume`` finishes one)."""
+    from fpgrade.training.retrain import decided
+
+    found = []
+    for path in sorted(Path(runs).glob(f"*/{PLAN}")):
+        try:
+            plan = load_plan(path.parent)
+        except TrainingError:
+            continue
+        if decided(path.parent.resolve()) is None:
+            found.append((path.parent.resolve(), plan))
+    return found
