@@ -50,7 +50,8 @@ def prepare(url: str, folder: Path, raters: int, media: int) -> int:
     from fpgrade.labelling.campaigns import create_campaign
     from fpgrade.registry import get_registry
     from fpgrade.storage import database
-    from fpgrade.storage.tables import Media, MediaKind, Subject, User, Visit
+    from fpgrade.storage.tables import User
+    from tests.media_rows import add_medium
 
     folder.mkdir(parents=True, exist_ok=True)
     # small argon2 costs: logins are not what is measured (the server upgrades the hash at login)
@@ -61,14 +62,7 @@ def prepare(url: str, folder: Path, raters: int, media: int) -> int:
         for index in range(media):
             path = folder / f"L{index:04d}_MV0.png"
             Image.fromarray(np.full((64, 64, 3), index % 256, np.uint8)).save(path)
-            subject = Subject(code=f"L{index:04d}")
-            session.add(subject)
-            session.flush()
-            visit = Visit(subject_id=subject.id)
-            session.add(visit)
-            session.flush()
-            session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.IMAGE,
-                              movement="MV0", sha256=f"{index:064d}"))
+            add_medium(session, f"L{index:04d}", path, f"{index:064d}")
         session.commit()
         return create_campaign(session, "load", "house_brackmann", registry=get_registry(),
                                seed=1).id

@@ -65,22 +65,16 @@ def make_project(client, size: int, files_root: Path, registry) -> int:
 
     from fpgrade.labelling.campaigns import create_campaign
     from fpgrade.storage import database
-    from fpgrade.storage.tables import LsProject, LsTask, Media, MediaKind, Subject, Visit
+    from fpgrade.storage.tables import LsProject, LsTask, Media, Subject, Visit
     from fpgrade.sync.config import labelling_config, result_of
+    from tests.media_rows import add_medium
 
     scale = registry.scale("sided7")
     name = f"pull-{size}"
     with database.session() as session:
         for index in range(size):
-            subject = Subject(code=f"{name}-{index:05d}")
-            session.add(subject)
-            session.flush()
-            visit = Visit(subject_id=subject.id)
-            session.add(visit)
-            session.flush()
-            session.add(Media(visit_id=visit.id, path=str(files_root / name / f"{index}.png"),
-                              kind=MediaKind.IMAGE, movement="MV0",
-                              sha256=hashlib.sha256(f"{name}-{index}".encode()).hexdigest()))
+            add_medium(session, f"{name}-{index:05d}", files_root / name / f"{index}.png",
+                       hashlib.sha256(f"{name}-{index}".encode()).hexdigest())
         session.commit()
         campaign = create_campaign(session, name, "sided7", registry=registry,  # the new media:
                                    allow_same_rater=True, seed=1)  # older ones are in a campaign

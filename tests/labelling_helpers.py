@@ -6,7 +6,7 @@ import pytest
 
 from fpgrade.labelling.users import add_user
 from fpgrade.storage import database
-from fpgrade.storage.tables import Media, MediaKind, Subject, Visit
+from tests.media_rows import add_medium
 
 PASSWORD = "correct horse battery"
 
@@ -27,18 +27,10 @@ def add_media(count: int, *, movement: str = "MV0", synthetic: bool = False,
     ids = []
     with database.session(url) as session:
         for index in range(count):
-            subject = Subject(code=f"{prefix}{index:03d}")
-            session.add(subject)
-            session.flush()
-            visit = Visit(subject_id=subject.id)
-            session.add(visit)
-            session.flush()
-            media = Media(visit_id=visit.id, path=f"/data/{prefix}{index:03d}_{movement}.jpg",
-                          sha256=f"{prefix}{index:03d}{movement}".ljust(64, "0")[:64],
-                          kind=MediaKind.IMAGE, movement=movement, synthetic=synthetic)
-            session.add(media)
-            session.flush()
-            ids.append(media.id)
+            ids.append(add_medium(session, f"{prefix}{index:03d}",
+                                  f"/data/{prefix}{index:03d}_{movement}.jpg",
+                                  f"{prefix}{index:03d}{movement}".ljust(64, "0")[:64],
+                                  movement=movement, synthetic=synthetic).id)
         session.commit()
     return ids
 

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
-import time
 
 from sqlmodel import select
 
@@ -19,6 +15,7 @@ from fpgrade.clinic.models import current_versions
 from fpgrade.errors import TrainingError
 from fpgrade.storage import database
 from fpgrade.storage.tables import ModelVersion, TrainingRun
+from tests.interrupt import kill_once_checkpointed
 from tests.test_retrain import _row, _subset
 
 RETRAIN = ["retrain", "--scale", "sided7", "--batch-size", "8", "--margin", "1.0"]
@@ -64,14 +61,7 @@ def test_a_retrain_killed_while_training_is_finished_by_resume(synthetic_sided7,
     assert run(capsys, "import", _subset(synthetic_sided7, subjects[:-1]))[0] == 0  # two new subjects
     out = tmp_path / "re"
     args = [*RETRAIN, "--epochs", "30", "--out", str(out)]
-    process = subprocess.Popen([sys.executable, "-m", "fpgrade", *args], env=dict(os.environ),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not (out / "fold_0" / "state.pt").is_file() and process.poll() is None:
-        assert time.monotonic() < deadline, "the retrain never checkpointed"
-        time.sleep(0.002)
-    process.kill()
-    process.wait()
+    kill_once_checkpointed(args, out / "fold_0" / "state.pt", "the retrain")
     assert not (out / "summary.json").is_file(), "killed too late: training had finished"
     plan = json.loads((out / "retrain.json").read_text())
     assert plan["parent"] == old and plan["new_subjects"] == subjects[-3:-1]

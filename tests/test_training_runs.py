@@ -8,15 +8,13 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from fpgrade.cli import main
 from fpgrade.media import sha256_file
+from tests.interrupt import kill_once_checkpointed
 
 FAST = ["--model", "asymmetry_classifier", "--scale", "sided7", "--batch-size", "8"]
 
@@ -57,14 +55,7 @@ def test_resume_finishes_every_fold_of_a_run_killed_in_fold_0(data, module_data_
     args = ["train", *FAST, "--data", str(data), "--protocol", "kfold:3", "--epochs", "40",
             "--out", str(out)]
     env = {**os.environ, "FPGRADE_DATA_DIR": str(module_data_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "fpgrade", *args], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not (out / "fold_0" / "state.pt").is_file() and process.poll() is None:
-        assert time.monotonic() < deadline, "fold 0 never checkpointed"
-        time.sleep(0.002)
-    process.kill()
-    process.wait()
+    kill_once_checkpointed(args, out / "fold_0" / "state.pt", "fold 0", env)
     assert not (out / "summary.json").is_file()
     code, stdout, err = run(capsys, *args, "--resume", "--json")
     assert code == 0, err

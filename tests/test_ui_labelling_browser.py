@@ -38,8 +38,8 @@ def make_campaign(url: str, folder: Path) -> list[int]:
     from fpgrade.labelling.campaigns import create_campaign
     from fpgrade.registry import get_registry
     from fpgrade.storage import database
-    from fpgrade.storage.tables import Media, MediaKind, Subject, Visit
     from tests.media_factory import astronaut
+    from tests.media_rows import add_medium
 
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     ids = []
@@ -51,17 +51,7 @@ def make_campaign(url: str, folder: Path) -> list[int]:
             path = folder / f"P{index + 1:03d}_MV0.jpg"
             image = ImageEnhance.Brightness(Image.fromarray(astronaut())).enhance(0.8 + 0.2 * index)
             image.save(path)
-            subject = Subject(code=f"P{index + 1:03d}")
-            session.add(subject)
-            session.flush()
-            visit = Visit(subject_id=subject.id)
-            session.add(visit)
-            session.flush()
-            media = Media(visit_id=visit.id, path=str(path), kind=MediaKind.IMAGE, movement="MV0",
-                          sha256=f"{index:064d}")
-            session.add(media)
-            session.flush()
-            ids.append(media.id)
+            ids.append(add_medium(session, f"P{index + 1:03d}", path, f"{index:064d}").id)
         session.commit()
         create_campaign(session, "c1", "house_brackmann", registry=get_registry(), seed=3)
     return ids

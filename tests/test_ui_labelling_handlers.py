@@ -24,6 +24,7 @@ from fpgrade.storage.tables import (
 )
 from fpgrade_ui import labelling_handlers as h
 from tests.labelling_helpers import PASSWORD, users
+from tests.media_rows import add_medium
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 
 
@@ -40,18 +41,9 @@ def media_files(folder: Path, count: int, *, movement: str = "MV0", prefix: str 
             rgb = np.full((size, size, 3), (index * 37) % 256, dtype=np.uint8)
             rgb[size // 4: size // 2, size // 4: 3 * size // 4] = 255
             Image.fromarray(rgb).save(path)
-            subject = Subject(code=f"{prefix}{index:03d}")
-            session.add(subject)
-            session.flush()
-            visit = Visit(subject_id=subject.id)
-            session.add(visit)
-            session.flush()
-            media = Media(visit_id=visit.id, path=str(path),
-                          sha256=f"{prefix}{index:04d}{movement}".ljust(64, "0")[:64],
-                          kind=MediaKind.IMAGE, movement=movement)
-            session.add(media)
-            session.flush()
-            ids.append(media.id)
+            ids.append(add_medium(session, f"{prefix}{index:03d}", path,
+                                  f"{prefix}{index:04d}{movement}".ljust(64, "0")[:64],
+                                  movement=movement).id)
         session.commit()
     return ids
 
