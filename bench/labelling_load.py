@@ -100,15 +100,19 @@ def serve(url: str, data_dir: Path):
         log.close()
 
 
-def client(address: str):
+def client(address: str, name: str):
+    """A client logged in as ``name`` (gradio_client's ``auth``: the server's login form, its
+    session cookie on every request)."""
     from gradio_client import Client
 
-    return Client(address, download_files=False, verbose=False, analytics_enabled=False,
-                  httpx_kwargs={"timeout": 120})
+    c = Client(address, auth=(name, PASSWORD), download_files=False, verbose=False,
+               analytics_enabled=False, httpx_kwargs={"timeout": 120})
+    whoami(c)   # what the page does when it opens: the campaign lists of this account
+    return c
 
 
-def login(c, name: str) -> str:
-    return c.predict(name, PASSWORD, api_name="/login")[1]
+def whoami(c) -> str:
+    return c.predict(api_name="/whoami")[0]
 
 
 def _opened(result) -> tuple[int | None, int | None]:
@@ -124,8 +128,7 @@ def rater(address: str, name: str, campaign: int, double: bool, out: dict,
     """One simulated rater: login, then next / submit (/ submit again) until nothing is left."""
     log = out.setdefault(name, {"stored": [], "again": [], "latencies": [], "errors": []})
     try:
-        c = client(address)
-        login(c, name)
+        c = client(address, name)
     except Exception as exc:  # noqa: BLE001 - reported, and fails the exactly-once check
         log["errors"].append(f"login: {type(exc).__name__}: {exc}")
         return

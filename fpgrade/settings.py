@@ -62,6 +62,17 @@ class Settings(BaseSettings):
         "served to Label Studio as local files (the server must see the same folder).",
     )
 
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0,
+        description="A login session of the served pages ends after this many minutes without "
+        "a request (the page's heartbeat counts: an open page stays logged in).",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure (sent over HTTPS only): set it when the pages "
+        "are served behind a TLS reverse proxy.",
+    )
+
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"

@@ -43,7 +43,7 @@ def fpgrade_server(command: str, env: dict[str, str], log_path: Path,
     port = free_port()
     with open(log_path, "w") as log:
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "fpgrade", command, "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "fpgrade", *command.split(), "--port", str(port)],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
             while True:

@@ -87,8 +87,8 @@ def open_as(browser, server, name: str):
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(server["url"])
-    page.fill("#login-name input, #login-name textarea", name)
-    page.fill("#login-password input", PASSWORD)
+    page.fill("#username", name)      # the server's login form (fpgrade_ui.web_auth)
+    page.fill("#password", PASSWORD)
     page.click("#login-button")
     page.wait_for_selector(f"#whoami:has-text('{name}')")
     return page
@@ -204,8 +204,10 @@ def test_the_admin_page_and_logout(browser, server):
     assert "fay" in dan.inner_text("#users-table")
     shot(dan, "16_admin.png")
     dan.click("#logout-button")
-    dan.wait_for_selector("#login-message:has-text('Logged out')")
-    assert not dan.locator("#main").is_visible()
+    dan.wait_for_selector("#message:has-text('Logged out')")
+    assert dan.url.endswith("login?bye=1") and not dan.locator("#main").count()
+    dan.goto(server["url"])            # the page again: back to the login form
+    dan.wait_for_selector("#login-button")
     shot(dan, "17_logged_out.png")
     dan.context.close()
 

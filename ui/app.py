@@ -196,57 +196,22 @@ def build_demo() -> gr.Blocks:
     return blocks
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo") -> None:
-    """Serve the page until SIGTERM or Ctrl-C, then stop within about a second: the open pages'
-    connections are not waited for, and the temporary upload folder is removed.
+def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo",
+           login: bool = False) -> None:
+    """Serve the clinician page (``pages="demo"``; behind a login of a clinician or admin when
+    ``login``) or the labelling pages (``"label"``, always behind a login) until SIGTERM or
+    Ctrl-C: see :mod:`fpgrade_ui.server`."""
+    from fpgrade.labelling.model import Role
+    from fpgrade_ui.server import Pages, serve
 
-    ``pages``: ``demo`` (the clinician page) or ``label`` (the login-protected labelling pages
-    of :mod:`fpgrade_ui.labelling_app`, with their keyboard shortcuts; several raters at once).
-    """
-    import os
-    import shutil
-    import signal
-    import threading
+    if pages == "label":
+        from fpgrade_ui.labelling_app import CSS, SHORTCUTS, TITLE, build_labelling
 
-    from fpgrade.errors import FpgradeError
-
-    temp = os.environ.get("GRADIO_TEMP_DIR")
-
-    def remove_temp() -> None:
-        if temp and os.path.basename(temp).startswith(("fpgrade-demo-", "fpgrade-label-")):
-            shutil.rmtree(temp, ignore_errors=True)
-
-    stop = threading.Event()
-    # before launch: a signal that arrives while Gradio finishes starting (the page may already
-    # answer) still stops the server cleanly instead of killing it half-started
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        database.get_engine()  # the configured database, upgraded (the default creates its folder)
-        extra: dict = {}
-        if pages == "label":
-            from fpgrade_ui.labelling_app import CSS, SHORTCUTS, build_labelling
-
-            demo = build_labelling()
-            demo.queue(default_concurrency_limit=8)  # many raters; the database decides races
-            extra = {"head": SHORTCUTS, "css": CSS}
-        else:
-            demo = build_demo()
-            demo.queue(default_concurrency_limit=2)
-        demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True,
-                    show_error=True, **extra)
-    except OSError as exc:  # e.g. the port is taken
-        remove_temp()
-        raise FpgradeError(f"cannot serve on {host}:{port}: {exc}") from exc
-    except BaseException:
-        remove_temp()
-        raise
-    print(f"fpgrade {pages}: serving on http://{host}:{port} (Ctrl-C to stop)", flush=True)
-    while not stop.wait(0.2):
-        pass
-    closer = threading.Thread(target=demo.close, daemon=True)
-    closer.start()
-    closer.join(timeout=1.0)
-    remove_temp()
-    print(f"fpgrade {pages}: stopped", flush=True)
-    os._exit(0)  # uvicorn would wait for the open pages' connections
+        served = Pages(build_labelling(), TITLE, "Labelling pages: raters, adjudicators, "
+                       "clinicians and admins of this group.", concurrency=8,
+                       mount={"head": SHORTCUTS, "css": CSS})   # many raters; the database decides races
+    else:
+        served = Pages(build_demo(), "fpgrade: facial palsy grading",
+                       "The clinician page: for clinicians and admins of this group.",
+                       login=login, roles=frozenset({Role.CLINICIAN, Role.ADMIN}))
+    serve(served, host, port, pages)

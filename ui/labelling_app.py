@@ -3,7 +3,9 @@ progress, agreement with export, and admin, served by ``fpgrade label``.
 
 Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
 :mod:`fpgrade_ui.labelling_handlers`, which checks the logged-in account's role on the server.
-Per-user state (the account, the open medium, the open case) lives in ``gr.State``, one per
+The account of every event comes from the request's login cookie (:func:`as_user`; checked by
+:mod:`fpgrade_ui.web_guard` on every request), never from the page. Per-user state (the open
+medium, the open case) lives in ``gr.State``, one per
 browser session, never in a module global. Tabs a role may not use are hidden, but hiding is
 cosmetic: the handlers refuse them whatever calls them (the page or the HTTP API).
 """
@@ -69,24 +71,28 @@ def guarded(*fallback):
 KEEP = gr.update()
 
 
+def as_user(fn):
+    """The event run as the logged-in user: ``fn(account, *inputs)``, the account read from the
+    request (the user name of the session cookie, re-read from the database: a disabled or
+    changed account is refused at once), never from anything the page sends."""
+
+    def run(request: gr.Request, *args):   # gradio passes the request where it is declared
+        return fn(h.account_of(request.username), *args)
+
+    run.__name__ = getattr(fn, "__name__", "event")
+    return run
+
+
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
-        account = gr.State(None)
         task = gr.State(None)
         case = gr.State(None)
         gr.Markdown(f"# {TITLE}\nBlind passes, the asymmetry check and adjudication (paper 001, "
                     "section 2.3.3). Subjects are pseudonyms; no patient name is shown or stored.")
-        with gr.Column(visible=True, elem_id="login-box") as login_box:
-            with gr.Row():
-                name = gr.Textbox(label="User", elem_id="login-name", max_lines=1)
-                password = gr.Textbox(label="Password", type="password",
-                                      elem_id="login-password", max_lines=1)
-            login_button = gr.Button("Log in", variant="primary", elem_id="login-button")
-            login_message = gr.Markdown(elem_id="login-message")
-        with gr.Column(visible=False, elem_id="main") as main:
+        with gr.Column(elem_id="main"):
             with gr.Row():
                 whoami = gr.Markdown(elem_id="whoami")
-                logout_button = gr.Button("Log out", elem_id="logout-button", scale=0)
+                gr.Button("Log out", link="logout", elem_id="logout-button", scale=0)
             with gr.Tabs():
                 with gr.Tab("Label", id="label", elem_id="label-view") as label_tab:
                     with gr.Row():
@@ -192,6 +198,14 @@ def build_labelling() -> gr.Blocks:
                         who = gr.Textbox(label="User", elem_id="disable-user")
                         disable_button = gr.Button("Disable", elem_id="disable-button")
                         enable_button = gr.Button("Enable", elem_id="enable-button")
+                    with gr.Row():
+                        other_role = gr.Dropdown(ROLES, value="labeller",
+                                                 label="New role of this user",
+                                                 elem_id="other-role")
+                        role_button = gr.Button("Change role", elem_id="role-button")
+                        reset_password = gr.Textbox(label="New password (8+ characters)",
+                                                    type="password", elem_id="reset-password")
+                        reset_button = gr.Button("Reset password", elem_id="reset-button")
                     gr.Markdown("### Campaigns")
                     with gr.Row():
                         c_name = gr.Textbox(label="New campaign", elem_id="campaign-name")
@@ -224,34 +238,17 @@ def build_labelling() -> gr.Blocks:
                     gr.update(choices=every, value=every[0][1] if every else None),
                     gr.update(choices=every, value=None)]
 
-        # -- login / logout --
-        def on_login(user, secret):
-            try:
-                me = h.login(user, secret)
-            except FpgradeError as exc:
-                return (None, gr.update(), gr.update(), _said(exc), "", gr.update(),
-                        gr.update(), gr.update(), gr.update(), "", *[gr.update()] * 4)
-            return (me, gr.update(visible=False), gr.update(visible=True), "",
-                    f"Logged in as **{me.name}** ({me.role})",
+        # -- who is logged in (the login form and logout are routes of fpgrade_ui.web_auth) --
+        def on_load(me):
+            return (f"Logged in as **{me.name}** ({me.role})",
                     gr.update(visible=h.can(me, Action.LABEL)),
                     gr.update(visible=h.can(me, Action.ADJUDICATE)),
                     gr.update(visible=h.can(me, Action.VIEW)),
-                    gr.update(visible=h.can(me, Action.ADMIN)), "", *choices(me))
+                    gr.update(visible=h.can(me, Action.ADMIN)), *choices(me))
 
-        login_outputs = [account, login_box, main, login_message, whoami, label_tab,
-                         adjudication_tab, agreement_tab, admin_tab, password,
-                         *campaign_dropdowns]
-        login_button.click(on_login, [name, password], login_outputs, api_name="login")
-        password.submit(on_login, [name, password], login_outputs, api_name=False)
-
-        def on_logout(me):
-            h.logout(me)
-            return (None, None, None, gr.update(visible=True), gr.update(visible=False),
-                    "Logged out.", None, None, "", "", "")
-
-        logout_button.click(on_logout, account,
-                            [account, task, case, login_box, main, login_message, image,
-                             case_image, title, case_title, case_details], api_name="logout")
+        blocks.load(as_user(on_load), None,
+                    [whoami, label_tab, adjudication_tab, agreement_tab, admin_tab,
+                     *campaign_dropdowns], api_name="whoami")
 
         # -- labelling view --
         def show_task(view, message):
@@ -281,9 +278,9 @@ def build_labelling() -> gr.Blocks:
             except FpgradeError:
                 return ""
 
-        next_button.click(on_next, [account, campaign], task_outputs,
+        next_button.click(as_user(on_next), [campaign], task_outputs,
                           api_name="next_medium").then(
-            on_queue_line, [account, campaign], queue_line, api_name=False)
+            as_user(on_queue_line), [campaign], queue_line, api_name=False)
 
         def after(me, chosen, message):
             """The next medium after a submit or skip, with the message of what was done."""
@@ -300,9 +297,9 @@ def build_labelling() -> gr.Blocks:
                 return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
             return (*after(me, chosen, done.message), "")
 
-        submit_button.click(on_submit, [account, task, campaign, level, note, shown],
+        submit_button.click(as_user(on_submit), [task, campaign, level, note, shown],
                             [*task_outputs, note], api_name="submit_label").then(
-            on_queue_line, [account, campaign], queue_line, api_name=False)
+            as_user(on_queue_line), [campaign], queue_line, api_name=False)
 
         def on_cannot(me, view, chosen, why_not, text, shown_id):
             try:
@@ -311,9 +308,9 @@ def build_labelling() -> gr.Blocks:
                 return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
             return (*after(me, chosen, done.message), "")
 
-        cannot_button.click(on_cannot, [account, task, campaign, reason, note, shown],
+        cannot_button.click(as_user(on_cannot), [task, campaign, reason, note, shown],
                             [*task_outputs, note], api_name="cannot_grade").then(
-            on_queue_line, [account, campaign], queue_line, api_name=False)
+            as_user(on_queue_line), [campaign], queue_line, api_name=False)
 
         def on_skip(me, view, chosen, shown_id):
             try:
@@ -322,7 +319,7 @@ def build_labelling() -> gr.Blocks:
                 return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
             return after(me, chosen, message)
 
-        skip_button.click(on_skip, [account, task, campaign, shown], task_outputs,
+        skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
                           api_name="skip")
 
         # -- adjudication --
@@ -333,7 +330,7 @@ def build_labelling() -> gr.Blocks:
             return (rows, gr.update(choices=ids, value=ids[0][1] if ids else None),
                     f"{len(rows)} undecided.")
 
-        queue_button.click(on_queue, [account, adj_campaign], [queue, case_id, case_message],
+        queue_button.click(as_user(on_queue), [adj_campaign], [queue, case_id, case_message],
                            api_name="adjudication_queue")
 
         def on_open(me, chosen):
@@ -347,7 +344,7 @@ def build_labelling() -> gr.Blocks:
                     gr.update(value=view.video, visible=view.video is not None), view.details,
                     gr.update(choices=view.levels, value=None), "")
 
-        open_button.click(on_open, [account, case_id],
+        open_button.click(as_user(on_open), [case_id],
                           [case, case_title, case_image, case_video, case_details,
                            decision, case_message], api_name="open_case")
 
@@ -361,18 +358,18 @@ def build_labelling() -> gr.Blocks:
             ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
             return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
 
-        decide_button.click(on_decide, [account, case, decision, why], case_message,
+        decide_button.click(as_user(on_decide), [case, decision, why], case_message,
                             api_name="decide").then(
-            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
             api_name=False)
 
         @guarded()
         def on_exclude(me, view, why_not, text):
             return h.decide(me, view, None, text, cannot_grade=why_not)
 
-        exclude_button.click(on_exclude, [account, case, adj_reason, why], case_message,
+        exclude_button.click(as_user(on_exclude), [case, adj_reason, why], case_message,
                              api_name="exclude").then(
-            refresh_queue, [account, adj_campaign], [queue, case_id, case_message],
+            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
             api_name=False)
 
         # -- progress, agreement, export --
@@ -381,7 +378,7 @@ def build_labelling() -> gr.Blocks:
             report = h.agreement(me, chosen)
             return h.progress(me, chosen), report.text, report.heatmap, ""
 
-        show_button.click(on_show, [account, view_campaign],
+        show_button.click(as_user(on_show), [view_campaign],
                           [progress_text, agreement_text, heatmap, view_message],
                           api_name="agreement")
 
@@ -390,7 +387,7 @@ def build_labelling() -> gr.Blocks:
             path, count = h.export_csv(me, chosen)
             return path, f"{count} final labels exported."
 
-        export_button.click(on_export, [account, view_campaign], [export_file, view_message],
+        export_button.click(as_user(on_export), [view_campaign], [export_file, view_message],
                             api_name="export")
 
         # -- admin --
@@ -398,7 +395,7 @@ def build_labelling() -> gr.Blocks:
         def on_users(me):
             return h.users_table(me), ""
 
-        admin_tab.select(on_users, account, [users, admin_message], api_name="users")
+        admin_tab.select(as_user(on_users), None, [users, admin_message], api_name="users")
 
         def admin_action(fn):
             @guarded(KEEP)
@@ -412,26 +409,31 @@ def build_labelling() -> gr.Blocks:
             message = h.add_user(me, user, secret, role)
             return h.users_table(me), "", message   # the password is not kept in the form
 
-        add_button.click(on_add, [account, new_name, new_password, new_role],
+        add_button.click(as_user(on_add), [new_name, new_password, new_role],
                          [users, new_password, admin_message], api_name="add_user")
-        disable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, True)),
-                             [account, who], [users, admin_message], api_name="disable_user")
-        enable_button.click(admin_action(lambda me, n: h.set_disabled(me, n, False)),
-                            [account, who], [users, admin_message], api_name="enable_user")
+        disable_button.click(as_user(admin_action(lambda me, n: h.set_disabled(me, n, True))), [who], [users, admin_message], api_name="disable_user")
+        enable_button.click(as_user(admin_action(lambda me, n: h.set_disabled(me, n, False))), [who], [users, admin_message], api_name="enable_user")
+        role_button.click(as_user(admin_action(h.set_role)), [who, other_role],
+                          [users, admin_message], api_name="set_role")
+
+        @guarded(KEEP, KEEP)
+        def on_reset(me, user, secret):
+            message = h.reset_password(me, user, secret)
+            return h.users_table(me), "", message   # the password is not kept in the form
+
+        reset_button.click(as_user(on_reset), [who, reset_password],
+                           [users, reset_password, admin_message], api_name="reset_password")
 
         @guarded(*[KEEP] * 4)
         def on_campaign_change(me, fn, *args):
             return (*choices(me), fn(me, *args))
 
-        create_button.click(
-            lambda me, *a: on_campaign_change(me, h.create_campaign, *a),
-            [account, c_name, c_scale, c_movements, c_passes, c_suggest],
+        create_button.click(as_user(lambda me, *a: on_campaign_change(me, h.create_campaign, *a)), [c_name, c_scale, c_movements, c_passes, c_suggest],
             [*campaign_dropdowns, admin_message], api_name="create_campaign")
-        close_button.click(lambda me, c: on_campaign_change(me, h.close_campaign, c),
-                           [account, a_campaign], [*campaign_dropdowns, admin_message],
+        close_button.click(as_user(lambda me, c: on_campaign_change(me, h.close_campaign, c)), [a_campaign], [*campaign_dropdowns, admin_message],
                            api_name="close_campaign")
-        check_button.click(guarded()(h.run_second_check), [account, a_campaign], admin_message,
+        check_button.click(as_user(guarded()(h.run_second_check)), [a_campaign], admin_message,
                            api_name="second_check")
-        import_button.click(guarded()(h.import_manifest), [account, manifest], admin_message,
+        import_button.click(as_user(guarded()(h.import_manifest)), [manifest], admin_message,
                             api_name="import_manifest")
     return blocks

@@ -29,6 +29,7 @@ from fpgrade.labelling.users import Account
 from fpgrade.labelling.workflow import Suggestion
 from fpgrade.registry import get_registry
 from fpgrade.storage import database
+from fpgrade_ui.markdown_text import md
 
 CANNOT_GRADE_TEXT = {
     CannotGrade.BAD_PHOTO.value: "bad photo",
@@ -46,6 +47,30 @@ def _me(account: Account | None) -> Account:
     if account is None:
         raise NotLoggedInError("log in first (no session, or it ended at logout)")
     return account
+
+
+def account_of(name: str | None) -> Account:
+    """The account of a request's logged-in user name (from the session cookie), as stored now;
+    :class:`NotLoggedInError` when there is none or it was disabled meanwhile."""
+    if not name:
+        raise NotLoggedInError("log in first (no session, or it ended)")
+    with database.session() as session:
+        try:
+            account = users_core.get_user(session, name)
+        except LabellingError:
+            raise NotLoggedInError("log in first (no session, or it ended)") from None
+    if account.disabled:
+        raise NotLoggedInError("this account is disabled")
+    return account
+
+
+def safe_stem(name: str) -> str:
+    """A file-name part made of ASCII letters, digits, ``_`` and ``-`` only (at most 60)."""
+    import re
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_name).strip("_")[:60] or "campaign"
 
 
 def _check(session, account: Account | None, action: Action) -> Account:
@@ -201,7 +226,7 @@ def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
         image, video, problem = None, None, f" ({exc})"
     levels = [(f"{n}: {code} ({name})", code)
               for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
-    title = (f"Medium #{task.media_id}, movement {task.movement or 'unknown'}, "
+    title = (f"Medium #{task.media_id}, movement {md(task.movement or 'unknown')}, "
              f"{task.pass_kind} pass {task.pass_number}{problem}")
     return TaskView(task, title, image, video, levels, levels_markdown(task.scale), suggestion,
                     text)
@@ -235,7 +260,7 @@ def my_queue(account: Account | None, campaign: int | str | None) -> str:
         left = session.exec(select(func.count()).select_from(Assignment).where(
             Assignment.campaign_id == found.id, Assignment.pass_kind == "blind",
             Assignment.state != "done")).one()
-    return (f"Your queue in {found.name}: {mine} passes done by you; {left} blind passes left "
+    return (f"Your queue in {md(found.name)}: {mine} passes done by you; {left} blind passes left "
             "for the team (a medium's passes go to different raters).")
 
 
@@ -324,15 +349,15 @@ def open_case(account: Account | None, assignment_id: int | str | None,
     suggestion = case.suggestion or _predicted(case.scale, case.path, case.movement)
     image, video = _media(case.path, case.kind, workdir)
     lines = ["| pass | rater | label | cannot grade | note |", "|---|---|---|---|---|"]
-    lines += [f"| {p.pass_number} | {p.annotator} | {p.label or ''} | "
-              f"{CANNOT_GRADE_TEXT.get(p.cannot_grade or '', '')} | {p.note or ''} |"
+    lines += [f"| {p.pass_number} | {md(p.annotator)} | {md(p.label)} | "
+              f"{CANNOT_GRADE_TEXT.get(p.cannot_grade or '', '')} | {md(p.note)} |"
               for p in case.passes]
     if case.check is None:
         lines += ["", "Second check: not run (the blind passes disagreed or one could not grade)."]
     else:
         c = case.check
         lines += ["", f"Second check ({c.method}, {c.version}): **{c.outcome}** for label "
-                  f"{c.label}" + (f": {c.reason}" if c.reason else "")]
+                  f"{md(c.label)}" + (f": {md(c.reason)}" if c.reason else "")]
         if c.indices:
             lines += ["", "| index | value | range of the label |", "|---|---|---|"]
             for name, value in c.indices.items():
@@ -345,7 +370,7 @@ def open_case(account: Account | None, assignment_id: int | str | None,
               else f"No trained model for {case.scale}: no suggestion."]
     levels = [(f"{code} ({name})", code) for code, name, _ in scale_levels(case.scale)]
     title = f"Adjudication #{case.assignment_id}: medium #{case.media_id}, movement " \
-            f"{case.movement or 'unknown'} ({case.state})"
+            f"{md(case.movement or 'unknown')} ({case.state})"
     return CaseView(case, title, image, video, levels, "\n".join(lines), suggestion)
 
 
@@ -373,7 +398,7 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
         me = _check(session, account, Action.VIEW)
         _chosen(campaign)
         p = campaigns_core.campaign_progress(session, campaign, by=me).as_dict()
-    lines = [f"### {p['campaign']}: {p['media']} media, {p['assignments_done']} of "
+    lines = [f"### {md(p['campaign'])}: {p['media']} media, {p['assignments_done']} of "
              f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
     lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
     waiting = p["statuses"].get("awaiting_check", 0)
@@ -382,7 +407,7 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
                   "check', or `fpgrade campaign check`); then they become final or go to "
                   "adjudication."]
     lines += ["", "| rater | passes done |", "|---|---|"]
-    lines += [f"| {rater} | {count} |" for rater, count in sorted(p["by_rater"].items())]
+    lines += [f"| {md(rater)} | {count} |" for rater, count in sorted(p["by_rater"].items())]
     return "\n".join(lines)
 
 
@@ -406,7 +431,7 @@ def agreement(account: Account | None, campaign: int | str | None) -> AgreementV
         scale = get_registry().scale(campaigns_core.get_campaign(session, campaign).scale)
         r = agreement_core.campaign_agreement(session, campaign, scale, by=me)
     first, second = r.first_check, r.second_check
-    lines = [f"### {r.campaign} ({r.scale})", "",
+    lines = [f"### {md(r.campaign)} ({r.scale})", "",
              f"- First check (blind passes agree): {first['agreed']} of {first['media']} media "
              f"({_fmt(first['percent'], 1, '%')})",
              f"- Second check (asymmetry ranges / model): {second['agree']} agree, "
@@ -417,7 +442,7 @@ def agreement(account: Account | None, campaign: int | str | None) -> AgreementV
              "| between | n | % agree | Cohen's kappa | quadratic-weighted kappa |",
              "|---|---|---|---|---|"]
     for p in filter(None, [r.between_passes, *r.between_raters]):
-        lines.append(f"| {p.first} / {p.second} | {p.n} | {_fmt(p.percent, 1, '%')} | "
+        lines.append(f"| {md(p.first)} / {md(p.second)} | {p.n} | {_fmt(p.percent, 1, '%')} | "
                      f"{_fmt(p.kappa)} | {_fmt(p.weighted_kappa)} |")
     if r.model:
         lines += ["", "| model version | suggestions shown | accepted |", "|---|---|---|"]
@@ -464,10 +489,10 @@ def export_csv(account: Account | None, campaign: int | str | None,
         _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
         records = final_labels(session, campaign_id=found.id)
-        name = found.name
+        name, found_id = found.name, found.id
     folder = folder or tempfile.mkdtemp(prefix="fpgrade-label-",
                                         dir=os.environ.get("GRADIO_TEMP_DIR"))
-    path = Path(folder) / f"final_labels_{name}.csv"
+    path = Path(folder) / f"final_labels_{found_id}_{safe_stem(name)}.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         count = write_csv(records, handle)
     return str(path), count
@@ -494,6 +519,20 @@ def set_disabled(account: Account | None, name: str, disabled: bool) -> str:
         me = _check(session, account, Action.ADMIN)
         changed = users_core.set_disabled(session, (name or "").strip(), disabled, by=me)
     return f"User {changed.name} {'disabled' if changed.disabled else 'enabled'}."
+
+
+def set_role(account: Account | None, name: str, role: str) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        changed = users_core.set_role(session, (name or "").strip(), role, by=me)
+    return f"User {changed.name} is now {changed.role} (their sessions ended)."
+
+
+def reset_password(account: Account | None, name: str, password: str) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        changed = users_core.set_password(session, (name or "").strip(), password or "", by=me)
+    return f"Password of {changed.name} reset (their sessions ended)."
 
 
 def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",

@@ -71,13 +71,46 @@ def user_disable(
     name: str = typer.Argument(...),
     enable: bool = typer.Option(False, "--enable", help="Enable the account again."),
 ) -> None:
-    """Disable a user (refused from their next request), or enable them again."""
+    """Disable a user (their sessions end at once, for good), or enable them again (they log in
+    again: no session of before comes back)."""
     from fpgrade.labelling.users import set_disabled
     from fpgrade.storage import database
 
     with database.session() as session:
         account = set_disabled(session, name, not enable)
     console.print(f"user {account.name} {'disabled' if account.disabled else 'enabled'}")
+
+
+@user_app.command("role")
+def user_role(
+    name: str = typer.Argument(...),
+    role: str = typer.Argument(..., help=f"The new role: {ROLES}."),
+) -> None:
+    """Give a user another role; their open sessions end (the next login has the new role)."""
+    from fpgrade.labelling.users import set_role
+    from fpgrade.storage import database
+
+    with database.session() as session:
+        account = set_role(session, name, role)
+    console.print(f"user {account.name} is now {account.role} (their sessions ended)")
+
+
+@user_app.command("password")
+def user_password(
+    name: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the new password from the first line of stdin."),
+) -> None:
+    """Reset a user's password (asked for, hidden); their open sessions end."""
+    from fpgrade.labelling.users import get_user, set_password
+    from fpgrade.storage import database
+
+    with database.session() as session:
+        get_user(session, name)  # an unknown user is refused before the password is asked for
+    password = _password(password_stdin)
+    with database.session() as session:
+        account = set_password(session, name, password)
+    console.print(f"password of {account.name} reset (their sessions ended)")
 
 
 @campaign_app.command("create")
@@ -191,8 +224,12 @@ def labels_export(
     out: Path | None = typer.Option(None, "--out", help="CSV file (default: stdout)."),
     scale: str | None = typer.Option(None, "--scale", help="Only this scale."),
     campaign: str | None = typer.Option(None, "--campaign", help="Only this campaign."),
+    paths_relative_to: Path | None = typer.Option(
+        None, "--paths-relative-to", metavar="FOLDER",
+        help="Add each medium's path relative to FOLDER (default: media by id and sha256 "
+             "only, no path)."),
 ) -> None:
-    """Final labels with their provenance, as CSV."""
+    """Final labels with their provenance, as CSV (media named by id and sha256)."""
     from fpgrade.labelling.campaigns import get_campaign
     from fpgrade.labelling.export import write_csv
     from fpgrade.labelling.final import final_labels
@@ -202,11 +239,11 @@ def labels_export(
         campaign_id = get_campaign(session, campaign).id if campaign else None
         records = final_labels(session, scale, campaign_id=campaign_id)
     if out is None:
-        write_csv(records, sys.stdout)
+        write_csv(records, sys.stdout, paths_relative_to=paths_relative_to)
         return
     try:
         with open(out, "w", newline="", encoding="utf-8") as handle:
-            count = write_csv(records, handle)
+            count = write_csv(records, handle, paths_relative_to=paths_relative_to)
     except OSError as exc:
         raise FpgradeError(f"{out}: cannot write ({exc.strerror})") from exc
     err_console.print(f"{count} final labels written to {out}")

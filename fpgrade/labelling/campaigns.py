@@ -15,6 +15,7 @@ from fpgrade.labelling import audit
 from fpgrade.labelling.model import (
     Action, AssignmentState, CampaignError, Method, PassKind, Status,
 )
+from fpgrade.labelling.names import campaign_name
 from fpgrade.labelling.users import Account, actor_name, require
 from fpgrade.registry import Registry
 from fpgrade.labelling._tx import transaction
@@ -103,6 +104,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
 
     :raises CampaignError: name taken, bad settings, or no medium to label.
     """
+    name = campaign_name(name)
     scale_id = registry.scale(scale).id
     if not 2 <= blind_passes <= MAX_BLIND_PASSES:
         raise CampaignError(f"blind passes: 2 to {MAX_BLIND_PASSES}, not {blind_passes}")

@@ -165,11 +165,74 @@ def set_disabled(session: Session, name: str, disabled: bool = True, *,
         user = _stored(session, name)
         user.disabled = disabled
         session.add(user)
+        if disabled:
+            _end_sessions(session, user.id)
         audit.record(session, actor_name(by), "user_disable" if disabled else "user_enable",
                      user=name)
         return Account.of(user)
 
     return transaction(session, work)
+
+
+def set_role(session: Session, name: str, role: Role | str, *,
+             by: Account | None = None) -> Account:
+    """Give an account another role; its sessions end (the next login gets the new role).
+
+    :raises LabellingError: the last active admin would lose the admin role."""
+    new_role = role_of(role)
+
+    def work() -> Account:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        user = _stored(session, name)
+        if user.role == Role.ADMIN.value and new_role != Role.ADMIN and not user.disabled:
+            admins = session.exec(select(User).where(User.role == Role.ADMIN.value,
+                                                     User.disabled == False)).all()  # noqa: E712
+            if len(admins) <= 1:
+                raise LabellingError(f"{name!r} is the last active admin: make another admin "
+                                     "first")
+        old = user.role
+        user.role = new_role.value
+        session.add(user)
+        _end_sessions(session, user.id)
+        audit.record(session, actor_name(by), "user_role", user=name, old=old,
+                     role=new_role.value)
+        return Account.of(user)
+
+    return transaction(session, work)
+
+
+def set_password(session: Session, name: str, password: str, *,
+                 by: Account | None = None) -> Account:
+    """Reset a password (an admin, or the command line); every session of the account ends."""
+    password_hash = hash_password(password)
+
+    def work() -> Account:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        user = _stored(session, name)
+        user.password_hash = password_hash
+        session.add(user)
+        _end_sessions(session, user.id)
+        audit.record(session, actor_name(by), "user_password", user=name)
+        return Account.of(user)
+
+    return transaction(session, work)
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    from fpgrade.labelling.sessions import end_all
+
+    end_all(session, user_id)
+
+
+def record_failed_login(session: Session, name: str, client: str | None,
+                        reason: str = "wrong credentials") -> None:
+    """A refused login in the audit log: the name as typed only when it is a valid login name
+    (never a password typed into the name field), the client address, and why."""
+    shown = name if NAME.match(name or "") else "(not a valid user name)"
+    transaction(session, lambda: audit.record(session, "anonymous", "login_failed", user=shown,
+                                              client=(client or "")[:64], reason=reason))
 
 
 def authenticate(session: Session, name: str, password: str) -> Account:

@@ -35,6 +35,7 @@ from fpgrade.labelling.model import (
     SuggestionNotAllowedError,
 )
 from fpgrade.labelling.state import PassLabel, first_check, may_show_suggestion, medium_status
+from fpgrade.labelling.names import free_text
 from fpgrade.labelling.users import Account, require
 from fpgrade.registry import Registry, get_registry
 from fpgrade.labelling._tx import transaction
@@ -361,6 +362,7 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
         pass of a campaign that hides them; :class:`LabellingError`: bad label or reason.
     """
     registry = registry or get_registry()
+    note = free_text(note, "note")
 
     def work() -> SubmitResult:
         me = require(session, user, Action.LABEL)
@@ -521,7 +523,8 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
         adjudicator; :class:`LabellingError`: no reason, bad label.
     """
     registry = registry or get_registry()
-    if not reason or not reason.strip():
+    reason = free_text(reason, "reason")
+    if reason is None:
         raise LabellingError("an adjudication needs a reason")
 
     def work() -> Decision:

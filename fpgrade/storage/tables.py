@@ -123,6 +123,19 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class WebSession(SQLModel, table=True):
+    """A login session of the served pages: the cookie holds a random token, this row its
+    SHA-256 (a stolen database gives no usable cookie). Ended by logout, by an idle time, and
+    for every session of a user when the user is disabled, changes role or password."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_sha256: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="useraccount.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    client: str | None = Field(default=None, max_length=64)
+
+
 class Campaign(SQLModel, table=True):
     """A labelling campaign: which media, on which scale, how many blind passes, and its rules."""
 

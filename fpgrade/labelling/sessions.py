@@ -1,0 +1,96 @@
+"""Login sessions of the served pages, kept on the server (issue 16).
+
+The browser holds only a random token (:func:`secrets.token_urlsafe`, 256 bits) in an HttpOnly,
+SameSite cookie; the database holds its SHA-256, the user and when it was last used. A token is
+issued at login (never chosen by the client: a presented token that is not stored is refused),
+a new one at every login, and the row is deleted at logout, after
+``FPGRADE_SESSION_IDLE_MINUTES`` without a request, and for every session of a user when the
+user is disabled, changes role or password (:func:`end_all`, called by
+:mod:`fpgrade.labelling.users` in the same transaction as the change). A session therefore
+never comes back: re-enabling a user does not revive the sessions of before.
+
+Stored rather than signed cookies (Starlette's ``SessionMiddleware``): a signed cookie cannot be
+ended on the server, and several server processes (or the command line) must see a disable at
+once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, delete, select
+
+from fpgrade.labelling._tx import transaction
+from fpgrade.labelling.users import Account
+from fpgrade.storage.tables import User, WebSession
+
+#: last_seen_at is written at most this often per session (a page polls every few seconds)
+TOUCH_EVERY = timedelta(seconds=30)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def open_session(session: Session, account: Account, *, client: str | None = None) -> str:
+    """A new session of ``account``; returns the token for the cookie (shown only once)."""
+    token = secrets.token_urlsafe(32)
+
+    def work() -> None:
+        session.add(WebSession(token_sha256=_digest(token), user_id=account.id,
+                               client=(client or "")[:64] or None))
+
+    transaction(session, work)
+    return token
+
+
+def resolve(session: Session, token: str | None, *, idle: timedelta) -> Account | None:
+    """The active account of a session token, or ``None`` (unknown, ended, idle too long, user
+    disabled or gone). An expired or orphaned session is deleted; a live one is touched."""
+    if not token or len(token) > 256:
+        return None
+    row = session.exec(select(WebSession).where(WebSession.token_sha256 == _digest(token))).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    now = _now()
+    if user is None or user.disabled or now - _aware(row.last_seen_at) > idle:
+        transaction(session, lambda: session.exec(delete(WebSession).where(WebSession.id == row.id)))
+        return None
+    if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+        def touch() -> None:
+            row.last_seen_at = now
+            session.add(row)
+        transaction(session, touch)
+    return Account.of(user)
+
+
+def end(session: Session, token: str | None) -> bool:
+    """End one session (logout); whether it existed."""
+    if not token:
+        return False
+    digest = _digest(token)
+    return bool(transaction(session, lambda: session.exec(
+        delete(WebSession).where(WebSession.token_sha256 == digest)).rowcount))
+
+
+def end_all(session: Session, user_id: int) -> None:
+    """Delete every session of a user, inside the caller's transaction (no commit here)."""
+    session.exec(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def count(session: Session, user_id: int | None = None) -> int:
+    query = select(WebSession)
+    if user_id is not None:
+        query = query.where(WebSession.user_id == user_id)
+    return len(session.exec(query).all())
