@@ -22,12 +22,15 @@ demo: $(STAMP)
 	$(BIN)/fpgrade demo
 
 # What the tests run for real, from Debian: chromium for the browser tests (never a downloaded
-# browser) and a PostgreSQL server (started by the tests themselves, in a temporary folder).
+# browser), a PostgreSQL server (started by the tests themselves, in a temporary folder), and
+# nginx with openssl for the documented TLS proxy (docs/deploy/nginx-fpgrade.conf).
 # Installed here when missing and we are root; otherwise those tests are skipped with the reason.
 system-packages:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
