@@ -122,6 +122,16 @@ def test_a_read_only_data_folder_is_named_and_nothing_changes(stored, manifest, 
     assert dump(stored) == before
 
 
+def test_a_read_only_empty_data_folder_is_named(tmp_path, restore_modes):
+    folder = tmp_path / "shared-readonly"
+    folder.mkdir()
+    folder.chmod(0o555)
+    restore_modes(folder)
+    code, _, err = run_as_user("db", "upgrade", data_dir=folder)
+    assert f"folder {folder} of database {folder / 'fpgrade.db'} is read-only" in one_line(code, err)
+    assert list(folder.iterdir()) == []
+
+
 def test_a_read_only_database_then_its_leftover_shm_file_are_named(stored, manifest, restore_modes):
     """A read-only database is named; once it is made writable again, the ``-shm`` file SQLite
     left read-only (it copies the database's mode) is named, not the database; once that is

@@ -25,9 +25,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
-import errno
 import random
 import shutil
 import sys
@@ -41,8 +41,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from rich.console import Console
-from safetensors import SafetensorError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from safetensors import SafetensorError
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
 from fpgrade import __version__
