@@ -117,10 +117,12 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        detail = error["msg"].removeprefix("Value error, ")
-        raise ConfigurationError(_line(field, detail)) from None
+        errors = exc.errors()
+        field = str(errors[0]["loc"][0]) if errors[0]["loc"] else ""
+        detail = errors[0]["msg"].removeprefix("Value error, ")
+        others = [ENV_PREFIX + str(e["loc"][0]).upper() for e in errors[1:] if e["loc"]]
+        more = f"; not valid either: {', '.join(others)}" if others else ""
+        raise ConfigurationError(_line(field, detail) + more) from None
     except _PydanticSettingsError as exc:  # a complex field (JSON) that does not parse
         match = re.search(r'field "(\w+)"', str(exc))
         field = match.group(1) if match else ""

@@ -252,6 +252,14 @@ def test_a_malformed_variable_is_one_line_naming_it(variable, value, expected, i
     assert list(isolated_settings.iterdir()) == []  # nothing created
 
 
+def test_every_malformed_variable_is_named_in_the_one_line(monkeypatch, capsys):
+    monkeypatch.setenv("FPGRADE_MAX_IMAGE_PIXELS", "lots")
+    monkeypatch.setenv("FPGRADE_CACHE_ENABLED", "maybe")
+    line = one_line(*run(capsys, "db", "upgrade")[::2])
+    assert line.startswith("Error: FPGRADE_MAX_IMAGE_PIXELS='lots': ")
+    assert line.endswith("; not valid either: FPGRADE_CACHE_ENABLED")
+
+
 def test_a_data_folder_that_is_a_file_is_refused(tmp_path, monkeypatch, capsys):
     a_file = tmp_path / "fpgrade.db"
     a_file.write_text("not a folder")
