@@ -75,3 +75,16 @@ class OutputExistsError(FpgradeError):
 
 class TooFewIdentitiesError(FpgradeError):
     """More synthetic subjects asked for than the source faces hold distinct people."""
+
+
+class ConfigurationError(FpgradeError):
+    """An ``FPGRADE_*`` environment variable that does not hold what fpgrade expects."""
+
+
+class DatabaseError(FpgradeError):
+    """The configured database cannot be reached or used: its URL, its file, its folder, its
+    schema revision."""
+
+
+class NoSpaceError(FpgradeError):
+    """The device holding an output is full; what was written before stays whole."""

@@ -19,7 +19,10 @@ campaign's final label; a campaign's decision replaces an imported one
 
 from __future__ import annotations
 
+import codecs
 import csv
+import errno
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,12 +120,65 @@ def _cell(row: dict[str, str | None], column: str) -> str | None:
     return value or None
 
 
-def _read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
-    """Rows of a CSV with their line numbers; the header must have the required columns."""
+def why_missing(path: Path) -> str:
+    """Why ``path`` cannot be opened although it was named: a symbolic link loop, a link to a
+    missing file, or simply no such file (``Path.exists`` says ``False`` for all three)."""
+    if path.is_symlink():
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "a symbolic link loop (the links point at each other, never at a file)"
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    return "no such file or folder"
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute through its links; a link loop is refused by name
+    (``Path.resolve`` raises RuntimeError on Python 3.11, OSError from 3.13)."""
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise ImportRowError(f"{path}: {why_missing(path)}") from exc
+
+
+def _encoding(path: Path) -> str:
+    """The encoding of a CSV from its byte-order mark: UTF-16/32 as Excel's "Unicode text" and
+    some Windows tools write, else UTF-8 (with or without its mark)."""
+    with open(path, "rb") as raw:
+        head = raw.read(4)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise FpgradeError(f"{path}: looks like UTF-16 text without a byte-order mark; save it as "
+                           "\"CSV UTF-8\"")
+    return "utf-8-sig"
+
+
+def _read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
+    """Rows of a CSV with their line numbers; the header must have the required columns.
+
+    UTF-8 is read, and UTF-16 or UTF-32 with a byte-order mark; any other encoding is one line
+    saying how to save the file."""
+    if not path.exists():
+        raise FpgradeError(f"{path}: {why_missing(path)}")
+    try:
+        encoding = _encoding(path)
+        handle = open(path, newline="", encoding=encoding)
     except OSError as exc:
         raise FpgradeError(f"{path}: cannot read ({exc.strerror})") from exc
+    rows = _csv_rows(handle, path, required)
+    try:
+        yield from rows
+    except UnicodeError as exc:
+        raise FpgradeError(
+            f"{path}: not {encoding.removesuffix('-sig').upper()} text ({exc.reason}); "
+            "save it as \"CSV UTF-8\"") from None
+
+
+def _csv_rows(handle, path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[str, str | None]]]:
     with handle:
         reader = csv.DictReader(handle)
         header = [name.strip().lower() for name in reader.fieldnames or ()]
@@ -176,13 +232,14 @@ def manifest_items(manifest: Path) -> Iterator[ImportItem | RowError]:
         try:
             pass_number = _pass_number(row)
             synthetic = _synthetic(row)
+            path = _resolved(manifest.parent / raw_path)
         except ImportRowError as exc:
             yield RowError(origin, str(exc))
             continue
         yield ImportItem(
             origin=origin,
             subject=subject,
-            path=(manifest.parent / raw_path).resolve(),
+            path=path,
             movement=_cell(row, "movement"),
             visit=_cell(row, "visit") or DEFAULT_VISIT,
             scale=_cell(row, "scale"),
@@ -202,6 +259,8 @@ def folder_items(root: Path, labels: Path | None) -> Iterator[ImportItem | RowEr
     files = sorted(
         p for p in root.glob("*/*") if p.is_file() and not p.name.startswith(".")
     )
+    for link in sorted(p for p in root.glob("*/*") if p.is_symlink() and not p.exists()):
+        yield RowError(str(link), why_missing(link))
     by_subject: dict[str, list[Path]] = {}
     for path in files:
         by_subject.setdefault(path.parent.name, []).append(path)

@@ -1,20 +1,41 @@
-"""Settings, read once from ``FPGRADE_*`` environment variables (pydantic-settings) and passed down."""
+"""Settings, read once from ``FPGRADE_*`` environment variables (pydantic-settings) and passed down.
+
+A variable that does not hold what its field expects is one line naming the variable, the value
+and what is expected (:class:`~fpgrade.errors.ConfigurationError`), never pydantic's report.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from platformdirs import user_data_path
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _PydanticSettingsError
+
+from fpgrade.errors import ConfigurationError
+
+ENV_PREFIX = "FPGRADE_"
+#: what each field expects, in words, for the one-line error (else pydantic's own message)
+EXPECTED = {
+    "data_dir": "a folder (created if missing), not a file",
+    "max_image_pixels": "a whole number above 0, e.g. 50000000",
+    "mirror_averaged_landmarks": "true or false (also 1/0, yes/no, on/off)",
+    "cache_enabled": "true or false (also 1/0, yes/no, on/off)",
+    "backbone_weights": 'a JSON object of backbone and weight file, e.g. '
+                        '{"vgg16": "/weights/vgg16.safetensors"}',
+    "label_studio_files_root": "a folder",
+}
 
 
 class Settings(BaseSettings):
     """fpgrade's configuration. Every field can be set as ``FPGRADE_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix="FPGRADE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     data_dir: Path = Field(
         default_factory=lambda: user_data_path("fpgrade", appauthor=False),
@@ -77,6 +98,13 @@ class Settings(BaseSettings):
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    @field_validator("data_dir")
+    @classmethod
+    def _a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError("it is a file, not a folder")
+        return value
+
     @field_validator("disable_plugins", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
@@ -93,5 +121,30 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings (tests clear this cache after changing the environment)."""
-    return Settings()
+    """The process-wide settings (tests clear this cache after changing the environment).
+
+    :raises ConfigurationError: a variable that does not hold what is expected (the first one).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors = exc.errors()
+        field = str(errors[0]["loc"][0]) if errors[0]["loc"] else ""
+        detail = errors[0]["msg"].removeprefix("Value error, ")
+        others = [ENV_PREFIX + str(e["loc"][0]).upper() for e in errors[1:] if e["loc"]]
+        more = f"; not valid either: {', '.join(others)}" if others else ""
+        raise ConfigurationError(_line(field, detail) + more) from None
+    except _PydanticSettingsError as exc:  # a complex field (JSON) that does not parse
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = match.group(1) if match else ""
+        detail = f"not valid JSON ({exc.__cause__})" if exc.__cause__ else str(exc)
+        raise ConfigurationError(_line(field, detail)) from None
+
+
+def _line(field: str, detail: str) -> str:
+    variable = ENV_PREFIX + field.upper()
+    value = os.environ.get(variable)
+    shown = f"{variable}={value!r}" if value is not None else variable
+    expected = EXPECTED.get(field)
+    detail = detail[:1].lower() + detail[1:]
+    return f"{shown}: {detail}" + (f"; expected {expected}" if expected else "")

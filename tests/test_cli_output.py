@@ -55,7 +55,9 @@ def test_db_upgrade_prints_the_url_verbatim(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("FPGRADE_DATABASE_URL", f"sqlite:///{folder / 'a.db'}")
     get_settings.cache_clear()
     code, out, _ = run_cli(capsys, "db", "upgrade")
-    assert code == 0 and out.strip() == f"database at head: sqlite:///{folder / 'a.db'}"
+    from fpgrade.storage.database import revision
+
+    assert code == 0 and out.strip() == f"database at head ({revision()[0]}): sqlite:///{folder / 'a.db'}"
 
 
 def test_measure_writes_an_overlay_with_brackets_in_its_name(tmp_path, capsys):

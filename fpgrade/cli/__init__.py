@@ -1,7 +1,9 @@
 """The ``fpgrade`` command line (typer + rich).
 
-Every :class:`~fpgrade.errors.FpgradeError` ends as one line on stderr and exit code 1; a
-traceback is shown only with ``--debug``. A warning is one line on stderr (``warning: ...``),
+Every :class:`~fpgrade.errors.FpgradeError` ends as one line on stderr and exit code 1, and so
+do the faults of the machine that are no bug of fpgrade (a full disk, a database made read-only
+while in use: :func:`~fpgrade.cli.console.fault_line`); a traceback is shown only with
+``--debug``, or for an error fpgrade does not know (a bug). A warning is one line on stderr (``warning: ...``),
 shown once per command however often it is raised (one per fold would be noise), never with a
 Python source line. Plugins add commands through ``register_commands``. Command modules import
 their heavy dependencies (torch, OpenCV, MediaPipe, SQLAlchemy) inside the command, so that
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 import typer
 
 from fpgrade.cli import data, labelling, learn, listing, measure, serve, sync, versions
-from fpgrade.cli.console import err_console
+from fpgrade.cli.console import err_console, fault_line
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
 
@@ -91,9 +93,19 @@ def _run(argv: list[str], debug: bool) -> int:
     except FpgradeError as exc:
         if debug:
             raise
-        err_console.print(f"Error: {exc}", markup=False, highlight=False, emoji=False, soft_wrap=True)
+        _print_error(str(exc))
+        return 1
+    except Exception as exc:  # a full disk, a database made read-only...: one line; a bug: traceback
+        line = None if debug else fault_line(exc)
+        if line is None:
+            raise
+        _print_error(line)
         return 1
     return 0
+
+
+def _print_error(line: str) -> None:
+    err_console.print(f"Error: {line}", markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 def run() -> None:  # console-script target

@@ -42,3 +42,27 @@ def print_json(data: object) -> None:
     import json
 
     print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def fault_line(exc: BaseException) -> str | None:
+    """One line for a fault of the machine rather than of fpgrade: a full disk, or a database
+    that cannot be written (read-only, not SQLite, damaged) met after it was opened; ``None`` for
+    anything else (a bug, shown with its traceback). Imports nothing heavy unless it is needed:
+    a SQLAlchemy error can only come from a command that imported SQLAlchemy."""
+    import errno
+    import sys
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        where = f" holding {exc.filename}" if exc.filename else ""
+        return f"no space left on the device{where}: free some space and run the command again"
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.DBAPIError):
+        from fpgrade.settings import get_settings
+        from fpgrade.storage import database, faults, sqlite
+
+        url = get_settings().resolved_database_url
+        parsed = database.parse_url(url)
+        path = sqlite.sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+        known = faults.explain(exc, path, database.safe_url(url))
+        return None if known is None else str(known)
+    return None

@@ -17,11 +17,15 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 def db_upgrade(
     revision: str = typer.Argument("head", metavar="REVISION", help="Alembic revision to reach."),
 ) -> None:
-    """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite)."""
+    """Create or migrate the database schema (FPGRADE_DATABASE_URL, default SQLite).
+
+    Prints the revision the database is at afterwards. A database is never downgraded: a
+    revision older than the database's is refused."""
     from fpgrade.storage import database
 
     url = database.upgrade(revision=revision)
-    console.print(f"database at {revision}: {database.safe_url(url)}")
+    at, newest = database.revision(url)
+    console.print(f"database at {'head (' + str(at) + ')' if newest else at}: {database.safe_url(url)}")
 
 
 def import_(
@@ -34,11 +38,11 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import photos and videos with their labels; bad rows are reported, good rows kept."""
-    from fpgrade.importer import import_folder, import_manifest
+    from fpgrade.importer import import_folder, import_manifest, why_missing
     from fpgrade.storage import database
 
     if not source.exists():
-        raise FpgradeError(f"{source}: no such file or folder")
+        raise FpgradeError(f"{source}: {why_missing(source)}")
     registry = get_registry()
     with database.session() as session:
         if source.is_dir():

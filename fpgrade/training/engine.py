@@ -25,9 +25,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import random
+import shutil
 import sys
 import warnings
 from contextlib import nullcontext
@@ -40,10 +42,11 @@ import torch
 import torch.distributed as dist
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from safetensors import SafetensorError
 from torch.utils.data import DataLoader, DistributedSampler, WeightedRandomSampler
 
 from fpgrade import __version__
-from fpgrade.errors import TrainingError
+from fpgrade.errors import NoSpaceError, TrainingError
 from fpgrade.files import replacing, write_json
 from fpgrade.model_api import GradingModel
 from fpgrade.models import weights as weight_files
@@ -388,7 +391,17 @@ class Trainer:
 
     def _checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
         """Best and last weights first, ``state.pt`` last: the state is the commit point, so a
-        run killed at any moment resumes from a state whose weight files are all written."""
+        run killed at any moment resumes from a state whose weight files are all written.
+
+        A write that fails (a full disk: ``OSError`` ENOSPC from Python and safetensors, but
+        ``RuntimeError: basic_ios::clear`` or "file write failed" from ``torch.save``) leaves the
+        previous checkpoint whole and stops training with one line saying what to do."""
+        try:
+            self._write_checkpoint(stage, epoch, optimisers, schedule, history, best, improved)
+        except (OSError, RuntimeError, SafetensorError) as exc:
+            raise checkpoint_failure(self.out_dir, epoch, exc, self.network) from exc
+
+    def _write_checkpoint(self, stage, epoch, optimisers, schedule, history, best, improved) -> None:
         card = self._card(stage, epoch)
         if improved:
             name = "best.safetensors" if stage == "grade" else f"best_{stage}.safetensors"
@@ -418,3 +431,23 @@ class Trainer:
             raise TrainingError(f"{state_file}: not a checkpoint written by fpgrade; "
                                 f"delete {self.out_dir} to train that fold again")
         return state
+
+
+def checkpoint_failure(out_dir: Path, epoch: int, exc: BaseException,
+                       network: torch.nn.Module) -> Exception:
+    """The one-line error for a checkpoint of ``out_dir`` that could not be written: "no space
+    left" when the disk is full (said by errno, or by less free space than a checkpoint takes:
+    ``torch.save`` reports a full disk without an errno), else the first line of the error."""
+    needed = 3 * sum(t.numel() * t.element_size() for t in network.state_dict().values())
+    try:
+        full = shutil.disk_usage(out_dir).free < needed
+    except OSError:
+        full = False
+    if getattr(exc, "errno", None) in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or full:
+        return NoSpaceError(f"no space left on the device holding {out_dir} (checkpoint of epoch "
+                            f"{epoch + 1} not written; the previous one is kept): free some space, "
+                            "then run the same command with --resume")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return TrainingError(f"{out_dir}: the checkpoint of epoch {epoch + 1} could not be written "
+                         f"({first}); the previous one is kept: fix that, then run the same "
+                         "command with --resume")
