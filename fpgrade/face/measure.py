@@ -79,7 +79,14 @@ the outer eye corners above :data:`MAX_YAW_DEGREES`: one side is foreshortened, 
 flagged), ``uncertain_landmarks`` (the landmarks a value uses moved by more than
 :data:`MAX_SPREAD_MM` between the two fits of mirror averaging, when ``landmark_spread`` is given),
 ``low_confidence`` (:func:`measure_face`: the face was found only by a fallback detector, or with a
-detection score under :data:`MIN_DETECTION_SCORE`).
+detection score under :data:`MIN_DETECTION_SCORE`). Where fpgrade corrects what Emotrics would
+read silently wrong (:mod:`fpgrade.face.quality`, issue 18): ``iris_scale_one_eye`` and
+``scale_from_average_eye_distance`` on every mm value (the iris ruler was implausible and was
+replaced), ``level_from_eye_corners`` on the angles and left-right height deviations (a closed or
+rolled eye: the face is levelled on the eye corners instead of the iris centres; the frame's
+x-axis then runs along the corner line, its origin stays between the iris centres),
+``photo_turned_upright`` on every value (:func:`measure_face`: the photo was sideways).
+:data:`fpgrade.face.quality.FLAG_TEXT` says each in a clinician's words.
 
 Asymmetry indices of paper 001 (Song et al. 2017, its ref. 25). Paper 001 gives only
 ``RgAs = EAs + EBAs + NAs + MAs`` and ``AnAs = MAn + NAn + EbAn``; ref. 25's abstract describes
@@ -117,8 +124,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fpgrade.face.landmarks import Circle
+from fpgrade.face.quality import IRIS_DIAMETER_MM, iris_ruler, level_axis
 
-IRIS_DIAMETER_MM = 11.77
 SPLINE_SMOOTHING = 1.0  # Emotrics' s, in square pixels
 EYE_CLOSED_MM = 2.0
 MAX_YAW_DEGREES = 20.0
@@ -139,7 +146,8 @@ REGIONAL = ("EAs", "EBAs", "NAs", "MAs")
 ANGULAR = ("MAn", "NAn", "EbAn")
 UNITS = {name: "mm" for name in (*SIDE_MEASURES, *DEVIATIONS)} | {"smile_angle": "degrees"}
 FLAGS = ("extrapolated", "reordered", "eye_closed", "face_turned", "uncertain_landmarks",
-         "low_confidence")
+         "low_confidence", "iris_scale_one_eye", "scale_from_average_eye_distance",
+         "level_from_eye_corners", "photo_turned_upright")
 MIN_DETECTION_SCORE = 0.6
 
 # Landmark index lists per side: (subject's right, subject's left).
@@ -186,7 +194,9 @@ class FaceMeasurements:
     ``quality`` maps ``"<measure>_left"``, ``"<measure>_right"`` and each deviation name to the
     flags (from :data:`FLAGS`) raised on that value; an empty tuple means nothing to report.
     ``yaw_degrees`` is the rough head-yaw estimate behind ``face_turned`` (positive: the face is
-    turned towards the subject's left).
+    turned towards the subject's left). ``scale_source`` and ``inter_iris_mm`` say where the
+    ruler came from and the distance between the iris centres it gives
+    (:func:`fpgrade.face.quality.iris_ruler`).
     """
 
     sides: dict[str, SideValue]
@@ -199,6 +209,8 @@ class FaceMeasurements:
     segments: dict[str, list[list[float]]] = field(default_factory=dict)
     quality: dict[str, tuple[str, ...]] = field(default_factory=dict)
     yaw_degrees: float = 0.0
+    scale_source: str = "both irises"
+    inter_iris_mm: float = 0.0
 
     def flags(self, name: str, side: str | None = None) -> tuple[str, ...]:
         """The quality flags of one value (``side`` for per-side measures)."""
@@ -225,6 +237,9 @@ class FaceMeasurements:
             reference_side=other,
             quality=quality,
             yaw_degrees=-self.yaw_degrees,
+            scale_source={"right iris": "left iris", "left iris": "right iris"}.get(
+                self.scale_source, self.scale_source),
+            inter_iris_mm=self.inter_iris_mm,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -237,19 +252,20 @@ class FaceMeasurements:
             "reference_side": self.reference_side,
             "quality": {k: list(v) for k, v in self.quality.items()},
             "yaw_degrees": self.yaw_degrees,
+            "scale": {"source": self.scale_source, "inter_iris_mm": self.inter_iris_mm},
         }
 
 
 class _Frame:
     """The iris frame: origin between the iris centres, x towards the subject's left."""
 
-    def __init__(self, right: Circle, left: Circle) -> None:
+    def __init__(self, right: Circle, left: Circle, axis: np.ndarray | None = None) -> None:
         self.origin = (right.centre + left.centre) / 2
-        axis = left.centre - right.centre
-        length = float(np.linalg.norm(axis))
-        if length == 0:
+        iris_line = left.centre - right.centre
+        self.length = float(np.linalg.norm(iris_line))
+        if self.length == 0:
             raise ValueError("the two iris centres coincide")
-        self.x = axis / length
+        self.x = iris_line / self.length if axis is None else np.asarray(axis, dtype=np.float64)
         self.y = np.array([-self.x[1], self.x[0]])
 
     def __call__(self, points: np.ndarray) -> np.ndarray:
@@ -383,10 +399,15 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         raise ValueError("iris radii must be positive")
     if not np.all(np.isfinite(points)):
         raise ValueError("landmarks must be finite numbers")
-    frame = _Frame(right, left)
+    ruler = iris_ruler(right.radius, left.radius,
+                       float(np.linalg.norm(left.centre - right.centre)), iris_diameter_mm)
+    mm = ruler.mm_per_px
+    iris_frame = _Frame(right, left)
+    closed = min(_fissures(iris_frame(points), smoothing)) * mm < EYE_CLOSED_MM
+    axis, level_flags = level_axis(points, iris_frame.x, closed)
+    frame = _Frame(right, left, axis)
     p = frame(points)
     irises = frame(np.vstack([right.centre, left.centre]))
-    mm = iris_diameter_mm / (right.radius + left.radius)
 
     quality: dict[str, set[str]] = {}
 
@@ -462,6 +483,11 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
     flag("upper_lip_height_deviation", upper_outer)
     flag("lower_lip_height_deviation", upper_outer, lower_outer)
 
+    for key in [*(f"{name}_{side}" for name in SIDE_MEASURES if UNITS[name] == "mm"
+                  for side in ("left", "right")), *DEVIATIONS]:
+        flag(key, ruler.flags)
+    for key in (*DEVIATIONS, *ANGULAR, "AnAs"):
+        flag(key, level_flags)
     yaw = yaw_degrees(p)
     if abs(yaw) > MAX_YAW_DEGREES:
         for key in quality:
@@ -492,20 +518,29 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         segments=segments,
         quality={key: tuple(f for f in FLAGS if f in value) for key, value in quality.items()},
         yaw_degrees=yaw,
+        scale_source=ruler.source,
+        inter_iris_mm=ruler.inter_iris_mm,
     )
 
 
 def palpebral_fissures(points68: np.ndarray, iris_right: Circle, iris_left: Circle, *,
                        iris_diameter_mm: float = IRIS_DIAMETER_MM) -> tuple[float, float]:
-    """Only the palpebral fissure heights (right, left; mm) of :func:`measure`, cheaply."""
+    """Only the palpebral fissure heights (right, left; mm) of :func:`measure`, cheaply (in the
+    iris frame, with the checked ruler)."""
     frame = _Frame(iris_right, iris_left)
-    p = frame(np.asarray(points68, dtype=np.float64))
-    mm = iris_diameter_mm / (iris_right.radius + iris_left.radius)
+    mm = iris_ruler(iris_right.radius, iris_left.radius, frame.length, iris_diameter_mm).mm_per_px
+    right, left = _fissures(frame(np.asarray(points68, dtype=np.float64)))
+    return right * mm, left * mm
+
+
+def _fissures(p: np.ndarray, smoothing: float = SPLINE_SMOOTHING) -> tuple[float, float]:
+    """Palpebral fissure heights (right, left) of frame points ``p``, in pixels, >= 0."""
     heights = []
     for s in (0, 1):
         x_mid = float(p[_LID_MIDDLE[s], 0].mean())
-        gap = _Contour(p[_LOWER_LID[s]])(x_mid) - _Contour(p[_UPPER_LID[s]])(x_mid)
-        heights.append(max(0.0, gap) * mm)
+        gap = (_Contour(p[_LOWER_LID[s]], smoothing)(x_mid)
+               - _Contour(p[_UPPER_LID[s]], smoothing)(x_mid))
+        heights.append(max(0.0, gap))
     return heights[0], heights[1]
 
 
