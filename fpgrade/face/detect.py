@@ -364,10 +364,20 @@ class FaceAnalyser:
     def analyse(self, rgb: np.ndarray, *, source: str = "image") -> FaceLandmarks:
         """Landmarks of the largest face in ``rgb``, with the number of faces found.
 
+        A sideways photo is turned upright first (:mod:`fpgrade.face.upright`), its landmarks
+        mapped back onto ``rgb``.
+
         :param source: names the file in error messages.
-        :raises NoFaceFoundError: no face, or a face the mesh cannot be fitted to.
+        :raises NoFaceFoundError: no face, a face the mesh cannot be fitted to, or a sideways face
+            that gives no upright one when turned.
         """
+        from fpgrade.face.upright import upright
+
         rgb = np.ascontiguousarray(rgb)
+        return upright(self, rgb, self._analyse_as_is(rgb, source), source)
+
+    def _analyse_as_is(self, rgb: np.ndarray, source: str) -> FaceLandmarks:
+        """:meth:`analyse` of ``rgb`` in the orientation given."""
         boxes = self.detect(rgb)
         landmarks = self.fit(rgb, boxes[0], faces_found=len(boxes)) if boxes else None
         if landmarks is None:

@@ -547,7 +547,8 @@ def _fissures(p: np.ndarray, smoothing: float = SPLINE_SMOOTHING) -> tuple[float
 def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
                  smoothing: float = SPLINE_SMOOTHING) -> FaceMeasurements:
     """:func:`measure` of a :class:`~fpgrade.face.landmarks.FaceLandmarks`, with its per-point
-    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags, and
+    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags,
+    ``photo_turned_upright`` on every value when the photo was sideways, and
     ``low_confidence`` on every value when the face was found only by a fallback (Haar, the
     padded photo, the mesh's own detector) or with a detection score under
     :data:`MIN_DETECTION_SCORE`."""
@@ -556,13 +557,17 @@ def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
     result = measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left,
                      iris_diameter_mm=iris_diameter_mm, landmark_spread=landmarks.spread,
                      smoothing=smoothing)
+    added = set()
+    if getattr(landmarks, "upright_turns", 0):
+        added.add("photo_turned_upright")
     box = landmarks.box
-    if box is None:
+    if box is not None:
+        fallback = any(name in box.detector for name in ("haar", "padded", "mesh"))
+        if fallback or box.score < MIN_DETECTION_SCORE:
+            added.add("low_confidence")
+    if not added:
         return result
-    fallback = any(name in box.detector for name in ("haar", "padded", "mesh"))
-    if not fallback and box.score >= MIN_DETECTION_SCORE:
-        return result
-    quality = {key: tuple(f for f in FLAGS if f in {*flags, "low_confidence"})
+    quality = {key: tuple(f for f in FLAGS if f in {*flags, *added})
                for key, flags in result.quality.items()}
     return replace(result, quality=quality)
 
