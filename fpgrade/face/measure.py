@@ -352,8 +352,10 @@ def _area(points: np.ndarray) -> float:
 
 
 def _ratio(left: float, right: float) -> float:
+    """(L - R) / (L + R); 0 when both are nil (two shut eyes: lid polygons of area ~1e-13 px^2,
+    whose ratio would be rounding noise anywhere in -1..1)."""
     total = left + right
-    return 0.0 if total == 0 else (left - right) / total
+    return 0.0 if abs(total) < 1e-6 else (left - right) / total
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> float:
