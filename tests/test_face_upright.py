@@ -76,6 +76,7 @@ def test_a_sideways_face_that_cannot_be_turned_upright_is_refused(analyser):
         def _analyse_as_is(self, rgb, source):
             raise NoFaceFoundError(f"{source}: no face found")
 
-    with pytest.raises(NoFaceFoundError, match=r"^portrait\.jpg: the face lies on its side") as info:
+    refused = r"^portrait\.jpg: the face lies on its side"
+    with pytest.raises(NoFaceFoundError, match=refused) as info:
         upright(Stubborn(), rgb, sideways, "portrait.jpg")
     assert "\n" not in str(info.value)

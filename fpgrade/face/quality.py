@@ -5,7 +5,8 @@ Both change nothing on an ordinary frontal photo with open eyes (the Emotrics pr
 quality flag on every value they touched, worded for a clinician (:data:`FLAG_TEXT`).
 
 **The iris ruler** (:func:`iris_ruler`). Emotrics scales a photo by the iris: a horizontal visible
-iris diameter (HVID) of 11.77 mm over the two fitted iris radii. Two things make that silently wrong:
+iris diameter (HVID) of 11.77 mm over the two fitted iris radii. Two things make that silently
+wrong:
 
 - One iris fitted smaller than the other. The visible iris diameter of the two eyes of one adult
   differs by a few tenths of a millimetre at most (HVID 11.71 +/- 0.42 mm between people, Rüfer,
