@@ -43,7 +43,10 @@ through the two eyes' corner midpoints (36+39, 42+45) differ by more than
 :data:`MAX_LEVEL_DISAGREEMENT_DEGREES`, the face is levelled on the corner line instead (the eye
 corners do not move when an eye rolls or shuts), flagged ``level_from_eye_corners`` on the values
 that depend on the level: the three angles and their sum AnAs, and the three left-right height
-deviations. Single-side heights (MRD1, brow height, ...) are measured across a few millimetres
+deviations. Each eye is the midpoint of its two corners, so an outer corner sagging with the palsy
+(paralytic ectropion) moves it by half as much: a 2 mm sag tilts the corner line by about 1 degree
+at a 60 mm eye distance, under the threshold, and an open-eyed palsy face keeps Emotrics' iris
+line. Single-side heights (MRD1, brow height, ...) are measured across a few millimetres
 and change by under 0.5 % with the level, so they are not flagged. On the shared video's 242
 open-eyed frames (141-384) the two lines differ by -1.4 to +1.5 degrees: the 2.5-degree
 threshold is above all of them. On 12 real winks (a shut eye of the video blended into an
