@@ -134,3 +134,22 @@ def level_axis(points: np.ndarray, iris_axis: np.ndarray, eye_closed: bool
     if eye_closed or abs(disagreement) > MAX_LEVEL_DISAGREEMENT_DEGREES:
         return corner_axis, ("level_from_eye_corners",)
     return iris_axis, ()
+
+
+def level_degrees(landmarks) -> float:
+    """The angle (degrees, image axes) a face is levelled on, as
+    :func:`fpgrade.face.measure.measure` levels it: the iris line, or the eye-corner line when an eye reads shut or the two disagree
+    (:func:`level_axis`). Face and region crops are levelled on it, so a shut eye tilts no crop."""
+    from fpgrade.face.measure import EYE_CLOSED_MM, palpebral_fissures
+
+    iris = landmarks.iris_left.centre - landmarks.iris_right.centre
+    length = float(np.linalg.norm(iris))
+    if length == 0:
+        return 0.0
+    try:
+        closed = min(palpebral_fissures(landmarks.ibug68, landmarks.iris_right,
+                                        landmarks.iris_left)) < EYE_CLOSED_MM
+    except ValueError:
+        closed = False
+    axis, _ = level_axis(np.asarray(landmarks.ibug68, dtype=np.float64), iris / length, closed)
+    return float(np.degrees(np.arctan2(axis[1], axis[0])))
