@@ -67,3 +67,33 @@ def test_a_mirrored_wink_reads_the_same_with_sides_exchanged(analyser, frames):
     _, a = fissures(analyser, image)
     _, b = fissures(analyser, np.ascontiguousarray(image[:, ::-1]))
     assert b.right == pytest.approx(a.left, abs=0.05) and b.left == pytest.approx(a.right, abs=0.05)
+
+
+def test_shut_eyes_beside_a_hand_and_in_blinks_read_shut(analyser):
+    """Issue 18: shut eyes read 3-6 mm open without ``eye_closed`` (27 of 248 in the video's
+    shut stretch, mostly where a hand rests beside the eye; 36 of 369 labelled shut eyes in all,
+    ``bench/shut_eyes.py``). Every second frame of the stretch with the hand, and the blinks;
+    open frames across the video stay open."""
+    from bench.shut_eyes import video_labels
+    from tests.conftest import SHARED_FACES
+    from fpgrade.video import read_frames
+
+    if not (SHARED_FACES / VIDEO).is_file():
+        pytest.skip(f"real test media not found at {SHARED_FACES}")
+    hand, blinks, opened = range(96, 128, 2), (153, 248, 288, 386, 387), range(141, 425, 16)
+    missed, shut, read_shut = [], 0, []
+    for index, frame in read_frames(SHARED_FACES / VIDEO):
+        if index not in (*hand, *blinks, *opened):
+            continue
+        result = measure_face(analyser.analyse(frame))
+        for side, state in zip(("right", "left"), video_labels(index)):
+            closed = "eye_closed" in result.flags("mrd1", side)
+            if state == "shut":
+                shut += 1
+                if not closed:
+                    missed.append((index, side))
+            elif index not in blinks and closed:
+                read_shut.append((index, side))
+    assert shut == 2 * len(hand) + 7
+    assert len(missed) <= 3, missed
+    assert not read_shut, read_shut

@@ -31,7 +31,8 @@ def landmark_params() -> dict[str, object]:
 
     return {"detector": "mediapipe-short+full-range,mirror-grouped,padded,mesh,haar",
             "mesh": "mediapipe-478-iris", "window": "1.6-black-padded", "min_confidence": 0.5,
-            "closed_eyes": "under-4.5mm-and-2%-exposed",
+            "closed_eyes": "under-5mm-and-2%-brighter-than-skin-p99",
+            "upright": "quarter-turns-by-landmarks-and-detector-keypoints",
             "mirror_averaged": get_settings().mirror_averaged_landmarks}
 
 

@@ -1,8 +1,9 @@
 """Network inputs cut from a face: square face crops, paper 000's two 40x120 regions.
 
-Every crop is one affine warp of the original image (rotation that levels the irises, scaling,
-translation), so roll correction costs nothing extra and a window reaching past the border is
-padded with black instead of failing.
+Every crop is one affine warp of the original image (rotation that levels the irises, or the
+eye corners where an eye is shut or rolled, as the measurements do; scaling, translation), so
+roll correction costs nothing extra and a window reaching past the border is padded with black
+instead of failing.
 
 Face crops (:func:`face_crop`) are square, centred on the landmark box (jaw, brows and eyes),
 its side the larger of the box's width and height plus the movement's margins
@@ -54,8 +55,11 @@ def margins_for(movement: str | None) -> Margins:
 
 
 def _rotation(landmarks: FaceLandmarks) -> tuple[np.ndarray, float]:
-    """Unit vector of the levelled x-axis and its angle (radians)."""
-    angle = np.radians(landmarks.roll_degrees)
+    """Unit vector of the levelled x-axis and its angle (radians): the iris line, or the eye
+    corners' when an eye is shut or rolled (:func:`fpgrade.face.quality.level_degrees`)."""
+    from fpgrade.face.quality import level_degrees
+
+    angle = np.radians(level_degrees(landmarks))
     return np.array([np.cos(angle), np.sin(angle)]), float(angle)
 
 

@@ -29,7 +29,7 @@
    would otherwise read as facial asymmetry. The distance between the two fits of each point is
    kept as ``FaceLandmarks.spread``, a per-point uncertainty the measurements turn into
    ``uncertain_landmarks`` flags. The 478-point mesh kept is the first fit.
-6. Closed eyes (:meth:`FaceAnalyser._refine_eyes`): an eye that reads under 4.5 mm and shows no
+6. Shut eyes (:mod:`fpgrade.face.shut_eyes`): an eye that reads under 5 mm and shows no
    exposed eye between its lids has its middle lid points moved onto the lid line (fissure 0).
 
 Several faces: the largest is used, and the result says how many were found
@@ -67,9 +67,6 @@ CLOSE_FACE = 0.2
 # inputs are reduced to this side first, which costs nothing in precision and saves the time
 # MediaPipe spends converting big frames.
 MAX_SIDE = 640
-# Eyes whose fissure reads under this (mm, iris ruler) are re-fitted on half-face composites.
-EYE_REFINE_MM = 4.5
-EXPOSED_FRACTION = 0.02
 IRIS_DIAMETER_MM = 11.77
 DETECTORS = ("short", "full")
 
@@ -325,31 +322,10 @@ class FaceAnalyser:
         return replace(landmarks.transformed(shift), box=box, faces_found=faces_found)
 
     def _refine_eyes(self, window: np.ndarray, landmarks: FaceLandmarks) -> FaceLandmarks:
-        """Closed eyes that read closed (issue 9: a winking eye read 0.5-4 mm open).
+        """Shut eyes read shut (:func:`fpgrade.face.shut_eyes.close_shut_eyes`)."""
+        from fpgrade.face.shut_eyes import close_shut_eyes
 
-        The face mesh does not close the lids: on a closed eye it puts the upper and lower lid
-        points on either side of the band of lashes, 1-4 mm apart, and next to an open eye it
-        draws a closed one part open. So the image decides: an eye whose fissure reads under
-        :data:`EYE_REFINE_MM` and shows no exposed eye between its lids (fewer than
-        :data:`EXPOSED_FRACTION` of the pixels inside the lid polygon 36-41 / 42-47 brighter
-        than the brightest tenth of the skin around it: no sclera, no corneal reflex) is closed,
-        and its four middle lid points are moved to the lid line (each upper point and the lower
-        point below it to their mean), so its fissure reads 0. An eye that cannot close
-        (lagophthalmos) shows sclera, and keeps its measured opening.
-        """
-        openings = _eye_openings(landmarks)
-        if openings is None or min(openings) >= EYE_REFINE_MM:
-            return landmarks
-        grey = cv2.cvtColor(window, cv2.COLOR_RGB2GRAY)
-        points = landmarks.ibug68.copy()
-        for opening, first in zip(openings, (36, 42)):
-            if opening >= EYE_REFINE_MM:
-                continue
-            if _exposed_fraction(grey, points[first:first + 6]) >= EXPOSED_FRACTION:
-                continue
-            for upper, lower in ((first + 1, first + 5), (first + 2, first + 4)):
-                points[[upper, lower]] = points[[upper, lower]].mean(axis=0)
-        return replace(landmarks, ibug68=points)
+        return close_shut_eyes(window, landmarks)
 
     def _fit_whole(self, rgb: np.ndarray) -> FaceLandmarks | None:
         """Last resort: the face mesh (its own detector) on the whole image, then a window
@@ -364,10 +340,20 @@ class FaceAnalyser:
     def analyse(self, rgb: np.ndarray, *, source: str = "image") -> FaceLandmarks:
         """Landmarks of the largest face in ``rgb``, with the number of faces found.
 
+        A sideways photo is turned upright first (:mod:`fpgrade.face.upright`), its landmarks
+        mapped back onto ``rgb``.
+
         :param source: names the file in error messages.
-        :raises NoFaceFoundError: no face, or a face the mesh cannot be fitted to.
+        :raises NoFaceFoundError: no face, a face the mesh cannot be fitted to, or a sideways face
+            that gives no upright one when turned.
         """
+        from fpgrade.face.upright import upright
+
         rgb = np.ascontiguousarray(rgb)
+        return upright(self, rgb, self._analyse_as_is(rgb, source), source)
+
+    def _analyse_as_is(self, rgb: np.ndarray, source: str) -> FaceLandmarks:
+        """:meth:`analyse` of ``rgb`` in the orientation given."""
         boxes = self.detect(rgb)
         landmarks = self.fit(rgb, boxes[0], faces_found=len(boxes)) if boxes else None
         if landmarks is None:
@@ -393,30 +379,6 @@ def _reduced(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     size = (max(1, int(round(rgb.shape[1] * scale))), max(1, int(round(rgb.shape[0] * scale))))
     reduced = cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
     return reduced, (size[0] / rgb.shape[1] + size[1] / rgb.shape[0]) / 2
-
-
-def _exposed_fraction(grey: np.ndarray, eye: np.ndarray) -> float:
-    """Fraction of the pixels inside the lid polygon ``eye`` (6 points) brighter than the 90th
-    percentile of a ring of skin around it (as wide as 0.3 x the eye)."""
-    inside = np.zeros(grey.shape, np.uint8)
-    cv2.fillPoly(inside, [np.round(eye).astype(np.int32)], 1)
-    if not inside.any():
-        return 0.0
-    k = max(3, int(0.3 * np.ptp(eye[:, 0]))) | 1
-    ring = cv2.dilate(inside, np.ones((k, k), np.uint8)) - inside
-    if not ring.any():
-        return 1.0
-    return float((grey[inside > 0] > np.percentile(grey[ring > 0], 90)).mean())
-
-
-def _eye_openings(landmarks: FaceLandmarks) -> tuple[float, float] | None:
-    """Palpebral fissure heights (mm, iris ruler) of the right and left eye."""
-    from fpgrade.face.measure import palpebral_fissures
-
-    try:
-        return palpebral_fissures(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left)
-    except ValueError:
-        return None
 
 
 def _iris(mesh: np.ndarray, indices: tuple[int, tuple[int, ...]]) -> Circle:

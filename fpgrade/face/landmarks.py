@@ -55,6 +55,9 @@ class FaceLandmarks:
     :param faces_found: how many faces the detector saw in the image.
     :param spread: (68,) per-point uncertainty in pixels: the distance between the two fits of
         mirror averaging (``None`` without it).
+    :param upright_turns: quarter turns (``np.rot90``'s ``k``) the photo was given before fitting
+        because it was sideways (:mod:`fpgrade.face.upright`); the points are those of the photo
+        as given. 0 for an upright photo.
     """
 
     ibug68: np.ndarray
@@ -64,6 +67,7 @@ class FaceLandmarks:
     faces_found: int = 1
     mesh: np.ndarray | None = field(default=None, repr=False)
     spread: np.ndarray | None = field(default=None, repr=False)
+    upright_turns: int = 0
 
     @property
     def roll_degrees(self) -> float:
@@ -121,6 +125,7 @@ class FaceLandmarks:
             "ibug68": self.ibug68.astype(np.float64),
             "iris": np.array([self.iris_right.as_list(), self.iris_left.as_list()]),
             "faces_found": np.array(self.faces_found),
+            "upright_turns": np.array(self.upright_turns),
         }
         if box is not None:
             arrays["box"] = np.array([box.x, box.y, box.width, box.height, box.score])
@@ -146,4 +151,5 @@ class FaceLandmarks:
             faces_found=int(arrays["faces_found"]),
             mesh=np.asarray(arrays["mesh"]) if "mesh" in arrays else None,
             spread=np.asarray(arrays["spread"], dtype=np.float64) if "spread" in arrays else None,
+            upright_turns=int(arrays["upright_turns"]) if "upright_turns" in arrays else 0,
         )

@@ -9,14 +9,14 @@ point is expressed in this frame first, so head roll changes nothing. Scale: the
 ruler, ``mm_per_px = iris_diameter_mm / (r_right + r_left)``, a horizontal visible iris diameter of
 11.77 mm unless another is passed (Emotrics: ``CalibrationValue / (2 * mean radius)``, the same).
 
-Contours (:class:`_Contour`): as in Emotrics, a cubic smoothing spline (``UnivariateSpline``,
-``k=3, s=1``, ``s`` in square pixels of the points given) through a contour's landmarks, read at a
-given x; outside the landmarks' span the spline is extrapolated (Emotrics does the same) and the
-value is flagged ``extrapolated``. With four landmarks (the lids) the spline is the interpolating
-cubic; with five or more (brows, lips) it smooths by at most 1 px^2 in total, which makes those
-values depend very slightly on the image resolution, exactly as in Emotrics. Reading the lid
-contours with straight lines instead (fpgrade before issue 9) gave MRD1 and fissure heights about
-1 mm lower than Emotrics; the spline closes that gap.
+Contours (:class:`fpgrade.face.contours.Contour`): as in Emotrics, a cubic smoothing spline
+(``UnivariateSpline``, ``k=3, s=1``, ``s`` in square pixels of the points given) through a
+contour's landmarks, read at a given x; outside the landmarks' span the spline is extrapolated
+(Emotrics does the same) and the value is flagged ``extrapolated``. With four landmarks (the lids)
+the spline is the interpolating cubic; with five or more (brows, lips) it smooths by at most 1 px^2
+in total, which makes those values depend very slightly on the image resolution, exactly as in
+Emotrics. Reading the lid contours with straight lines instead (fpgrade before issue 9) gave MRD1
+and fissure heights about 1 mm lower than Emotrics; the spline closes that gap.
 
 Per side (``left`` / ``right``, the subject's sides), in mm unless stated:
 
@@ -58,7 +58,8 @@ Where fpgrade differs from Emotrics on the same points, and why:
 - FITPACK places a smoothing spline's knots from one end, so for the lips (5-7 landmarks) Emotrics'
   spline of a mirrored face is not the mirror of its spline: Emotrics measures a photo and its
   mirror differently (dental show by 0.36 mm on a shared photo). fpgrade reads each contour as the
-  mean of the spline fitted in both directions (:class:`_Contour`), which is exactly
+  mean of the spline fitted in both directions (:class:`~fpgrade.face.contours.Contour`), which is
+  exactly
   mirror-symmetric and equals Emotrics' value wherever its knots are symmetric (always for the
   eyes and brows); on the test photos the lip values moved by at most 0.07 mm / 0.16 deg
   (commissure excursion, smile angle) and 0.18 mm (dental show).
@@ -79,7 +80,14 @@ the outer eye corners above :data:`MAX_YAW_DEGREES`: one side is foreshortened, 
 flagged), ``uncertain_landmarks`` (the landmarks a value uses moved by more than
 :data:`MAX_SPREAD_MM` between the two fits of mirror averaging, when ``landmark_spread`` is given),
 ``low_confidence`` (:func:`measure_face`: the face was found only by a fallback detector, or with a
-detection score under :data:`MIN_DETECTION_SCORE`).
+detection score under :data:`MIN_DETECTION_SCORE`). Where fpgrade corrects what Emotrics would
+read silently wrong (:mod:`fpgrade.face.quality`, issue 18): ``iris_scale_one_eye`` and
+``scale_from_average_eye_distance`` on every mm value (the iris ruler was implausible and was
+replaced), ``level_from_eye_corners`` on the angles and left-right height deviations (a closed or
+rolled eye: the face is levelled on the eye corners instead of the iris centres; the frame's
+x-axis then runs along the corner line, its origin stays between the iris centres),
+``photo_turned_upright`` on every value (:func:`measure_face`: the photo was sideways).
+:data:`fpgrade.face.quality.FLAG_TEXT` says each in a clinician's words.
 
 Asymmetry indices of paper 001 (Song et al. 2017, its ref. 25). Paper 001 gives only
 ``RgAs = EAs + EBAs + NAs + MAs`` and ``AnAs = MAn + NAn + EbAn``; ref. 25's abstract describes
@@ -110,16 +118,20 @@ mirror flip.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from fpgrade.face.contours import SPLINE_SMOOTHING
+from fpgrade.face.contours import Contour as _Contour
+from fpgrade.face.contours import Frame as _Frame
+from fpgrade.face.contours import line_angle as _angle
+from fpgrade.face.contours import point_at_distance as _point_at_distance
+from fpgrade.face.contours import polygon_area as _area
 from fpgrade.face.landmarks import Circle
+from fpgrade.face.quality import IRIS_DIAMETER_MM, iris_ruler, level_axis
 
-IRIS_DIAMETER_MM = 11.77
-SPLINE_SMOOTHING = 1.0  # Emotrics' s, in square pixels
 EYE_CLOSED_MM = 2.0
 MAX_YAW_DEGREES = 20.0
 # The two fits of mirror averaging differ by 1-3.5 mm on clear faces (the mesh's handedness, which
@@ -139,7 +151,8 @@ REGIONAL = ("EAs", "EBAs", "NAs", "MAs")
 ANGULAR = ("MAn", "NAn", "EbAn")
 UNITS = {name: "mm" for name in (*SIDE_MEASURES, *DEVIATIONS)} | {"smile_angle": "degrees"}
 FLAGS = ("extrapolated", "reordered", "eye_closed", "face_turned", "uncertain_landmarks",
-         "low_confidence")
+         "low_confidence", "iris_scale_one_eye", "scale_from_average_eye_distance",
+         "level_from_eye_corners", "photo_turned_upright")
 MIN_DETECTION_SCORE = 0.6
 
 # Landmark index lists per side: (subject's right, subject's left).
@@ -186,7 +199,9 @@ class FaceMeasurements:
     ``quality`` maps ``"<measure>_left"``, ``"<measure>_right"`` and each deviation name to the
     flags (from :data:`FLAGS`) raised on that value; an empty tuple means nothing to report.
     ``yaw_degrees`` is the rough head-yaw estimate behind ``face_turned`` (positive: the face is
-    turned towards the subject's left).
+    turned towards the subject's left). ``scale_source`` and ``inter_iris_mm`` say where the
+    ruler came from and the distance between the iris centres it gives
+    (:func:`fpgrade.face.quality.iris_ruler`).
     """
 
     sides: dict[str, SideValue]
@@ -199,6 +214,8 @@ class FaceMeasurements:
     segments: dict[str, list[list[float]]] = field(default_factory=dict)
     quality: dict[str, tuple[str, ...]] = field(default_factory=dict)
     yaw_degrees: float = 0.0
+    scale_source: str = "both irises"
+    inter_iris_mm: float = 0.0
 
     def flags(self, name: str, side: str | None = None) -> tuple[str, ...]:
         """The quality flags of one value (``side`` for per-side measures)."""
@@ -225,6 +242,9 @@ class FaceMeasurements:
             reference_side=other,
             quality=quality,
             yaw_degrees=-self.yaw_degrees,
+            scale_source={"right iris": "left iris", "left iris": "right iris"}.get(
+                self.scale_source, self.scale_source),
+            inter_iris_mm=self.inter_iris_mm,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -237,114 +257,15 @@ class FaceMeasurements:
             "reference_side": self.reference_side,
             "quality": {k: list(v) for k, v in self.quality.items()},
             "yaw_degrees": self.yaw_degrees,
+            "scale": {"source": self.scale_source, "inter_iris_mm": self.inter_iris_mm},
         }
 
 
-class _Frame:
-    """The iris frame: origin between the iris centres, x towards the subject's left."""
-
-    def __init__(self, right: Circle, left: Circle) -> None:
-        self.origin = (right.centre + left.centre) / 2
-        axis = left.centre - right.centre
-        length = float(np.linalg.norm(axis))
-        if length == 0:
-            raise ValueError("the two iris centres coincide")
-        self.x = axis / length
-        self.y = np.array([-self.x[1], self.x[0]])
-
-    def __call__(self, points: np.ndarray) -> np.ndarray:
-        rel = np.asarray(points, dtype=np.float64) - self.origin
-        return np.column_stack([rel @ self.x, rel @ self.y])
-
-    def back(self, point: np.ndarray) -> list[float]:
-        """Image coordinates of a frame point."""
-        return (self.origin + point[0] * self.x + point[1] * self.y).tolist()
-
-
-class _Contour:
-    """A landmark contour read as Emotrics reads it: a cubic smoothing spline y(x) in the frame
-    (``UnivariateSpline(k=3, s=1)``), made mirror-symmetric: FITPACK places the knots of a
-    smoothing spline starting from one end, so with five or more landmarks the spline of a
-    mirrored contour is not the mirror of the spline (Emotrics' dental show moved by 0.36 mm
-    between a real photo and its mirror). The contour is read as the mean of the spline fitted
-    left to right and the one fitted to its mirror image; where FITPACK's knots are symmetric (and
-    always for four landmarks) the two are the same and this is Emotrics' value. Records whether
-    the landmarks had to be sorted along x (``reordered``) and whether any reading fell outside
-    their span (``extrapolated``)."""
-
-    def __init__(self, points: np.ndarray, smoothing: float = SPLINE_SMOOTHING) -> None:
-        x, y = points[:, 0], points[:, 1]
-        self.reordered = bool(np.any(np.diff(x) < 0))
-        order = np.argsort(x, kind="stable")
-        self.x, self.y = x[order], y[order]
-        self.extrapolated = False
-        self._splines = []
-        if np.ptp(self.x) > 0 and (smoothing > 0 or np.all(np.diff(self.x) > 0)):
-            forward = self._fit(self.x, self.y, smoothing)
-            backward = self._fit(-self.x[::-1], self.y[::-1], smoothing)
-            if forward is not None and backward is not None:
-                self._splines = [forward, backward]
-
-    @staticmethod
-    def _fit(x: np.ndarray, y: np.ndarray, smoothing: float):
-        from scipy.interpolate import UnivariateSpline
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # FITPACK's iteration notes: the fit is still valid
-            spline = UnivariateSpline(x, y, k=3, s=smoothing)
-        return spline if np.all(np.isfinite(spline(x))) else None
-
-    def sample(self, xs) -> np.ndarray:
-        xs = np.asarray(xs, dtype=np.float64)
-        if not self._splines:  # degenerate x (repeated, or all equal): straight segments
-            return np.interp(xs, self.x, self.y)
-        forward, backward = self._splines
-        return (forward(xs) + backward(-xs)) / 2
-
-    def __call__(self, x: float) -> float:
-        if x < self.x[0] or x > self.x[-1]:
-            self.extrapolated = True
-        return float(self.sample(np.array([x]))[0])
-
-    def flags(self) -> set[str]:
-        return {name for name in ("extrapolated", "reordered") if getattr(self, name)}
-
-
-def _point_at_distance(contour: _Contour, centre: np.ndarray, radius: float,
-                       towards: float) -> np.ndarray:
-    """The point of ``contour`` at ``radius`` from ``centre``, searched from ``centre``'s x
-    towards x = ``towards`` (Emotrics' circle around the commissure meeting the upper lip)."""
-    from scipy.optimize import brentq
-
-    def gap(x: float) -> float:
-        return float(np.hypot(x - centre[0], contour(x) - centre[1]) - radius)
-
-    xs = np.linspace(centre[0], towards, 65)
-    values = np.hypot(xs - centre[0], contour.sample(xs) - centre[1]) - radius
-    crossing = np.nonzero(np.diff(np.sign(values)) != 0)[0]
-    if len(crossing):
-        i = int(crossing[0])
-        x = brentq(gap, xs[i], xs[i + 1], xtol=1e-9) if values[i] != 0 else xs[i]
-    else:
-        x = float(xs[np.argmin(np.abs(values))])
-    return np.array([x, contour(x)])
-
-
-def _area(points: np.ndarray) -> float:
-    x, y = points[:, 0], points[:, 1]
-    return float(0.5 * abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-
-
 def _ratio(left: float, right: float) -> float:
+    """(L - R) / (L + R); 0 when both are nil (two shut eyes: lid polygons of area ~1e-13 px^2,
+    whose ratio would be rounding noise anywhere in -1..1)."""
     total = left + right
-    return 0.0 if total == 0 else (left - right) / total
-
-
-def _angle(a: np.ndarray, b: np.ndarray) -> float:
-    """Angle (degrees) of the line from ``a`` (right) to ``b`` (left) against the frame's x-axis:
-    positive when the left end is lower."""
-    dx, dy = b - a
-    return float(np.degrees(np.arctan2(dy, dx)))
+    return 0.0 if abs(total) < 1e-6 else (left - right) / total
 
 
 def yaw_degrees(p: np.ndarray) -> float:
@@ -383,10 +304,15 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         raise ValueError("iris radii must be positive")
     if not np.all(np.isfinite(points)):
         raise ValueError("landmarks must be finite numbers")
-    frame = _Frame(right, left)
+    ruler = iris_ruler(right.radius, left.radius,
+                       float(np.linalg.norm(left.centre - right.centre)), iris_diameter_mm)
+    mm = ruler.mm_per_px
+    iris_frame = _Frame(right, left)
+    closed = min(_fissures(iris_frame(points), smoothing)) * mm < EYE_CLOSED_MM
+    axis, level_flags = level_axis(points, iris_frame.x, closed)
+    frame = _Frame(right, left, axis)
     p = frame(points)
     irises = frame(np.vstack([right.centre, left.centre]))
-    mm = iris_diameter_mm / (right.radius + left.radius)
 
     quality: dict[str, set[str]] = {}
 
@@ -462,6 +388,11 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
     flag("upper_lip_height_deviation", upper_outer)
     flag("lower_lip_height_deviation", upper_outer, lower_outer)
 
+    for key in [*(f"{name}_{side}" for name in SIDE_MEASURES if UNITS[name] == "mm"
+                  for side in ("left", "right")), *DEVIATIONS]:
+        flag(key, ruler.flags)
+    for key in (*DEVIATIONS, *ANGULAR, "AnAs"):
+        flag(key, level_flags)
     yaw = yaw_degrees(p)
     if abs(yaw) > MAX_YAW_DEGREES:
         for key in quality:
@@ -492,27 +423,37 @@ def measure(points68: np.ndarray | Sequence, iris_right: Circle | Sequence[float
         segments=segments,
         quality={key: tuple(f for f in FLAGS if f in value) for key, value in quality.items()},
         yaw_degrees=yaw,
+        scale_source=ruler.source,
+        inter_iris_mm=ruler.inter_iris_mm,
     )
 
 
 def palpebral_fissures(points68: np.ndarray, iris_right: Circle, iris_left: Circle, *,
                        iris_diameter_mm: float = IRIS_DIAMETER_MM) -> tuple[float, float]:
-    """Only the palpebral fissure heights (right, left; mm) of :func:`measure`, cheaply."""
+    """Only the palpebral fissure heights (right, left; mm) of :func:`measure`, cheaply (in the
+    iris frame, with the checked ruler)."""
     frame = _Frame(iris_right, iris_left)
-    p = frame(np.asarray(points68, dtype=np.float64))
-    mm = iris_diameter_mm / (iris_right.radius + iris_left.radius)
+    mm = iris_ruler(iris_right.radius, iris_left.radius, frame.length, iris_diameter_mm).mm_per_px
+    right, left = _fissures(frame(np.asarray(points68, dtype=np.float64)))
+    return right * mm, left * mm
+
+
+def _fissures(p: np.ndarray, smoothing: float = SPLINE_SMOOTHING) -> tuple[float, float]:
+    """Palpebral fissure heights (right, left) of frame points ``p``, in pixels, >= 0."""
     heights = []
     for s in (0, 1):
         x_mid = float(p[_LID_MIDDLE[s], 0].mean())
-        gap = _Contour(p[_LOWER_LID[s]])(x_mid) - _Contour(p[_UPPER_LID[s]])(x_mid)
-        heights.append(max(0.0, gap) * mm)
+        gap = (_Contour(p[_LOWER_LID[s]], smoothing)(x_mid)
+               - _Contour(p[_UPPER_LID[s]], smoothing)(x_mid))
+        heights.append(max(0.0, gap))
     return heights[0], heights[1]
 
 
 def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
                  smoothing: float = SPLINE_SMOOTHING) -> FaceMeasurements:
     """:func:`measure` of a :class:`~fpgrade.face.landmarks.FaceLandmarks`, with its per-point
-    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags, and
+    ``spread`` (mirror-averaging disagreement) turned into ``uncertain_landmarks`` flags,
+    ``photo_turned_upright`` on every value when the photo was sideways, and
     ``low_confidence`` on every value when the face was found only by a fallback (Haar, the
     padded photo, the mesh's own detector) or with a detection score under
     :data:`MIN_DETECTION_SCORE`."""
@@ -521,13 +462,17 @@ def measure_face(landmarks, *, iris_diameter_mm: float = IRIS_DIAMETER_MM,
     result = measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left,
                      iris_diameter_mm=iris_diameter_mm, landmark_spread=landmarks.spread,
                      smoothing=smoothing)
+    added = set()
+    if getattr(landmarks, "upright_turns", 0):
+        added.add("photo_turned_upright")
     box = landmarks.box
-    if box is None:
+    if box is not None:
+        fallback = any(name in box.detector for name in ("haar", "padded", "mesh"))
+        if fallback or box.score < MIN_DETECTION_SCORE:
+            added.add("low_confidence")
+    if not added:
         return result
-    fallback = any(name in box.detector for name in ("haar", "padded", "mesh"))
-    if not fallback and box.score >= MIN_DETECTION_SCORE:
-        return result
-    quality = {key: tuple(f for f in FLAGS if f in {*flags, "low_confidence"})
+    quality = {key: tuple(f for f in FLAGS if f in {*flags, *added})
                for key, flags in result.quality.items()}
     return replace(result, quality=quality)
 

@@ -9,7 +9,8 @@ from fpgrade.preprocess_api import Preprocessor
 class EmotricsMeasurements(Preprocessor):
     id = "emotrics_measurements"
     description = ("Brow height, MRD1/2, fissure, commissure excursion, smile angle, dental show (mm), "
-                   "with quality flags.")
+                   "with quality flags; an implausible iris scale or a tilted level is replaced "
+                   "and flagged.")
     requires = ("landmarks",)
     provides = ("measurements",)
 
