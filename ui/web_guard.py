@@ -12,7 +12,8 @@
   only for a file so sent to that same user (an export is not another user's to fetch, even
   logged in); Gradio's own checks (allowed folders, no traversal) apply after ours.
 - **security headers** on every response: a CSP that Gradio tolerates (its page needs inline
-  scripts and styles), ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``nosniff``, no
+  scripts and styles, and ``'unsafe-eval'``: its front end builds the client-side functions of
+  events such as a Clear button from strings; no script from any other origin is allowed), ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``nosniff``, no
   referrer to other sites, no caching of anything but the static bundles.
 """
 
@@ -37,7 +38,7 @@ MAX_JSON_BODY = 32 * 1024 * 1024
 #: session hashes remembered (oldest forgotten first; a forgotten hash is bound again on use)
 MAX_BOUND_HASHES = 200_000
 
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "media-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
        "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
