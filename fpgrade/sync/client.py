@@ -56,7 +56,7 @@ class Server:
     client: Any
     aliases: set[str] = field(default_factory=set)
     different: set[str] = field(default_factory=set)
-    version: str | None = None
+    user: str | None = None
 
     def call(self, what: str, fn: Callable[..., T], *args, **kwargs) -> T:
         """``fn(*args, **kwargs)``, its transport and API failures as :class:`SyncError`."""
@@ -74,12 +74,20 @@ class Server:
                             status=exc.status_code) from None
 
     def identify(self) -> str:
-        """The server's release (``/api/version``), asked once: a wrong port is "not
-        reachable", a wrong path "not Label Studio's API", before anything else is done."""
-        if self.version is None:
-            found = self.call("reading its version (/api/version)", self.client.versions.get)
-            self.version = str(getattr(found, "release", "") or "unknown")
-        return self.version
+        """Who the token is on this server (``/api/current-user/whoami``), asked once, before
+        anything else: a wrong port is "not reachable", a wrong path "not Label Studio's API"
+        (Label Studio answers ``/api/version`` under any prefix; not this), a bad token
+        "refused". Returns the user's email."""
+        if self.user is None:
+            found = self.call("reading the token's user (/api/current-user/whoami)",
+                              self.client.users.whoami)
+            self.user = str(getattr(found, "email", "") or getattr(found, "username", "") or "?")
+        return self.user
+
+    def release(self) -> str:
+        """The server's release (``/api/version``)."""
+        found = self.call("reading its version (/api/version)", self.client.versions.get)
+        return str(getattr(found, "release", "") or "unknown")
 
 
 def connect(url: str | None = None, token: str | None = None) -> Server:

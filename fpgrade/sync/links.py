@@ -53,7 +53,7 @@ def _same_server(server: Server, session: Session, rows: list[LsProject]) -> boo
 
 def urls(session: Session, server: Server) -> set[str]:
     """The stored URLs that reach ``server`` (its own, and others it proves it is); asks the
-    server for its version first, so that a server that is not there is said at once."""
+    server who the token is first, so that a wrong URL or token is said at once."""
     server.identify()
     stored = in_transaction(session, lambda: list(session.exec(select(LsProject)).all()))
     by_url: dict[str, list[LsProject]] = {}

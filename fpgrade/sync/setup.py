@@ -92,17 +92,14 @@ def check(session: Session, server: Server, files_root: Path | None,
     finding that makes the rest meaningless (not reachable, token refused)."""
     out: list[Finding] = []
     try:
-        release = server.identify()
+        user = server.identify()
     except SyncError as exc:
-        return [Finding(False, str(exc))]
-    out.append(Finding(True, f"Label Studio {release} answers at {server.url}"))
-    try:
-        me = server.call("reading the token's user", server.client.users.whoami)
-    except SyncError as exc:
-        return out + [Finding(False, f"{exc} (FPGRADE_LABEL_STUDIO_TOKEN must be the user's "
-                                     "legacy API token: start Label Studio with "
-                                     "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true)")]
-    out.append(Finding(True, f"the token is {me.email or me.username}'s"))
+        hint = (" (FPGRADE_LABEL_STUDIO_TOKEN must be the user's legacy API token: start Label "
+                "Studio with LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true)"
+                if exc.status in (401, 403) else "")
+        return [Finding(False, f"{exc}{hint}")]
+    out.append(Finding(True, f"Label Studio {server.release()} answers at {server.url}"))
+    out.append(Finding(True, f"the token is {user}'s"))
     answer = _get(server, "/data/local-files/?d=fpgrade-check/none.png")
     if answer.status_code == 403 and b"disabled" in answer.content:
         out.append(Finding(False, "Label Studio does not serve local files: start it with "
