@@ -205,6 +205,9 @@ def test_a_deleted_project_is_reported_the_others_pulled_and_relink_repairs_it(
     assert f"fpgrade sync push --campaign {name} --relink" in gone
     assert "<html" not in err.lower() and "404" not in gone
     assert finals(name) == {media[0]: ("N", "agreed_checked")}  # nothing pulled is lost
+    code, _, err = run(capsys, "sync", "check")
+    assert code == 1 and f"problem: Label Studio project 'fpgrade: {name}'" in err
+    assert f"--campaign {name} --relink" in err
 
     code, _, err = run(capsys, "sync", "push", "--campaign", name)
     assert code == 1 and "--relink" in err and len(err.strip().splitlines()) == 1

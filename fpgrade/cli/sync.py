@@ -145,18 +145,19 @@ def serve(url: str | None = URL_OPTION,
     registry = get_registry()
 
     def known() -> set[int]:  # under any URL that reaches this server (sync.links)
-        with database.session() as session:
+        with database.read_session() as session:
             return {row.project_id for row in links(session, server)}
 
     def row_of(project_id: int) -> tuple[int, str]:
-        with database.session() as session:
+        with database.read_session() as session:
             row = next(r for r in links(session, server) if r.project_id == project_id)
             return row.id, row.scale
 
     def pull_one(project_id: int) -> None:
         with database.session() as session:
             report = pull_project(session, server, registry, row_of(project_id)[0])
-        console.print(f"project {project_id}: {report.added} added, {report.updated} updated")
+        console.print(f"project {project_id}: {report.added} added, {report.updated} updated, "
+                      f"{report.withdrawn} passes withdrawn")
         for problem in report.problems:
             err_console.print(f"warning: {problem}")
 

@@ -125,11 +125,15 @@ def check(session: Session, server: Server, files_root: Path | None,
 
 def _check_project(session: Session, server: Server, row: LsProject,
                    webhook: str | None, targets: set[str]) -> list[Finding]:
+    from fpgrade.storage.tables import Campaign
+    from fpgrade.sync.links import gone_message
+
     project = project_or_none(server, row.project_id)
     name = f"project {row.title!r} (id {row.project_id})"
     if project is None:
-        return [Finding(False, f"{name} is gone from {server.url}: `fpgrade sync push --campaign "
-                               "NAME --relink` pushes the campaign to a new one")]
+        campaign = in_transaction(session, lambda: session.get(Campaign, row.campaign_id).name
+                                  if row.campaign_id else None)
+        return [Finding(False, gone_message(server, row, campaign))]
     out = [Finding(True, f"{name} is there")]
     task_id = in_transaction(session, lambda: session.exec(select(LsTask.task_id).where(
         LsTask.ls_project_id == row.id).limit(1)).first())
