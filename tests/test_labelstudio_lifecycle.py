@@ -21,7 +21,7 @@ from fpgrade.labelling.final import final_labels
 from fpgrade.labelling.workflow import adjudication_queue, decide, media_statuses
 from fpgrade.models import lifecycle
 from fpgrade.storage import database
-from fpgrade.storage.tables import Annotation, AuditEvent, Campaign, LsProject
+from fpgrade.storage.tables import Annotation, AuditEvent, Campaign, LsProject, LsTask
 from tests.labelling_helpers import fast_password_hashes, users  # noqa: F401 - autouse fixture
 from tests.labelstudio_helpers import (campaign_with_files, probabilities,
                                        promoted_version_with_predictions)
@@ -259,6 +259,28 @@ def test_the_same_server_under_another_url_is_one_server_and_one_project(
 
     with database.session() as session:
         assert [r.project_id for r in links(session, connect(other_url))] == [project_id]
+
+    # a second link left by an older fpgrade (before one server was recognised under two URLs)
+    with database.session() as session:
+        first = session.exec(select(LsProject)).one()
+        twin = LsProject(url=other_url, project_id=project_id, title=first.title,
+                         scale=first.scale, campaign_id=first.campaign_id)
+        session.add(twin)
+        session.flush()
+        for task in session.exec(select(LsTask).where(LsTask.ls_project_id == first.id)).all():
+            session.add(LsTask(ls_project_id=twin.id, media_id=task.media_id, task_id=task.task_id))
+        session.commit()
+    code, out, err = run(capsys, "sync", "pull", "--full", "--json")
+    assert code == 0, err
+    assert f"Label Studio project {project_id} is linked twice" in err
+    with database.session() as session:
+        assert len(session.exec(select(Annotation)).all()) == 2  # nothing stored twice
+        twin = session.exec(select(LsProject).where(LsProject.url == other_url)).one()
+        for task in session.exec(select(LsTask).where(LsTask.ls_project_id == twin.id)).all():
+            session.delete(task)
+        session.flush()
+        session.delete(twin)
+        session.commit()
 
     code, _, err = run(capsys, "sync", "push", "--campaign", name, "--project", "another title")
     assert code == 1 and "one campaign, one project" in err and len(err.strip().splitlines()) == 1

@@ -135,7 +135,7 @@ def serve(url: str | None = URL_OPTION,
     from fpgrade.models.lifecycle import new_final_labels
     from fpgrade.training.retrain_plan import unfinished_plans
     from fpgrade.storage.tables import ModelVersion
-    from fpgrade.sync.client import connect
+    from fpgrade.sync.client import SyncError, connect
     from fpgrade.sync.links import links
     from fpgrade.sync.pull import pull_project
     from fpgrade.sync.webhook import Hub, make_server
@@ -155,7 +155,11 @@ def serve(url: str | None = URL_OPTION,
 
     def pull_one(project_id: int) -> None:
         with database.session() as session:
-            report = pull_project(session, server, registry, row_of(project_id)[0])
+            try:
+                report = pull_project(session, server, registry, row_of(project_id)[0])
+            except SyncError as exc:  # said here, and kept in the hub's errors
+                err_console.print(f"Error: project {project_id}: {exc}")
+                raise
         console.print(f"project {project_id}: {report.added} added, {report.updated} updated, "
                       f"{report.withdrawn} passes withdrawn")
         for problem in report.problems:

@@ -80,11 +80,12 @@ def links(session: Session, server: Server, campaign_id: int | None = None) -> l
 
 
 def project_or_none(server: Server, project_id: int):
-    """The Label Studio project, or None where the server answers that it has none (404)."""
+    """The Label Studio project, or None where the server answers that it has none, or none
+    this token may see (404, 403: moved to another organisation)."""
     try:
         return server.call(f"reading project {project_id}", server.client.projects.get, id=project_id)
     except SyncError as exc:
-        if exc.status == 404:
+        if exc.status in (403, 404):
             return None
         raise
 

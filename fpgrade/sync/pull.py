@@ -179,9 +179,16 @@ def pull(session: Session, server: Server, registry: Registry, campaign: str | N
     names = in_transaction(session, lambda: {c.id: c.name for c in session.exec(select(Campaign)).all()})
     reports: dict[str, PullReport] = {}
     down: str | None = None
+    pulled: dict[int, str] = {}
     for row in rows:
         title = row.title if row.title not in reports else f"{row.title} (project {row.project_id})"
         report = reports[title] = PullReport(cursor=row.pull_cursor)
+        if row.project_id in pulled:  # two links made before one server was recognised under
+            report.problems.append(  # two URLs: the project is pulled once
+                f"Label Studio project {row.project_id} is linked twice (as {pulled[row.project_id]} "
+                f"and {row.url}); pulled once, through the first")
+            continue
+        pulled[row.project_id] = row.url
         if down is not None:
             report.error = f"not pulled: {down}"
             continue
