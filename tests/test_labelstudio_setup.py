@@ -103,3 +103,14 @@ def test_a_wrong_path_or_port_is_one_line_that_says_so(ls, registry, capsys):
 
     code, _, err = run(capsys, "sync", "check", "--url", down)
     assert code == 1 and err.startswith("problem: ") and "not reachable" in err
+
+
+def test_a_refused_token_is_one_line_that_says_which_token(ls, capsys, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", "0" * 40)
+    get_settings.cache_clear()
+    code, _, err = run(capsys, "sync", "check")
+    (line,) = err.strip().splitlines()
+    assert code == 1 and line.startswith("problem: ") and "HTTP 401" in line
+    assert "FPGRADE_LABEL_STUDIO_TOKEN" in line and "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN" in line

@@ -26,39 +26,46 @@ from fpgrade.sync.client import Server, SyncError
 ACTOR = "label-studio-sync"
 
 
-def _same_server(server: Server, session: Session, rows: list[LsProject]) -> bool:
-    """Whether ``server`` holds one of the stored tasks of ``rows`` (another URL's links)."""
-    def sample():
-        for row in rows:
-            found = session.exec(select(LsTask.task_id, Media.sha256)
-                                 .join(Media, Media.id == LsTask.media_id)
-                                 .where(LsTask.ls_project_id == row.id).limit(1)).first()
-            if found:
-                return row.project_id, found[0], found[1]
-        return None
+#: how many links of another URL are probed (one task each) before calling it another server
+PROBES = 5
 
-    probe = in_transaction(session, sample)
-    if probe is None:
-        return False
-    project_id, task_id, sha256 = probe
-    try:
-        task = server.call(f"reading task {task_id}", server.client.tasks.get, id=task_id)
-    except SyncError as exc:
-        if exc.status in (403, 404):
-            return False
-        raise
-    data = task.data or {}
-    return getattr(task, "project", None) == project_id and data.get("fpgrade_sha256") == sha256
+
+def _same_server(server: Server, session: Session, rows: list[tuple[int, int]]) -> bool:
+    """Whether ``server`` holds a stored task of one of ``rows`` ((link id, project id) of
+    another URL), in that project, with the medium's sha256 that fpgrade pushed."""
+    def sample():
+        found = []
+        for row_id, project_id in rows:
+            task = session.exec(select(LsTask.task_id, Media.sha256)
+                                .join(Media, Media.id == LsTask.media_id)
+                                .where(LsTask.ls_project_id == row_id).limit(1)).first()
+            if task:
+                found.append((project_id, task[0], task[1]))
+            if len(found) == PROBES:
+                break
+        return found
+
+    for project_id, task_id, sha256 in in_transaction(session, sample):
+        try:
+            task = server.call(f"reading task {task_id}", server.client.tasks.get, id=task_id)
+        except SyncError as exc:
+            if exc.status in (403, 404):
+                continue  # not here, or that project was deleted: ask the next
+            raise
+        data = task.data or {}
+        return getattr(task, "project", None) == project_id and data.get("fpgrade_sha256") == sha256
+    return False
 
 
 def urls(session: Session, server: Server) -> set[str]:
     """The stored URLs that reach ``server`` (its own, and others it proves it is); asks the
     server who the token is first, so that a wrong URL or token is said at once."""
     server.identify()
-    stored = in_transaction(session, lambda: list(session.exec(select(LsProject)).all()))
-    by_url: dict[str, list[LsProject]] = {}
-    for row in stored:
-        by_url.setdefault(row.url, []).append(row)
+    stored = in_transaction(session, lambda: session.exec(
+        select(LsProject.url, LsProject.id, LsProject.project_id).order_by(LsProject.id)).all())
+    by_url: dict[str, list[tuple[int, int]]] = {}
+    for url, row_id, project_id in stored:
+        by_url.setdefault(url, []).append((row_id, project_id))
     for url, rows in sorted(by_url.items()):
         if url == server.url or url in server.aliases or url in server.different:
             continue
