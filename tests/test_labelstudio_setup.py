@@ -114,3 +114,38 @@ def test_a_refused_token_is_one_line_that_says_which_token(ls, capsys, monkeypat
     (line,) = err.strip().splitlines()
     assert code == 1 and line.startswith("problem: ") and "HTTP 401" in line
     assert "FPGRADE_LABEL_STUDIO_TOKEN" in line and "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN" in line
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """A second server with Label Studio's default SSRF protection (on): what a group gets when
+    it starts Label Studio without the recipe's setting."""
+    from tests.labelstudio_server import EXECUTABLE, labelstudio_server
+
+    if not EXECUTABLE.is_file():
+        pytest.skip(f"Label Studio is not installed in {EXECUTABLE.parents[1]} (make labelstudio)")
+    with labelstudio_server(tmp_path_factory.mktemp("guarded"),
+                            tmp_path_factory.mktemp("guarded-files"),
+                            {"LABEL_STUDIO_SSRF_PROTECTION_ENABLED": "true"}) as server:
+        yield server
+
+
+def test_ssrf_protection_blocking_webhooks_is_said_with_the_setting_to_change(
+        guarded, registry, capsys, monkeypatch):
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", guarded.url)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", guarded.token)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(guarded.files_root))
+    get_settings.cache_clear()
+    hook = f"http://127.0.0.1:{free_port()}/"
+    code, _, err = run(capsys, "sync", "check", "--webhook", hook)
+    (line,) = err.strip().splitlines()
+    assert code == 1 and f"refuses webhooks to {hook}" in line
+    assert "SSRF_PROTECTION_ENABLED=false" in line and "docs/labelstudio.md" in line
+
+    name, _ = campaign_with_files(registry, guarded, 1)
+    assert run(capsys, "sync", "push", "--campaign", name)[0] == 0
+    code, _, err = run(capsys, "sync", "webhook", "register", "--to", hook)
+    (line,) = err.strip().splitlines()
+    assert code == 1 and "SSRF_PROTECTION_ENABLED=false" in line and "HTTP" not in line
