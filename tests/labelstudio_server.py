@@ -79,8 +79,10 @@ def _up(url: str) -> bool:
 
 
 @contextmanager
-def labelstudio_server(workdir: Path, files_root: Path) -> Iterator[LabelStudioServer]:
-    """Start a server with its data in ``workdir``, serving local files under ``files_root``."""
+def labelstudio_server(workdir: Path, files_root: Path,
+                       settings: dict[str, str] | None = None) -> Iterator[LabelStudioServer]:
+    """Start a server with its data in ``workdir``, serving local files under ``files_root``;
+    ``settings`` override its environment (e.g. Label Studio's default SSRF protection)."""
     if not EXECUTABLE.is_file():
         raise FileNotFoundError(f"{EXECUTABLE} not found (run `make labelstudio`)")
     port, token = free_port(), secrets.token_hex(20)
@@ -104,6 +106,7 @@ def labelstudio_server(workdir: Path, files_root: Path) -> Iterator[LabelStudioS
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
     })
+    env.update(settings or {})
     server = LabelStudioServer(f"http://127.0.0.1:{port}", token, username, files_root, 0,
                                workdir, env, port)
     try:

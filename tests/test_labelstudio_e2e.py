@@ -183,9 +183,10 @@ def test_campaign_through_label_studio_webhooks_the_workflow_and_a_retrain(
                 return probe.connect_ex(("127.0.0.1", port)) == 0
 
         _wait("fpgrade sync serve listening", listening, 60, serve_log)
-        webhook = admin.webhooks.create(
-            project=project_id, url=f"http://127.0.0.1:{port}/", send_payload=True,
-            send_for_all_actions=False, actions=["ANNOTATION_CREATED", "ANNOTATION_UPDATED"])
+        hook = f"http://127.0.0.1:{port}/"  # registered as docs/labelstudio.md says
+        assert main(["sync", "webhook", "register", "--to", hook]) == 0
+        assert f"webhook to {hook} registered" in capsys.readouterr().out
+        (webhook,) = [w for w in admin.webhooks.list(project=str(project_id)) if w.url == hook]
 
         # 4. two Label Studio users annotate through its API, each with their own token
         second_id, second_token = add_user(labelstudio, SECOND)

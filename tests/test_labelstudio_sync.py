@@ -139,7 +139,7 @@ def test_pull_round_trip_edits_deletions_bad_choices_and_a_server_killed_mid_pul
     from fpgrade.labelling.workflow import media_statuses
     from fpgrade.storage import database
     from fpgrade.storage.tables import Assignment, AuditEvent
-    from fpgrade.sync.client import ServerDownError, connect
+    from fpgrade.sync.client import connect
     from fpgrade.sync.pull import pull
 
     name, media = campaign_with_files(registry, ls_env, 2, allow_same_rater=True)
@@ -171,8 +171,9 @@ def test_pull_round_trip_edits_deletions_bad_choices_and_a_server_killed_mid_pul
 
     server.client.tasks.list = killed_after_first_page
     with database.session() as session:
-        with pytest.raises(ServerDownError, match=ls_env.url.replace(".", r"\.")):
-            pull(session, server, registry)
+        (stopped,) = pull(session, server, registry).values()
+    assert "not reachable" in stopped.error and ls_env.url in stopped.error
+    assert stopped.added == 2  # what was stored before the server went is reported
     assert [a.label for a in _annotations(pass_kind="label-studio")] == ["L1", "L1"]  # page 1
     ls_env.start()
 
@@ -204,12 +205,20 @@ def test_pull_round_trip_edits_deletions_bad_choices_and_a_server_killed_mid_pul
     assert edited["updated"] == 1 and edited["added"] == 0
     assert [a.label for a in _annotations(pass_kind="label-studio")] == ["L2", "L1"]
     with database.session() as session:
-        event = session.exec(select(AuditEvent).where(AuditEvent.action == "ls_annotation_update")).one()
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "pass_relabelled")).one()
         assert (event.details["from"], event.details["to"]) == ("L1", "L2")
+        # the passes now disagree: the first check ran again and opened an adjudication
+        assert media_statuses(session, campaign_id)[media[0]].value == "adjudication"
     assert edited["deleted"] == []  # the bad one was never ours: nothing to mark
     second = [a for a in client.annotations.list(id=tasks[media[0]]) if a.id != first.id][0]
     client.annotations.delete(id=second.id)
     assert main(["sync", "pull", "--json"]) == 0
     (deleted,) = json.loads(capsys.readouterr().out).values()
-    assert deleted["deleted"] == [second.id]
-    assert len(_annotations(pass_kind="label-studio")) == 2  # our copy stays, marked
+    assert deleted["deleted"] == [second.id] and deleted["withdrawn"] == 1
+    assert [a.label for a in _annotations(pass_kind="label-studio")] == ["L2"]  # its pass withdrawn
+    with database.session() as session:
+        assert media_statuses(session, campaign_id)[media[0]].value == "blind"  # a pass open again
+        withdrawn = session.exec(select(AuditEvent).where(AuditEvent.action == "pass_withdrawn")).one()
+        assert withdrawn.details["annotation"]["label"] == "L1"  # the audit keeps the copy
+        assert session.exec(select(AuditEvent).where(
+            AuditEvent.action == "adjudication_reopened")).one()

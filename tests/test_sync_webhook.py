@@ -107,3 +107,50 @@ def test_a_failing_pull_is_recorded_and_the_worker_goes_on():
     hub.enqueue(1)
     assert hub.work_once(timeout=1)
     assert calls == [1, 1] and "not reachable" in hub.errors[0] and hub.pulls_done == 1
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter of ``pid`` (``Z``: a zombie), None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def test_a_finished_retrain_is_reaped_without_waiting_for_the_next_webhook():
+    import subprocess
+    import sys
+
+    started, finished = [], []
+    release = threading.Event()
+
+    def start_retrain(scale):
+        process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                                   stdin=subprocess.PIPE)  # ends when told (stdin closed)
+        started.append(process)
+        return process
+
+    hub = Hub(known_projects=lambda: {1}, pull=lambda pid: None, due=lambda pid: "sided7",
+              start_retrain=start_retrain,
+              on_finished=lambda process, code: (finished.append((process.pid, code)),
+                                                 release.set()))
+    stop = threading.Event()
+    worker = threading.Thread(target=hub.run_worker, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        hub.enqueue(1)
+        hub.join()
+        (process,) = started
+        assert _state(process.pid) not in (None, "Z")  # running
+        process.stdin.close()  # the retrain ends; no webhook comes after it
+        assert release.wait(60), "the finished retrain was not collected"
+        assert finished == [(process.pid, 0)]
+        assert _state(process.pid) is None  # reaped: no zombie left
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -30,9 +30,15 @@ def push(campaign: str = typer.Option(..., "--campaign", metavar="NAME", help="T
          files_root: Path | None = typer.Option(
              None, "--files-root", metavar="FOLDER",
              help="The server's local-files document root (default: FPGRADE_LABEL_STUDIO_FILES_ROOT)."),
+         relink: bool = typer.Option(False, "--relink",
+                                     help="The campaign's project is gone from Label Studio: push "
+                                          "to a new project, keeping every annotation pulled."),
+         another_project: bool = typer.Option(False, "--another-project",
+                                              help="Put the campaign in a second project (--project)."),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """Push a campaign's media as tasks with the current model's pre-annotations (least
-    confident first); a second push adds only media not yet there."""
+    confident first); a second push adds only media not yet there, and after a promotion or
+    rollback refreshes the pre-annotations of the tasks already there."""
     from fpgrade.settings import get_settings
     from fpgrade.storage import database
     from fpgrade.sync.client import SyncError, connect
@@ -45,18 +51,24 @@ def push(campaign: str = typer.Option(..., "--campaign", metavar="NAME", help="T
     server = connect(url)
     with database.session() as session:
         report = push_campaign(session, server, get_registry(), campaign, files_root=root,
-                               title=project)
+                               title=project, relink=relink, another_project=another_project)
     for problem in report.problems:
         err_console.print(f"warning: {problem}")
     if as_json:
         print_json({"project_id": report.project_id, "title": report.title,
                     "created_project": report.created_project, "added": report.added,
                     "already": report.already, "model_version": report.model_version,
-                    "order": report.order})
+                    "order": report.order, "refreshed": report.refreshed,
+                    "relinked": report.relinked, "kept": report.kept})
         return
+    if report.relinked:
+        console.print(f"the campaign's project was gone: pushed to a new project, "
+                      f"{report.kept} annotations pulled from the old one kept")
     console.print(f"{report.title} (project {report.project_id} at {server.url}): "
                   f"{report.added} tasks added, {report.already} already there"
-                  + (f"; pre-annotations by {report.model_version}" if report.model_version else ""))
+                  + (f"; pre-annotations by {report.model_version}" if report.model_version else "")
+                  + (f" ({report.refreshed} tasks already there refreshed to it)"
+                     if report.refreshed else ""))
 
 
 @sync_app.command("pull")
@@ -67,8 +79,9 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
                                    help="Read every task again, not only those changed since the last pull."),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """Pull Label Studio annotations changed since the last pull into the labelling workflow
-    (each a blind pass); a re-run adds nothing, edits update ours, deletions and choices outside
-    the scale are reported."""
+    (each a blind pass); a re-run adds nothing, edits update ours; a deleted annotation, a
+    rater's replaced one or an edit outside the scale withdraws its pass (reported). A project
+    gone from Label Studio is reported and the others are still pulled."""
     from dataclasses import asdict
 
     from fpgrade.storage import database
@@ -83,11 +96,17 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
             err_console.print(f"warning: {problem}")
     if as_json:
         print_json({title: asdict(r) for title, r in reports.items()})
-        return
-    for title, r in reports.items():
-        console.print(f"{title}: {r.added} annotations added ({r.as_blind_pass} as blind passes), "
-                      f"{r.updated} updated, {len(r.deleted)} deleted in Label Studio, "
-                      f"{r.unchanged} unchanged")
+    else:
+        for title, r in reports.items():
+            console.print(f"{title}: {r.added} annotations added ({r.as_blind_pass} as blind "
+                          f"passes), {r.updated} updated, {len(r.deleted)} deleted in Label "
+                          f"Studio, {r.withdrawn} passes withdrawn, {r.unchanged} unchanged"
+                          + (" (then stopped)" if r.error else ""))
+    failed = [(title, r.error) for title, r in reports.items() if r.error]
+    for title, error in failed:
+        err_console.print(f"Error: {title}: {error}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @sync_app.command("serve")
@@ -115,28 +134,34 @@ def serve(url: str | None = URL_OPTION,
     from fpgrade.storage import database
     from fpgrade.models.lifecycle import new_final_labels
     from fpgrade.training.retrain_plan import unfinished_plans
-    from fpgrade.storage.tables import LsProject, ModelVersion
-    from fpgrade.sync.client import connect
+    from fpgrade.storage.tables import ModelVersion
+    from fpgrade.sync.client import SyncError, connect
+    from fpgrade.sync.links import links
     from fpgrade.sync.pull import pull_project
     from fpgrade.sync.webhook import Hub, make_server
 
     server = connect(url)
+    server.identify()  # a server that is not there is said before listening
     registry = get_registry()
 
-    def known() -> set[int]:
+    def known() -> set[int]:  # under any URL that reaches this server (sync.links)
         with database.read_session() as session:
-            return set(session.exec(select(LsProject.project_id).where(LsProject.url == server.url)).all())
+            return {row.project_id for row in links(session, server)}
 
     def row_of(project_id: int) -> tuple[int, str]:
         with database.read_session() as session:
-            row = session.exec(select(LsProject).where(LsProject.url == server.url,
-                                                       LsProject.project_id == project_id)).one()
+            row = next(r for r in links(session, server) if r.project_id == project_id)
             return row.id, row.scale
 
     def pull_one(project_id: int) -> None:
         with database.session() as session:
-            report = pull_project(session, server, registry, row_of(project_id)[0])
-        console.print(f"project {project_id}: {report.added} added, {report.updated} updated")
+            try:
+                report = pull_project(session, server, registry, row_of(project_id)[0])
+            except SyncError as exc:  # said here, and kept in the hub's errors
+                err_console.print(f"Error: project {project_id}: {exc}")
+                raise
+        console.print(f"project {project_id}: {report.added} added, {report.updated} updated, "
+                      f"{report.withdrawn} passes withdrawn")
         for problem in report.problems:
             err_console.print(f"warning: {problem}")
 
@@ -173,7 +198,10 @@ def serve(url: str | None = URL_OPTION,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
-    hub = Hub(known, pull_one, due, start_retrain)
+    def finished(process, code: int) -> None:
+        console.print(f"the retrain (pid {process.pid}) finished with exit code {code}")
+
+    hub = Hub(known, pull_one, due, start_retrain, on_finished=finished)
     http = make_server(hub, host, port)
     stop = threading.Event()
     worker = threading.Thread(target=hub.run_worker, args=(stop,), daemon=True)
@@ -199,6 +227,61 @@ def serve(url: str | None = URL_OPTION,
             console.print(f"stopped; the retrain (pid {running[0].pid}) goes on, its log is in {runs}")
         else:
             console.print("stopped")
+
+
+webhook_app = typer.Typer(help="The Label Studio webhooks that `fpgrade sync serve` receives.",
+                          no_args_is_help=True)
+sync_app.add_typer(webhook_app, name="webhook")
+
+
+@webhook_app.command("register")
+def webhook_register(to: str = typer.Option(..., "--to", metavar="URL",
+                                            help="Where `fpgrade sync serve` listens, as Label Studio "
+                                                 "reaches it (e.g. http://127.0.0.1:8765/)."),
+                     campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
+                                                         help="Only the project of this campaign."),
+                     url: str | None = URL_OPTION) -> None:
+    """Register the webhook of every pushed project (annotation created, updated, deleted)
+    pointing at `fpgrade sync serve`; a second run finds it there."""
+    from fpgrade.storage import database
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.setup import register_webhooks
+
+    server = connect(url)
+    with database.session() as session:
+        campaign_id = None
+        if campaign is not None:
+            from fpgrade.labelling.campaigns import get_campaign
+
+            campaign_id = get_campaign(session, campaign).id
+            session.rollback()
+        for line in register_webhooks(session, server, to, campaign_id):
+            console.print(line)
+
+
+@sync_app.command("check")
+def check(url: str | None = URL_OPTION,
+          files_root: Path | None = typer.Option(None, "--files-root", metavar="FOLDER",
+                                                 help="default: FPGRADE_LABEL_STUDIO_FILES_ROOT"),
+          webhook: str | None = typer.Option(None, "--webhook", metavar="URL",
+                                             help="Also check that Label Studio accepts webhooks to "
+                                                  "this address (where `sync serve` listens).")) -> None:
+    """Check the Label Studio setup: server, token, local files, projects, webhooks. One line
+    each; exit code 1 when something is wrong."""
+    from fpgrade.settings import get_settings
+    from fpgrade.storage import database
+    from fpgrade.sync.client import connect
+    from fpgrade.sync.setup import check as run_check
+
+    server = connect(url)
+    root = files_root or get_settings().label_studio_files_root
+    with database.session() as session:
+        findings = run_check(session, server, root, webhook)
+    for finding in findings:
+        (console if finding.ok else err_console).print(
+            ("ok: " if finding.ok else "problem: ") + finding.line)
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

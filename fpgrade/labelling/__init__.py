@@ -7,6 +7,8 @@ the Label Studio sync all call. Nothing here imports gradio.
 - :mod:`.workflow`: the state machine (claim, skip, submit, first check, adjudication);
 - :mod:`.checks`: the second check (asymmetry indices against per-class ranges, or a model);
 - :mod:`.final`: :func:`.final.final_labels`, the one source of final labels;
+- :mod:`.withdraw`: withdrawing or relabelling a pass (a Label Studio annotation deleted or
+  edited), reopening the decisions that rested on it;
 - :mod:`.agreement`: percent agreement, Cohen's and Fleiss' kappa, confusion matrices;
 - :mod:`.export`: final labels with their provenance as CSV;
 - :mod:`.audit`: who did what, when.

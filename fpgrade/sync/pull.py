@@ -1,19 +1,14 @@
 """``fpgrade sync pull``: Label Studio annotations into the triple-check workflow.
 
-Each Label Studio annotation (not cancelled) of a pushed task becomes one
-:class:`~fpgrade.storage.tables.Annotation` with ``pass_kind`` ``label-studio``, source
-``label-studio``, the Label Studio user (``ls:<email>``) as annotator. It counts as a blind pass:
-it takes an *open* blind assignment of the medium in the campaign (atomically, as a page's claim
-would: a pass the UI has claimed is never taken), and when the medium's last blind pass is in the
-workflow's first check runs (:mod:`fpgrade.labelling.workflow`). With no open pass left, or the
-same Label Studio user a second time where the campaign forbids it, the annotation is stored
-without a pass (reported).
+Each Label Studio annotation (not cancelled) of a pushed task is one pass of the triple-check
+workflow, its lifecycle mirrored (:mod:`.apply`): new, it takes an open blind pass; edited, the
+pass follows (decisions that rested on it reopened); deleted, replaced by the same rater, or
+edited into a choice outside the scale, its pass is withdrawn (audited, reopened, reported).
+Within a page, deletions are applied before new annotations, so a rater who deletes her
+annotation and makes a new one gets her pass back with the new label.
 
 - Re-running adds nothing: :class:`~fpgrade.storage.tables.LsAnnotation` keeps each Label Studio
   annotation id with the ``updated_at`` last applied.
-- An edit in Label Studio updates our annotation's label (audit event ``ls_annotation_update``,
-  old and new label); a deletion is reported and marked (``ls_annotation_deleted``), our label
-  stays (the audit trail must not lose a pass silently).
 - A choice that is not a level of the scale is reported and skipped (recorded, so it is not
   reported again unless edited).
 - Incremental (:mod:`.changes`): a pull asks Label Studio only for the tasks of the project
@@ -38,20 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
-from sqlalchemy import update
+from sqlmodel import Session, select
 from sqlalchemy.exc import IntegrityError
 
-from fpgrade.errors import FpgradeError
 from fpgrade.registry import Registry
 from fpgrade.storage.retry import in_transaction
-from fpgrade.storage.tables import (Annotation, AnnotationSource, Assignment, AuditEvent, Campaign,
-                                    LsAnnotation, LsProject, LsTask)
+from fpgrade.storage.tables import Annotation, Campaign, LsAnnotation, LsProject, LsTask
+from fpgrade.sync.apply import ACTOR, Remote, apply, withdraw_deleted  # noqa: F401 - ACTOR re-exported
 from fpgrade.sync.changes import ChangedTask, changed_tasks, format_stamp, overlap_start, parse_stamp
-from fpgrade.sync.client import Server, SyncError
-from fpgrade.sync.config import level_of
-
-ACTOR = "label-studio-sync"
+from fpgrade.sync.client import Server, ServerDownError, SyncError
 #: how far before the cursor a pull starts reading again (see the module docstring)
 OVERLAP = timedelta(seconds=10)
 
@@ -62,117 +52,11 @@ class PullReport:
     as_blind_pass: int = 0
     updated: int = 0
     unchanged: int = 0
+    withdrawn: int = 0
     deleted: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class _Remote:
-    id: int
-    task_id: int
-    media_id: int
-    annotator: str
-    updated_at: str
-    result: list
-
-
-def _take_blind_pass(session: Session, campaign: Campaign, media_id: int, annotator: str):
-    """An open blind assignment of the medium, marked done for ``annotator``, or (None, why)."""
-    from fpgrade.labelling.model import AssignmentState, PassKind
-    from fpgrade.storage.tables import utcnow
-
-    if campaign.state != "open":
-        return None, f"campaign {campaign.name!r} is {campaign.state}"
-    if not campaign.allow_same_rater and session.exec(select(Annotation.id).where(
-            Annotation.media_id == media_id, Annotation.campaign_id == campaign.id,
-            Annotation.annotator == annotator, Annotation.assignment_id.is_not(None))).first():
-        return None, f"{annotator} already gave a blind pass of this medium"
-    candidates = session.exec(select(Assignment).where(
-        Assignment.campaign_id == campaign.id, Assignment.media_id == media_id,
-        Assignment.pass_kind == PassKind.BLIND.value,
-        Assignment.state == AssignmentState.OPEN.value).order_by(Assignment.pass_number)).all()
-    for assignment in candidates:
-        won = session.execute(update(Assignment).where(
-            Assignment.id == assignment.id, Assignment.state == AssignmentState.OPEN.value)
-            .values(state=AssignmentState.DONE.value, done_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
-        if won == 1:
-            session.refresh(assignment)
-            return assignment, None
-    return None, "no open blind pass left for this medium"
-
-
-def _apply(session: Session, registry: Registry, ls_project: LsProject, remote: _Remote,
-           report: PullReport) -> None:
-    from fpgrade.labelling.workflow import _after_blind_pass, _medium_rows
-
-    scale = registry.scale(ls_project.scale)
-    seen = session.exec(select(LsAnnotation).where(
-        LsAnnotation.ls_project_id == ls_project.id,
-        LsAnnotation.ls_annotation_id == remote.id)).first()
-    if seen is not None and seen.updated_at == remote.updated_at and not seen.deleted:
-        report.unchanged += 1
-        return
-    try:
-        label = level_of(scale, remote.result)
-    except FpgradeError as exc:
-        report.problems.append(f"Label Studio annotation {remote.id} (task {remote.task_id}, "
-                               f"{remote.annotator}): {exc}; skipped")
-        label = None
-    if seen is not None and seen.annotation_id is not None:  # an edit of a stored annotation
-        if label is not None:
-            ours = session.get(Annotation, seen.annotation_id)
-            if ours.label != label:
-                session.add(AuditEvent(actor=ACTOR, action="ls_annotation_update",
-                                       campaign_id=ours.campaign_id, media_id=ours.media_id,
-                                       assignment_id=ours.assignment_id, details={
-                                           "annotation_id": ours.id, "ls_annotation_id": remote.id,
-                                           "annotator": remote.annotator, "from": ours.label,
-                                           "to": label}))
-                ours.label = label
-                session.add(ours)
-                report.updated += 1
-        seen.updated_at, seen.deleted = remote.updated_at, False
-        session.add(seen)
-        return
-    seen = seen or LsAnnotation(ls_project_id=ls_project.id, ls_annotation_id=remote.id,
-                                updated_at=remote.updated_at)
-    seen.updated_at = remote.updated_at
-    if label is None:
-        session.add(seen)
-        return
-    campaign = session.get(Campaign, ls_project.campaign_id) if ls_project.campaign_id else None
-    assignment, why = (_take_blind_pass(session, campaign, remote.media_id, remote.annotator)
-                       if campaign else (None, "no campaign"))
-    if assignment is None:
-        report.problems.append(f"Label Studio annotation {remote.id} (task {remote.task_id}) "
-                               f"stored but not counted as a blind pass: {why}")
-        taken = session.exec(select(func.max(Annotation.pass_number)).where(
-            Annotation.media_id == remote.media_id, Annotation.annotator == remote.annotator,
-            Annotation.scale == scale.id)).one()
-        number = (taken or 0) + 1
-    else:
-        number = assignment.pass_number
-    ours = Annotation(media_id=remote.media_id, annotator=remote.annotator, pass_number=number,
-                      scale=scale.id, label=label, source=AnnotationSource.LABEL_STUDIO,
-                      pass_kind="label-studio", campaign_id=campaign.id if campaign else None,
-                      assignment_id=assignment.id if assignment else None,
-                      note=f"Label Studio annotation {remote.id} of task {remote.task_id}")
-    session.add(ours)
-    session.flush()
-    seen.annotation_id = ours.id
-    session.add(seen)
-    session.add(AuditEvent(actor=ACTOR, action="ls_annotation_pull",
-                           campaign_id=ours.campaign_id, media_id=ours.media_id,
-                           assignment_id=ours.assignment_id, details={
-                               "annotation_id": ours.id, "ls_annotation_id": remote.id,
-                               "annotator": remote.annotator, "label": label}))
-    report.added += 1
-    if assignment is not None:
-        report.as_blind_pass += 1
-        rows = _medium_rows(session, campaign.id, remote.media_id)
-        _after_blind_pass(session, campaign, remote.media_id, rows, ACTOR)
+    error: str | None = None  # why the pull of this project stopped (what came before is stored)
 
 
 class _Users:
@@ -191,32 +75,29 @@ class _Users:
         return f"ls:{self.names.get(user_id, user_id)}"[:128]
 
 
-def _remotes(page: list[ChangedTask], tasks: dict[int, int], names: dict) -> list[_Remote]:
-    """The live annotations of the page's pushed tasks (other tasks of the project are not ours)."""
-    return [_Remote(a.id, t.id, tasks[t.id], names[a.user_id], a.updated_at, a.result)
-            for t in page if t.id in tasks for a in t.annotations if not a.cancelled]
+def _remotes(page: list[ChangedTask], tasks: dict[int, int], names: dict) -> list[Remote]:
+    """The live annotations of the page's pushed tasks (other tasks of the project are not
+    ours), oldest first within a task (a rater's newer annotation replaces her older one)."""
+    return [Remote(a.id, t.id, tasks[t.id], names[a.user_id], a.updated_at, a.result)
+            for t in page if t.id in tasks
+            for a in sorted(t.annotations, key=lambda a: a.id) if not a.cancelled]
 
 
-def _mark_deleted(session: Session, ls_project_id: int, read_at: dict[int, object], live: set[int],
-                  report: PullReport) -> None:
-    """Our pulled annotations of these media (medium id -> the stamp its task had when the page
-    was read) whose Label Studio annotation is gone. One stored from a later read than this page
-    (another pull running beside this one) is not judged by it."""
+def _withdraw_deleted(session: Session, project: LsProject, read_at: dict[int, object],
+                      live: set[int], report: PullReport) -> None:
+    """Withdraw the passes of our pulled annotations of these media (medium id -> the stamp its
+    task had when the page was read) whose Label Studio annotation is gone. One stored from a
+    later read than this page (another pull running beside this one) is not judged by it."""
     rows = session.exec(select(LsAnnotation, Annotation.media_id)
                         .join(Annotation, Annotation.id == LsAnnotation.annotation_id)
-                        .where(LsAnnotation.ls_project_id == ls_project_id,
+                        .where(LsAnnotation.ls_project_id == project.id,
                                LsAnnotation.deleted.is_(False),
                                Annotation.media_id.in_(sorted(read_at)))).all()
+    campaign = session.get(Campaign, project.campaign_id) if project.campaign_id else None
     for row, media_id in rows:
         if row.ls_annotation_id in live or parse_stamp(row.updated_at) > read_at[media_id]:
             continue
-        row.deleted = True
-        session.add(row)
-        session.add(AuditEvent(actor=ACTOR, action="ls_annotation_deleted", details={
-            "ls_annotation_id": row.ls_annotation_id, "annotation_id": row.annotation_id}))
-        report.deleted.append(row.ls_annotation_id)
-        report.problems.append(f"Label Studio annotation {row.ls_annotation_id} was deleted in "
-                               "Label Studio; our copy is kept and marked deleted")
+        withdraw_deleted(session, row, campaign, report)
 
 
 def _store_page(session: Session, registry: Registry, ls_project_id: int, page: list[ChangedTask],
@@ -227,7 +108,7 @@ def _store_page(session: Session, registry: Registry, ls_project_id: int, page: 
     before = replace(report, deleted=list(report.deleted), problems=list(report.problems))
 
     def work() -> None:
-        for name in ("added", "as_blind_pass", "updated", "unchanged"):  # a retried attempt
+        for name in ("added", "as_blind_pass", "updated", "unchanged", "withdrawn"):  # a retried attempt
             setattr(report, name, getattr(before, name))               # counts once
         report.deleted[:], report.problems[:] = before.deleted, before.problems
         project = session.get(LsProject, ls_project_id)
@@ -235,10 +116,10 @@ def _store_page(session: Session, registry: Registry, ls_project_id: int, page: 
             LsTask.ls_project_id == ls_project_id,
             LsTask.task_id.in_([t.id for t in page]))).all())
         remotes = _remotes(page, tasks, names)
+        _withdraw_deleted(session, project, {tasks[t.id]: t.updated_at for t in page if t.id in tasks},
+                          {r.id for r in remotes}, report)
         for remote in remotes:
-            _apply(session, registry, project, remote, report)
-        _mark_deleted(session, ls_project_id, {tasks[t.id]: t.updated_at for t in page if t.id in tasks},
-                      {r.id for r in remotes}, report)
+            apply(session, registry, project, remote, report)
         if not project.pull_cursor or parse_stamp(project.pull_cursor) < parse_stamp(newest):
             project.pull_cursor = newest
             session.add(project)
@@ -252,14 +133,18 @@ def _store_page(session: Session, registry: Registry, ls_project_id: int, page: 
 
 
 def pull_project(session: Session, server: Server, registry: Registry, ls_project_id: int, *,
-                 full: bool = False) -> PullReport:
-    """Pull one synced project (an :class:`LsProject` id); see the module docstring."""
+                 full: bool = False, report: PullReport | None = None) -> PullReport:
+    """Pull one synced project (an :class:`LsProject` id); see the module docstring. ``report``
+    (filled as the pages are stored) is the caller's, so what was stored before a failure can
+    still be shown."""
     def read():
         project = session.get(LsProject, ls_project_id)
         return project.project_id, project.pull_cursor
 
     project_id, cursor = in_transaction(session, read)
-    report, users, seen = PullReport(cursor=cursor), _Users(server), set()
+    report = report if report is not None else PullReport()
+    report.cursor = cursor
+    users, seen = _Users(server), set()
     since = None if full else overlap_start(cursor, OVERLAP)
     for page in changed_tasks(server, project_id, since):
         seen.update(t.id for t in page)
@@ -275,19 +160,45 @@ def pull_project(session: Session, server: Server, registry: Registry, ls_projec
 
 def pull(session: Session, server: Server, registry: Registry, campaign: str | None = None, *,
          full: bool = False) -> dict[str, PullReport]:
-    """Pull every project synced with ``server`` (or the one of ``campaign``): title -> report."""
-    def projects():
-        query = select(LsProject).where(LsProject.url == server.url)
-        rows = session.exec(query).all()
-        if campaign is not None:
-            from fpgrade.labelling.campaigns import get_campaign
+    """Pull every project synced with ``server`` (whatever URL it was pushed with; or the
+    projects of ``campaign``): title -> report. A project that fails (gone from the server,
+    refused) has its ``error`` set and the others are still pulled; a server that stops
+    answering ends the pull, the projects not reached saying so. Only a server not reachable at
+    all, or nothing pushed to it, raises."""
+    from fpgrade.sync.links import gone_message, links, project_or_none
 
-            wanted = get_campaign(session, campaign).id
-            rows = [r for r in rows if r.campaign_id == wanted]
-        return [(r.id, r.title) for r in rows]
+    campaign_id = None
+    if campaign is not None:
+        from fpgrade.labelling.campaigns import get_campaign
 
-    found = in_transaction(session, projects)
-    if not found:
+        campaign_id = in_transaction(session, lambda: get_campaign(session, campaign).id)
+    rows = links(session, server, campaign_id)
+    if not rows:
         raise SyncError(f"nothing pushed to Label Studio at {server.url}"
                         + (f" for campaign {campaign!r}" if campaign else "") + ": push first")
-    return {title: pull_project(session, server, registry, pid, full=full) for pid, title in found}
+    names = in_transaction(session, lambda: {c.id: c.name for c in session.exec(select(Campaign)).all()})
+    reports: dict[str, PullReport] = {}
+    down: str | None = None
+    pulled: dict[int, str] = {}
+    for row in rows:
+        title = row.title if row.title not in reports else f"{row.title} (project {row.project_id})"
+        report = reports[title] = PullReport(cursor=row.pull_cursor)
+        if row.project_id in pulled:  # two links made before one server was recognised under
+            report.problems.append(  # two URLs: the project is pulled once
+                f"Label Studio project {row.project_id} is linked twice (as {pulled[row.project_id]} "
+                f"and {row.url}); pulled once, through the first")
+            continue
+        pulled[row.project_id] = row.url
+        if down is not None:
+            report.error = f"not pulled: {down}"
+            continue
+        try:
+            if project_or_none(server, row.project_id) is None:
+                report.error = gone_message(server, row, names.get(row.campaign_id))
+                continue
+            pull_project(session, server, registry, row.id, full=full, report=report)
+        except ServerDownError as exc:
+            report.error = down = str(exc)
+        except SyncError as exc:
+            report.error = str(exc)
+    return reports

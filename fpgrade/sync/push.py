@@ -17,6 +17,17 @@ push appends its new tasks after the existing ones.
 Idempotent: the tasks already in the project are read back first and matched by
 ``data.fpgrade_sha256``, so a push that died between the import and the database write adds no
 duplicate when run again.
+
+One campaign, one project (issue 17): a campaign already pushed to this server (under any URL
+that reaches it, :mod:`.links`) goes to the same project, found by its id (a renamed project
+stays the campaign's); ``--project`` with another title is refused unless ``another_project``
+asks for a second one. A project gone from the server is refused with the command that
+repairs it; ``relink`` pushes the campaign to a new project, keeping what was pulled
+(:func:`.links.relink`).
+
+After a promotion or a rollback the tasks already there are refreshed to the current version
+(:mod:`.refresh`): their pre-annotations, their ``data.uncertainty``, and the project's view
+"fpgrade: least confident first" that orders every task by it.
 """
 
 from __future__ import annotations
@@ -45,6 +56,9 @@ class PushReport:
     model_version: str | None
     order: list[int] = field(default_factory=list)  # media ids of the new tasks, in import order
     problems: list[str] = field(default_factory=list)
+    refreshed: int = 0      # tasks already there whose pre-annotation now comes from the version
+    relinked: bool = False  # the campaign's project was gone: pushed to a new one
+    kept: int = 0           # annotations pulled from the gone project, kept
 
 
 def _local_url(path: Path, root: Path) -> str:
@@ -158,14 +172,61 @@ def _predictions(session: Session, registry: Registry, scale_id: str, media: lis
     return info.version, found
 
 
+def _project_for(session: Session, server: Server, campaign_id: int, campaign_name: str,
+                 title: str | None, config: str, scale_id: str, *, relink: bool,
+                 another_project: bool):
+    """(Label Studio project, created, link id or None, relinked annotations kept or None)."""
+    from fpgrade.sync import links as ls_links
+
+    linked = ls_links.links(session, server, campaign_id)
+    chosen = [r for r in linked if title is None or r.title == title]
+    if linked and not chosen and not another_project:
+        first = linked[0]
+        raise SyncError(f"campaign {campaign_name!r} is already in Label Studio project "
+                        f"{first.title!r} (id {first.project_id}) at {server.url}: one campaign, "
+                        f"one project; push without --project, or pass --another-project to put "
+                        f"it in a second project {title!r}")
+    if chosen:
+        row = chosen[0]
+        project = ls_links.project_or_none(server, row.project_id)
+        if project is None:
+            if not relink:
+                raise SyncError(ls_links.gone_message(server, row, campaign_name))
+            project = server.call("creating a project", server.client.projects.create,
+                                  title=row.title, label_config=config,
+                                  show_collab_predictions=True,
+                                  description=f"fpgrade campaign on scale {scale_id}")
+            kept = ls_links.relink(session, row.id, project.id, server.url)
+            return project, True, row.id, kept
+        if relink:
+            raise SyncError(f"Label Studio project {row.title!r} (id {row.project_id}) of campaign "
+                            f"{campaign_name!r} is still at {server.url}: nothing to relink")
+        if project.label_config != config:
+            server.call("updating the labelling config", server.client.projects.update,
+                        id=project.id, label_config=config)
+        return project, False, row.id, None
+    if relink:
+        raise SyncError(f"campaign {campaign_name!r} was never pushed to {server.url}: nothing "
+                        "to relink (push without --relink)")
+    title = title or TITLE_PREFIX + campaign_name
+    project, created = _find_or_create_project(server, title, config, scale_id)
+    others = {r.project_id: r for r in ls_links.links(session, server)}
+    if project.id in others and others[project.id].campaign_id != campaign_id:
+        raise SyncError(f"Label Studio project {title!r} (id {project.id}) at {server.url} holds "
+                        "another campaign: pass --project with a title of its own")
+    return project, created, None, None
+
+
 def push_campaign(session: Session, server: Server, registry: Registry, campaign: str, *,
-                  files_root: Path, title: str | None = None) -> PushReport:
+                  files_root: Path, title: str | None = None, relink: bool = False,
+                  another_project: bool = False) -> PushReport:
     """Push campaign ``campaign`` (name or id) to ``server``; see the module docstring.
 
     No database transaction is held across a request to the server (each write is its own
     short one), so a server that hangs never blocks the other writers.
     """
     from fpgrade.labelling.campaigns import get_campaign
+    from fpgrade.sync.refresh import refresh_existing
 
     def read() -> tuple[int, str, str, list[_Medium]]:
         found = get_campaign(session, campaign)
@@ -178,7 +239,6 @@ def push_campaign(session: Session, server: Server, registry: Registry, campaign
 
     campaign_id, campaign_name, scale_id, media = in_transaction(session, read)
     scale = registry.scale(scale_id)
-    title = title or TITLE_PREFIX + campaign_name
     kinds = {m.kind for m in media}
     if len(kinds) != 1:
         raise LabelConfigError(f"campaign {campaign_name!r} mixes {' and '.join(sorted(kinds))} "
@@ -186,13 +246,19 @@ def push_campaign(session: Session, server: Server, registry: Registry, campaign
     kind = kinds.pop()
     files_root = Path(files_root).resolve()
     urls = {m.id: _local_url(m.path, files_root) for m in media}
-    project, created = _find_or_create_project(server, title, labelling_config(scale, kind), scale.id)
+    project, created, ls_project_id, kept = _project_for(
+        session, server, campaign_id, campaign_name, title, labelling_config(scale, kind),
+        scale.id, relink=relink, another_project=another_project)
+    title = project.title
     _ensure_storages(server, project.id, files_root, [m.path for m in media])
-    ls_project_id = _record_project(session, server.url, project.id, title, scale.id, campaign_id)
+    if ls_project_id is None:
+        ls_project_id = _record_project(session, server.url, project.id, title, scale.id,
+                                        campaign_id)
     existing = _existing(server, project.id)
     new = [m for m in media if m.sha256 not in existing]
     problems: list[str] = []
-    version, predictions = _predictions(session, registry, scale.id, new, problems)
+    stale = refresh_candidates(session, ls_project_id, existing, media)
+    version, predictions = _predictions(session, registry, scale.id, new + stale, problems)
 
     def confidence(m: _Medium) -> float:
         p = predictions.get(m.id)
@@ -201,12 +267,9 @@ def push_campaign(session: Session, server: Server, registry: Registry, campaign
     new.sort(key=lambda m: (confidence(m), m.id))
     tasks = []
     for m in new:
-        data = {OBJECT_KEY[kind]: urls[m.id], "movement": m.movement or "not given",
-                "fpgrade_media_id": m.id, "fpgrade_sha256": m.sha256}
-        task: dict = {"data": data}
+        task: dict = {"data": _task_data(m, urls[m.id], kind, predictions.get(m.id))}
         p = predictions.get(m.id)
         if p is not None:
-            data["uncertainty"] = round(1.0 - p.top, 6)
             task["predictions"] = [{"result": result_of(scale, p.label, kind), "score": p.top,
                                     "model_version": version}]
         tasks.append(task)
@@ -225,8 +288,30 @@ def push_campaign(session: Session, server: Server, registry: Registry, campaign
                                    task_id=existing[m.sha256], prediction_id=p.id if p else None))
 
     in_transaction(session, record)
+    refreshed = refresh_existing(session, server, ls_project_id, project.id, scale, kind, version,
+                                 {m.id: _task_data(m, urls[m.id], kind, predictions.get(m.id))
+                                  for m in stale},
+                                 {m.id: predictions[m.id] for m in stale if m.id in predictions})
     return PushReport(project.id, title, created, len(new), len(media) - len(new), version,
-                      [m.id for m in new], problems)
+                      [m.id for m in new], problems, refreshed, kept is not None, kept or 0)
+
+
+def _task_data(m: _Medium, url: str, kind: str, p: _Pred | None) -> dict:
+    data = {OBJECT_KEY[kind]: url, "movement": m.movement or "not given",
+            "fpgrade_media_id": m.id, "fpgrade_sha256": m.sha256}
+    if p is not None:
+        data["uncertainty"] = round(1.0 - p.top, 6)
+    return data
+
+
+def refresh_candidates(session: Session, ls_project_id: int, existing: dict[str, int],
+                       media: list[_Medium]) -> list[_Medium]:
+    """The media already in the project whose pre-annotation may be out of date (pushed without
+    one, or with a version that is not the current one: checked by :mod:`.refresh`)."""
+    from fpgrade.sync.refresh import stale_media
+
+    stale = stale_media(session, ls_project_id)
+    return [m for m in media if m.sha256 in existing and m.id in stale]
 
 
 OBJECT_KEY = {"image": "image", "video": "video"}

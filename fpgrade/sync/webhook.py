@@ -9,7 +9,8 @@ same project coalesce into one pull). After a pull, when no retrain is running a
 at least ``threshold`` final labels new to the current version, to every retrain tried from it
 (:func:`fpgrade.models.lifecycle.new_final_labels`) and to the retrains this server started, a
 retrain is started as a separate process (``fpgrade retrain``), one at a time: training never
-runs inside a request nor in the server's own process.
+runs inside a request nor in the server's own process. The worker collects a finished retrain
+within its poll interval (:meth:`Hub.reap`): none is left a zombie until the next webhook.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class Hub:
     _queue: queue.Queue = field(default_factory=queue.Queue)
     _pending: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: (process, exit code) -> None, told of each retrain that finished (see :meth:`reap`)
+    on_finished: Callable[[object, int], None] | None = None
+    _reaped: set[int] = field(default_factory=set)
 
     def enqueue(self, project_id: int) -> bool:
         with self._lock:
@@ -108,9 +112,25 @@ class Hub:
             self._queue.task_done()
         return True
 
+    def reap(self) -> list[tuple[object, int]]:
+        """(process, exit code) of each retrain that finished since the last call. ``poll()``
+        collects an exited child, so a finished retrain is no zombie until the next webhook."""
+        finished = []
+        for process in self.retrains:
+            if id(process) in self._reaped:
+                continue
+            code = getattr(process, "poll", lambda: None)()
+            if code is not None:
+                self._reaped.add(id(process))
+                finished.append((process, code))
+                if self.on_finished is not None:
+                    self.on_finished(process, code)
+        return finished
+
     def run_worker(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self.work_once(timeout=0.2)
+            self.reap()
 
     def join(self) -> None:
         self._queue.join()
