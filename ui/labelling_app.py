@@ -19,6 +19,7 @@ import gradio as gr
 from fpgrade.errors import FpgradeError
 from fpgrade.labelling.model import Action, CannotGrade, Role
 from fpgrade_ui import labelling_handlers as h
+from fpgrade_ui.markdown_text import md
 
 TITLE = "fpgrade: labelling (triple check)"
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
@@ -49,7 +50,7 @@ CSS = "#medium-image img { object-fit: contain; } .message p { font-weight: 600;
 
 
 def _said(error: Exception) -> str:
-    return f"**Refused:** {error}"
+    return f"**Refused:** {md(str(error))}"   # a refusal may quote what the user typed
 
 
 def guarded(*fallback):

@@ -576,8 +576,8 @@ def import_manifest(account: Account | None, manifest: str) -> str:
         if not path.is_file():
             raise LabellingError(f"{path}: no such manifest on the server")
         report = run(path, session=session, registry=get_registry())
-    errors = "".join(f"\n- {e}" for e in report.errors[:20])
-    return (f"Imported {path.name}: {report.rows} rows, {report.media_added} media and "
+    errors = "".join(f"\n- {md(e)}" for e in report.errors[:20])
+    return (f"Imported {md(path.name)}: {report.rows} rows, {report.media_added} media and "
             f"{report.annotations_added} labels added, {report.unchanged} unchanged, "
             f"{len(report.errors)} refused.{errors}")
 
