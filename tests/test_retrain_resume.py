@@ -11,7 +11,7 @@ import json
 from sqlmodel import select
 
 from fpgrade.cli import main
-from fpgrade.clinic.models import current_versions
+from fpgrade.models.current import current_versions
 from fpgrade.errors import TrainingError
 from fpgrade.storage import database
 from fpgrade.storage.tables import ModelVersion, TrainingRun
