@@ -211,7 +211,7 @@ def test_automatic_promotion_is_opt_in_with_a_test_size_and_a_metric():
 def test_audit_events_name_the_version_and_ids_are_never_given_again(tmp_path):
     """Issue 17: `train --overwrite` deleted a version row, SQLite gave its id to the next
     version, and the audit log's version_promote event pointed at the new candidate."""
-    from fpgrade.training.run import forget_run
+    from fpgrade.training.records import forget_run
 
     run = tmp_path / "run"
     (run / "fold_0").mkdir(parents=True)
@@ -235,3 +235,12 @@ def test_audit_events_name_the_version_and_ids_are_never_given_again(tmp_path):
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "version_overwritten")).one()
         assert event.details["model_version"] == first_name
         assert event.details["model_version_id"] == first_id
+
+
+def test_sync_serve_refuses_an_incomplete_promotion_policy_before_starting(capsys):
+    assert main(["sync", "serve", "--auto-promote", "--min-test-samples", "30"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Error: --auto-promote needs --min-test-samples N and --min-metric X")
+    assert len(err.splitlines()) == 1
+    assert main(["sync", "serve", "--min-metric", "0.5"]) == 1
+    assert "apply to --auto-promote only" in capsys.readouterr().err

@@ -229,7 +229,9 @@ def test_a_failed_overwrite_leaves_the_old_run_and_its_records(data, tmp_path, c
     from fpgrade.storage.tables import ModelVersion, TrainingRun
 
     out = tmp_path / "run"
-    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out]
+    # training is deterministic: a seed of its own, so that no other test made the same weights
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out,
+            "--seed", "11"]
     assert run(capsys, *args)[0] == 0
     before = sha256_file(out / "fold_0" / "best.safetensors")
     code, _, err = run(capsys, "train", *FAST, "--data", tmp_path / "typo.csv", "--epochs", "1",
@@ -269,12 +271,13 @@ def test_overwrite_refuses_to_replace_the_current_version(data, tmp_path, capsys
     from fpgrade.models.current import current_versions
 
     out = tmp_path / "run"
-    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out]
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out,
+            "--seed", "21"]  # a seed of its own: weights no other test made
     assert run(capsys, *args)[0] == 0
     promoted = _version_of(out)
     assert run(capsys, "models", "promote", promoted.version, "--by", "alice")[0] == 0
     before = sha256_file(out / "fold_0" / "best.safetensors")
-    code, _, err = run(capsys, *args, "--seed", "5", "--overwrite")
+    code, _, err = run(capsys, *args, "--seed", "23", "--overwrite")
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert f"{promoted.version} is the current version of sided7" in err and "another --out" in err
     assert sha256_file(out / "fold_0" / "best.safetensors") == before
@@ -282,9 +285,9 @@ def test_overwrite_refuses_to_replace_the_current_version(data, tmp_path, capsys
     # retired by a later promotion, it may come back by a rollback: still kept
     other = tmp_path / "other"
     assert run(capsys, "train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1",
-               "--seed", "9", "--out", other)[0] == 0
+               "--seed", "25", "--out", other)[0] == 0
     assert run(capsys, "models", "promote", _version_of(other).version)[0] == 0
-    code, _, err = run(capsys, *args, "--seed", "5", "--overwrite")
+    code, _, err = run(capsys, *args, "--seed", "23", "--overwrite")
     assert code == 1 and "was promoted by alice (a rollback may serve it again)" in err
     assert _version_of(out).status == "retired"
 

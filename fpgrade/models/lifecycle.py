@@ -116,6 +116,15 @@ def promote_row(session: Session, row: ModelVersion, *, by: str, reason: str | N
     return row
 
 
+def keep_candidate(session: Session, row: ModelVersion, *, by: str, reason: str) -> ModelVersion:
+    """Record, in the caller's transaction, that a new version stays a candidate until a person
+    promotes it (``reason`` kept with it; an audit event names it)."""
+    row.status = CANDIDATE
+    _set(session, row, CANDIDATE, by, "version_candidate", reason=reason)
+    session.flush()
+    return row
+
+
 def reject(session: Session, name: str, *, by: str, reason: str) -> ModelVersion:
     """Keep version ``name`` out of service, with the reason (a current one cannot be rejected:
     roll it back first)."""
@@ -198,11 +207,17 @@ def withdraw_overwritten(session: Session, folder: Path, *, by: str) -> list[Mod
     return rows
 
 
-def restore_overwritten(session: Session, row: ModelVersion, weights_path: str, *, by: str) -> None:
-    """A run wrote again the very weights of a version withdrawn by an overwrite (same bytes,
-    same name): it is a candidate again, at its new path, in the caller's transaction."""
+def found_again(session: Session, row: ModelVersion, weights_path: str, *, by: str) -> None:
+    """A run wrote the very bytes of version ``row`` (same name) at ``weights_path``. If the
+    row's own file is gone or changed (an overwrite replaced it), the version lives there now;
+    one withdrawn by an overwrite is a candidate again. In the caller's transaction."""
+    from fpgrade.models.current import weights_problem
+
+    if weights_problem(row) is None:
+        return  # its own file still holds these weights: identical runs share the version
+    row.weights_path = weights_path
+    session.add(row)
     if row.status == REJECTED and (row.status_reason or "").startswith(OVERWRITTEN):
-        row.weights_path = weights_path
         _set(session, row, CANDIDATE, by, "version_restore", reason="")
 
 

@@ -9,7 +9,9 @@ same project coalesce into one pull). After a pull, when no retrain is running a
 at least ``threshold`` final labels new to the current version, to every retrain tried from it
 (:func:`fpgrade.models.lifecycle.new_final_labels`) and to the retrains this server started, a
 retrain is started as a separate process (``fpgrade retrain``), one at a time: training never
-runs inside a request nor in the server's own process.
+runs inside a request nor in the server's own process. The retrain registers a candidate that a
+person promotes, unless the serve command opted in to automatic promotion
+(:mod:`fpgrade.models.promotion`).
 """
 
 from __future__ import annotations

@@ -187,7 +187,7 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
     from fpgrade.storage.tables import ModelVersion
-    from fpgrade.training.run import run_weights, write_run_records
+    from fpgrade.training.records import run_weights, write_run_records
 
     run_info = json.loads((out / "run.json").read_text())
     summary = json.loads((out / "summary.json").read_text())
@@ -215,8 +215,7 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
             if comparison["promote"]:
                 lifecycle.promote_row(session, row, by=by, reason=comparison["reason"])
             elif comparison.get("passes", False):  # a candidate: a person promotes it
-                row.status_reason = comparison["reason"]
-                session.add(row)
+                lifecycle.keep_candidate(session, row, by=by, reason=comparison["reason"])
             else:
                 lifecycle.reject_row(session, row, by=by, reason=comparison["reason"])
             return row.version
