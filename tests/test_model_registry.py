@@ -244,3 +244,34 @@ def test_sync_serve_refuses_an_incomplete_promotion_policy_before_starting(capsy
     assert len(err.splitlines()) == 1
     assert main(["sync", "serve", "--min-metric", "0.5"]) == 1
     assert "apply to --auto-promote only" in capsys.readouterr().err
+
+
+def test_the_same_weights_trained_again_bring_back_the_withdrawn_version(tmp_path, monkeypatch):
+    """Training is deterministic: `train --overwrite` may write the very bytes it replaced. The
+    version (same name) is then a candidate again, with its id, not a rejected one that a new
+    row could not replace (the name is unique)."""
+    from fpgrade.models import weights as weight_files
+    from fpgrade.training.records import forget_run, write_run_records
+
+    monkeypatch.setattr(weight_files, "read_card", lambda path: {})
+    run = tmp_path / "run"
+    (run / "fold_0").mkdir(parents=True)
+    weights = run / "fold_0" / "best.safetensors"
+    weights.write_bytes(b"deterministic")
+    digest = hashlib.sha256(b"deterministic").hexdigest()
+    info, summary = {"protocol": "split:8:3:3"}, {"folds_tested": 1, "folds_total": 1}
+
+    def record():
+        with database.session() as session:
+            (row,) = write_run_records(session, info, summary, run, "m", "sided7", [(weights, digest)])
+            session.commit()
+            return row.id, row.status
+
+    first_id, status = record()
+    assert status == "candidate"
+    forget_run(run)
+    assert _status(version_name("m", digest)) == "rejected"
+    assert record() == (first_id, "candidate")
+    with database.session() as session:
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["version_overwritten", "version_restore"]

@@ -123,9 +123,14 @@ def version_metrics(row: ModelVersion) -> dict:
     return {**file_test_metrics(Path(row.weights_path)), **(row.test_metrics or {})}
 
 
+#: what the chance rule reads but a page need not show
+_BOOKKEEPING = ("test_classes", "majority_share")
+
+
 def _info(row: ModelVersion, metrics: dict, problems: list[str]) -> VersionInfo:
+    shown = {k: v for k, v in metrics.items() if k not in _BOOKKEEPING}
     return VersionInfo(row.model_id, row.version, row.scale, str(row.weights_path),
-                       bool((row.card or {}).get("synthetic", False)), metrics, problems)
+                       bool((row.card or {}).get("synthetic", False)), shown, problems)
 
 
 def current_versions(scales=None) -> dict[str, VersionInfo]:

@@ -213,11 +213,12 @@ def found_again(session: Session, row: ModelVersion, weights_path: str, *, by: s
     one withdrawn by an overwrite is a candidate again. In the caller's transaction."""
     from fpgrade.models.current import weights_problem
 
-    if weights_problem(row) is None:
+    withdrawn = row.status == REJECTED and (row.status_reason or "").startswith(OVERWRITTEN)
+    if not withdrawn and weights_problem(row) is None:
         return  # its own file still holds these weights: identical runs share the version
     row.weights_path = weights_path
     session.add(row)
-    if row.status == REJECTED and (row.status_reason or "").startswith(OVERWRITTEN):
+    if withdrawn:
         _set(session, row, CANDIDATE, by, "version_restore", reason="")
 
 
