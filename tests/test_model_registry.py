@@ -275,3 +275,14 @@ def test_the_same_weights_trained_again_bring_back_the_withdrawn_version(tmp_pat
     with database.session() as session:
         actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["version_overwritten", "version_restore"]
+
+
+def test_sync_serve_starts_retrains_with_the_groups_promotion_policy(tmp_path):
+    from fpgrade.cli.sync import retrain_command
+    from fpgrade.models.promotion import auto_promotion
+
+    plain = retrain_command("sided7", 3, 0.0, tmp_path / "re", None)
+    assert "--auto-promote" not in plain and plain[-2:] == ["--out", str(tmp_path / "re")]
+    opted = retrain_command("sided7", 3, 0.0, tmp_path / "re", auto_promotion(True, 40, 0.6))
+    assert opted[-5:] == ["--auto-promote", "--min-test-samples", "40", "--min-metric", "0.6"]
+    assert main([*opted[3:], "--help"]) == 0  # options fpgrade retrain knows

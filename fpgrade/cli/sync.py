@@ -90,6 +90,19 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
                       f"{r.unchanged} unchanged")
 
 
+def retrain_command(scale: str, epochs: int, margin: float, out: Path, policy) -> list[str]:
+    """The ``fpgrade retrain`` that ``sync serve`` starts; ``policy``: the group's
+    :class:`~fpgrade.models.promotion.AutoPromotion`, or None (a person promotes)."""
+    import sys
+
+    command = [sys.executable, "-m", "fpgrade", "retrain", "--scale", scale, "--epochs", str(epochs),
+               "--margin", str(margin), "--out", str(out)]
+    if policy is not None:
+        command += ["--auto-promote", "--min-test-samples", str(policy.min_test_samples),
+                    "--min-metric", str(policy.min_metric)]
+    return command
+
+
 @sync_app.command("serve")
 def serve(url: str | None = URL_OPTION,
           host: str = typer.Option("127.0.0.1", "--host"),
@@ -130,9 +143,7 @@ def serve(url: str | None = URL_OPTION,
 
     from fpgrade.models.promotion import auto_promotion
 
-    auto_promotion(auto_promote, min_test_samples, min_metric)  # one line before anything starts
-    policy = (["--auto-promote", "--min-test-samples", str(min_test_samples), "--min-metric",
-               str(min_metric)] if auto_promote else [])
+    policy = auto_promotion(auto_promote, min_test_samples, min_metric)  # one line before anything starts
     server = connect(url)
     registry = get_registry()
 
@@ -183,10 +194,7 @@ def serve(url: str | None = URL_OPTION,
         runs.mkdir(parents=True, exist_ok=True)
         log = (runs / f"retrain-{scale}-{stamp}.log").open("wb")
         console.print(f"starting a retrain of {scale} into {out} (log {log.name})")
-        return subprocess.Popen([sys.executable, "-m", "fpgrade", "retrain", "--scale", scale,
-                                 "--epochs", str(epochs), "--margin", str(margin), *policy,
-                                 "--out", str(out)],
-                                stdout=log,
+        return subprocess.Popen(retrain_command(scale, epochs, margin, out, policy), stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 
