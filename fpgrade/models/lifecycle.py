@@ -9,7 +9,10 @@ A :class:`~fpgrade.storage.tables.ModelVersion` row is one version (named by
 - ``retired``: was current, replaced by a promotion or taken back by a rollback.
 
 Every change is one retried transaction (:func:`fpgrade.storage.retry.in_transaction`) with an
-audit event (actor, old and new status). Rules are plain functions over a session; the command
+audit event (actor, version name and id, old and new status). Rows are never deleted, so an id
+is never given to another version: a run replaced by ``fpgrade train --overwrite`` keeps its
+versions, withdrawn (:func:`withdraw_overwritten`), and one the registry still needs (current,
+once promoted, a retrain's parent) makes the overwrite refuse (:func:`kept_by_registry`). Rules are plain functions over a session; the command
 line (``fpgrade models versions/promote/rollback``) and ``fpgrade retrain`` call them.
 """
 
