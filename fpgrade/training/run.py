@@ -248,7 +248,9 @@ def _barrier() -> None:
 
 def rank0_decides(decide):
     """``decide()`` run by rank 0 alone, its answer (or its refusal, one line) given to every
-    rank of a torchrun launch; plainly ``decide()`` without one."""
+    rank of a torchrun launch; plainly ``decide()`` without one. The answer travels as a CPU
+    tensor (gloo), whatever device the ranks train on."""
+    import torch
     import torch.distributed as dist
 
     if not dist.is_initialized():
@@ -259,9 +261,9 @@ def rank0_decides(decide):
             box = [decide(), None]
         except FpgradeError as exc:
             box = [None, str(exc)]
-            dist.broadcast_object_list(box, src=0)
+            dist.broadcast_object_list(box, src=0, device=torch.device("cpu"))
             raise
-    dist.broadcast_object_list(box, src=0)
+    dist.broadcast_object_list(box, src=0, device=torch.device("cpu"))
     if box[1] is not None:
         raise TrainingError(box[1])
     return box[0]
