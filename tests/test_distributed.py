@@ -93,6 +93,29 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
+#: ``fpgrade ARGS`` whose rank 1 is slow: it looks at the run folder only once rank 0 has begun the
+#: run there (run.json written), as happened under load. Today's code must not let rank 1 decide.
+LATE_RANK_1 = textwrap.dedent('''
+    import os, sys, time
+    from pathlib import Path
+
+    import fpgrade.training.run as run
+    from fpgrade.cli import main
+
+    real = run._check_folder
+
+    def late(out, **kwargs):
+        if os.environ.get("RANK") == "1":
+            deadline = time.monotonic() + 120
+            while not (Path(out) / "run.json").is_file() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return real(out, **kwargs)
+
+    run._check_folder = late
+    sys.exit(main(sys.argv[1:]))
+''')
+
+
 @pytest.mark.slow
 def test_a_two_stage_model_trains_identically_on_every_rank(tmp_path, isolated_settings):
     script = tmp_path / "two_stage.py"
@@ -115,7 +138,9 @@ def test_a_two_stage_model_trains_identically_on_every_rank(tmp_path, isolated_s
 def test_retrain_under_torchrun_with_two_processes_finishes(synthetic_sided7, tmp_path, isolated_settings,
                                                              capsys):
     """Rank 0 compares old and new weights after the training on its own: it used to join a new
-    process group there and wait forever for rank 1, which had returned."""
+    process group there and wait forever for rank 1, which had returned. Only rank 0 decides
+    about the run folder, the other waits for its answer: under load rank 1 used to find the run
+    rank 0 had just begun ("already holds a training run", issue 17)."""
     from fpgrade.cli import main
 
     assert main(["import", str(synthetic_sided7)]) == 0
@@ -128,12 +153,36 @@ def test_retrain_under_torchrun_with_two_processes_finishes(synthetic_sided7, tm
 
     digest = json.loads((run / "fold_0" / "best.json").read_text())["weights_sha256"]
     assert main(["models", "promote", version_name("asymmetry_classifier", digest)]) == 0
-    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    # torchrun through this interpreter: its workers import the fpgrade under test
+    torchrun = [sys.executable, "-m", "torch.distributed.run"]
     env = {**os.environ, "FPGRADE_DATA_DIR": str(isolated_settings), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "fpgrade",
+    script = tmp_path / "late_rank_1.py"
+    script.write_text(LATE_RANK_1)
+    done = subprocess.run([*torchrun, "--standalone", "--nproc_per_node", "2", str(script),
                            "retrain", "--scale", "sided7", "--epochs", "1", "--batch-size", "8",
                            "--device", "cpu", "--margin", "1.0", "--json", "--out", str(tmp_path / "re")],
                           capture_output=True, text=True, env=env, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout)["status"] == "current"
+    result = json.loads(done.stdout)
+    assert result["status"] == "candidate" and "awaiting a person's promotion" in result["reason"]
     assert "DistributedDataParallel over 2 processes" in done.stderr
+
+
+@pytest.mark.slow
+def test_train_under_torchrun_with_a_slow_rank_1(synthetic_sided7, tmp_path, isolated_settings):
+    """Only rank 0 decides about the run folder: a rank 1 that looks after rank 0 has begun the
+    run used to refuse it ("already holds a training run", issue 17)."""
+    # torchrun through this interpreter: its workers import the fpgrade under test
+    torchrun = [sys.executable, "-m", "torch.distributed.run"]
+    env = {**os.environ, "FPGRADE_DATA_DIR": str(isolated_settings), "OMP_NUM_THREADS": "1"}
+    script = tmp_path / "late_rank_1.py"
+    script.write_text(LATE_RANK_1)
+    out = tmp_path / "run"
+    done = subprocess.run([*torchrun, "--standalone", "--nproc_per_node", "2", str(script), "train",
+                           "--model", "asymmetry_classifier", "--scale", "sided7", "--batch-size", "8",
+                           "--data", str(synthetic_sided7), "--protocol", "split:8:3:3", "--epochs",
+                           "1", "--device", "cpu", "--json", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "already holds a training run" not in done.stderr
+    assert json.loads(done.stdout)["folds_tested"] == 1 and (out / "fold_0" / "test.json").is_file()

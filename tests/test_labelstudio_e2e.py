@@ -245,7 +245,7 @@ def test_campaign_through_label_studio_webhooks_the_workflow_and_a_retrain(
             with database.session() as session:
                 return session.exec(select(ModelVersion).where(
                     ModelVersion.parent_version_id == old_id,
-                    ModelVersion.status.in_(["current", "rejected"]))).first()
+                    ModelVersion.status.in_(["candidate", "rejected"]))).first()
 
         logs = lambda: next(iter(sorted(runs.glob("retrain-*.log"))), serve_log)  # noqa: E731
         _wait("a retrain started by fpgrade sync serve", lambda: list(runs.glob("retrain-*.log")),
@@ -257,11 +257,13 @@ def test_campaign_through_label_studio_webhooks_the_workflow_and_a_retrain(
         assert version.training_run_id is not None
         if version.status == "rejected":  # the default margin 0: either may happen
             assert "worse than the current" in version.status_reason
+        else:  # not worse: a candidate, never promoted without a person (issue 17)
+            assert "awaiting a person's promotion" in version.status_reason
         assert main(["models", "versions", "--json"]) == 0
         listed = {v["version"]: v for v in json.loads(capsys.readouterr().out)}
         assert listed[version.version]["status"] == version.status
         assert listed[version.version]["final_labels"] == len(imported) + 3
-        assert listed[old_name]["status"] == ("retired" if version.status == "current" else "current")
+        assert listed[old_name]["status"] == "current"
         _wait("the retrain process exited", lambda: not _running_children(serve.pid) or None, 60,
               logs())
     finally:

@@ -63,7 +63,12 @@ def test_retrain_keeps_the_test_split_and_promotes_or_rejects(synthetic_sided7, 
     assert main(["retrain", "--scale", "sided7", "--epochs", "2", "--batch-size", "8", "--out",
                  str(tmp_path / "re1"), "--margin", "1.0", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["status"] == "current" and result["replaces"] == fold0
+    # not worse: a candidate, until a person promotes it (issue 17: promotion safe by default)
+    assert result["status"] == "candidate" and result["kept"] == fold0
+    assert "awaiting a person's promotion" in result["reason"]
+    assert _row(result["version"]).status == "candidate" and _row(fold0).status == "current"
+    assert main(["models", "promote", result["version"], "--by", "alice"]) == 0
+    capsys.readouterr()
     assert set(old_test) <= set(result["test_subjects"])  # old test subjects stay in test
     assert sorted(result["new_subjects"]) == later
     assert {s for s in later if goes_to_test(s)} <= set(result["test_subjects"])
@@ -89,3 +94,40 @@ def test_retrain_keeps_the_test_split_and_promotes_or_rejects(synthetic_sided7, 
     assert row.status == "rejected" and "worse" in row.status_reason
     assert set(row.test_metrics["old"]) == {"macro_f1", "accuracy", "quadratic_weighted_kappa"}
     assert _row(result["version"]).status == "current"
+
+
+def test_automatic_promotion_needs_its_test_size_and_metric(synthetic_sided7, tmp_path, capsys):
+    """A group's opt-in is checked before anything runs, and a version judged on fewer test
+    samples than asked stays a candidate (issue 17: sync serve promoted macro-F1 0.000 judged
+    on 15 samples)."""
+    assert main(["import", str(synthetic_sided7)]) == 0
+    assert main(["retrain", "--scale", "sided7", "--epochs", "1", "--out", str(tmp_path / "x"),
+                 "--auto-promote", "--min-metric", "0.5"]) == 1
+    assert "--auto-promote needs --min-test-samples N and --min-metric X" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    run = tmp_path / "run"
+    assert main(["train", "--model", "asymmetry_classifier", "--scale", "sided7", "--batch-size", "8",
+                 "--data", "db", "--protocol", "kfold:2", "--epochs", "1", "--out", str(run),
+                 "--json"]) == 0
+    capsys.readouterr()
+    with database.session() as session:
+        fold0 = session.exec(select(ModelVersion).where(
+            ModelVersion.weights_path == str(run / "fold_0" / "best.safetensors"))).one()
+    # train recorded its test metrics on every version (issue 17: they were empty)
+    test = json.loads((run / "fold_0" / "test.json").read_text())
+    assert fold0.test_metrics["samples"] == test["samples"] > 0
+    assert fold0.test_metrics["macro_f1"] == test["macro"]["f1"]
+    assert fold0.test_metrics["accuracy"] == test["accuracy"]
+    assert main(["models", "promote", fold0.version]) == 0
+    capsys.readouterr()
+    assert main(["retrain", "--scale", "sided7", "--epochs", "1", "--batch-size", "8", "--out",
+                 str(tmp_path / "re"), "--margin", "1.0", "--auto-promote", "--min-test-samples",
+                 "100000", "--min-metric", "0.1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "candidate" and _row(fold0.version).status == "current"
+    assert "fewer than --min-test-samples 100000" in result["reason"]
+    assert _row(result["version"]).status_reason == result["reason"]
+    # a resume must name the same policy
+    assert main(["retrain", "--scale", "sided7", "--epochs", "1", "--batch-size", "8", "--out",
+                 str(tmp_path / "re"), "--margin", "1.0", "--resume"]) == 1
+    assert "auto_promote True (asked: False)" in capsys.readouterr().err

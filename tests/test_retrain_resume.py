@@ -11,7 +11,7 @@ import json
 from sqlmodel import select
 
 from fpgrade.cli import main
-from fpgrade.clinic.models import current_versions
+from fpgrade.models.current import current_versions
 from fpgrade.errors import TrainingError
 from fpgrade.storage import database
 from fpgrade.storage.tables import ModelVersion, TrainingRun
@@ -53,11 +53,12 @@ def _records_of(out):
 
 
 def test_a_retrain_killed_while_training_is_finished_by_resume(synthetic_sided7, tmp_path, capsys):
-    """A real SIGKILL once the retrain has checkpointed; nothing new is current meanwhile (the
-    current version is the newest unpromoted one, so a stray candidate would be served); the
-    resume continues the training, leaves out a subject labelled after the start, and decides."""
-    subjects, _ = _trained(synthetic_sided7, tmp_path, capsys, keep=len(subjects_of(synthetic_sided7)) - 3)
-    old = current_versions()["sided7"].version
+    """A real SIGKILL once the retrain has checkpointed; nothing new is current meanwhile; the
+    resume continues the training, leaves out a subject labelled after the start, and decides
+    (a candidate: a person promotes it)."""
+    subjects, (old, _) = _trained(synthetic_sided7, tmp_path, capsys,
+                                  keep=len(subjects_of(synthetic_sided7)) - 3)
+    assert run(capsys, "models", "promote", old, "--by", "alice")[0] == 0
     assert run(capsys, "import", _subset(synthetic_sided7, subjects[:-1]))[0] == 0  # two new subjects
     out = tmp_path / "re"
     args = [*RETRAIN, "--epochs", "30", "--out", str(out)]
@@ -76,16 +77,18 @@ def test_a_retrain_killed_while_training_is_finished_by_resume(synthetic_sided7,
     code, stdout, err = run(capsys, *args, "--resume", "--json")
     assert code == 0, err
     result = json.loads(stdout)
-    assert result["status"] == "current" and result["replaces"] == old
+    assert result["status"] == "candidate" and result["kept"] == old  # a person promotes it
     assert result["new_subjects"] == subjects[-3:-1]
     split = json.loads((out / "splits.json").read_text())["folds"][0]
     assert subjects[-1] not in {*split["train"], *split["val"], *split["test"]}
     history = json.loads((out / "fold_0" / "history.json").read_text())
     assert [h["epoch"] for h in history] == list(range(30))  # continued, not restarted
     new = _row(result["version"])
-    assert new.status == "current" and new.parent_version_id == _row(old).id
+    assert new.status == "candidate" and new.parent_version_id == _row(old).id
     assert new.data_snapshot == plan["final_label_ids"] and result["final_labels"] == len(plan["final_label_ids"])
     assert new.test_metrics["compared_with"] == old and new.test_metrics["macro_f1"] is not None
+    assert current_versions()["sided7"].version == old
+    assert run(capsys, "models", "promote", result["version"])[0] == 0
     assert current_versions()["sided7"].version == result["version"]
 
 
@@ -114,7 +117,7 @@ def test_a_crash_before_comparing_or_while_deciding_is_finished_by_resume(synthe
             assert session.get(ModelVersion, row.id) is not None  # the row is in the transaction
             raise TrainingError("power cut")
 
-        patch.setattr(lifecycle, "promote_row", registered_then_cut)
+        patch.setattr(lifecycle, "keep_candidate", registered_then_cut)
         code, _, err = run(capsys, *args, "--resume")
         assert code == 1 and "power cut" in err
     assert (out / "comparison.json").is_file()
@@ -138,10 +141,10 @@ def test_a_crash_before_comparing_or_while_deciding_is_finished_by_resume(synthe
     code, stdout, err = run(capsys, *args, "--resume", "--json")
     assert code == 0, err
     result = json.loads(stdout)
-    assert result["status"] == "current" and result["replaces"] == fold0
+    assert result["status"] == "candidate" and result["kept"] == fold0
     new = _row(result["version"])
-    assert new.status == "current" and new.parent_version_id == _row(fold0).id
-    assert new.test_metrics["old"] and _row(fold0).status == "retired"
+    assert new.status == "candidate" and new.parent_version_id == _row(fold0).id
+    assert new.test_metrics["old"] and _row(fold0).status == "current"
     versions, runs = _records_of(out)
     assert len(versions) == 1 and len(runs) == 1 and runs[0].status == "finished"
 

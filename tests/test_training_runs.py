@@ -229,7 +229,9 @@ def test_a_failed_overwrite_leaves_the_old_run_and_its_records(data, tmp_path, c
     from fpgrade.storage.tables import ModelVersion, TrainingRun
 
     out = tmp_path / "run"
-    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out]
+    # training is deterministic: a seed of its own, so that no other test made the same weights
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out,
+            "--seed", "11"]
     assert run(capsys, *args)[0] == 0
     before = sha256_file(out / "fold_0" / "best.safetensors")
     code, _, err = run(capsys, "train", *FAST, "--data", tmp_path / "typo.csv", "--epochs", "1",
@@ -245,6 +247,84 @@ def test_a_failed_overwrite_leaves_the_old_run_and_its_records(data, tmp_path, c
     with database.read_session() as session:
         runs = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).all()
         assert len(runs) == 1 and runs[0].params["seed"] == 3
-        paths = [v.weights_path for v in session.exec(select(ModelVersion)).all()
-                 if v.weights_path.startswith(str(out))]
-        assert len(paths) == 1
+        versions = [v for v in session.exec(select(ModelVersion)).all()
+                    if v.weights_path.startswith(str(out))]
+        # the replaced run's version stays in the registry, withdrawn (ids are never reused)
+        assert sorted(v.status for v in versions) == ["candidate", "rejected"]
+        assert runs[0].model_version_id == next(v.id for v in versions if v.status == "candidate")
+
+
+def _version_of(out):
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import ModelVersion
+
+    with database.read_session() as session:
+        return session.exec(select(ModelVersion).where(
+            ModelVersion.weights_path == str(out / "fold_0" / "best.safetensors"))).one()
+
+
+def test_overwrite_refuses_to_replace_the_current_version(data, tmp_path, capsys):
+    """Issue 17: `train --overwrite` on a run whose version was promoted deleted that version;
+    the scale lost its current model and the clinician's page its grade."""
+    from fpgrade.models.current import current_versions
+
+    out = tmp_path / "run"
+    args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1", "--out", out,
+            "--seed", "21"]  # a seed of its own: weights no other test made
+    assert run(capsys, *args)[0] == 0
+    promoted = _version_of(out)
+    assert run(capsys, "models", "promote", promoted.version, "--by", "alice")[0] == 0
+    before = sha256_file(out / "fold_0" / "best.safetensors")
+    code, _, err = run(capsys, *args, "--seed", "23", "--overwrite")
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert f"{promoted.version} is the current version of sided7" in err and "another --out" in err
+    assert sha256_file(out / "fold_0" / "best.safetensors") == before
+    assert current_versions(["sided7"])["sided7"].version == promoted.version
+    # retired by a later promotion, it may come back by a rollback: still kept
+    other = tmp_path / "other"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1",
+               "--seed", "25", "--out", other)[0] == 0
+    assert run(capsys, "models", "promote", _version_of(other).version)[0] == 0
+    code, _, err = run(capsys, *args, "--seed", "23", "--overwrite")
+    assert code == 1 and "was promoted by alice (a rollback may serve it again)" in err
+    assert _version_of(out).status == "retired"
+
+
+def test_a_second_writer_into_one_run_folder_is_refused(data, tmp_path, capsys):
+    """Issue 17: two `fpgrade train` into one --out both exited 0 with one run's weights and the
+    other's records. Another process holds the folder (a real process, whatever it does)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from fpgrade.training.lock import run_lock\n"
+         f"with run_lock({str(out)!r}):\n print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        args = ["train", *FAST, "--data", data, "--protocol", "split:8:3:3", "--epochs", "1",
+                "--out", out]
+        code, _, err = run(capsys, *args)
+        assert code == 1 and err.strip() == (f"Error: {out}: another fpgrade process is writing a "
+                                             "run there; wait for it to finish (or stop it), or "
+                                             "choose another --out")
+        assert not (out / "run.json").exists()
+        code, _, err = run(capsys, "retrain", "--scale", "sided7", "--epochs", "1", "--out", out)
+        assert code == 1 and "another fpgrade process is writing a run there" in err
+    finally:
+        holder.communicate("", timeout=60)
+    assert run(capsys, *args)[0] == 0  # the lock goes with its process
+
+
+def test_evaluate_refuses_a_fold_whose_weights_are_gone(data, tmp_path, capsys):
+    """Issue 17: with one fold's weights deleted, evaluate exited 0 averaging the others."""
+    out = tmp_path / "run"
+    assert run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:2", "--epochs", "1",
+               "--out", out)[0] == 0
+    (out / "fold_1" / "best.safetensors").unlink()
+    code, stdout, err = run(capsys, "evaluate", out, "--json")
+    assert code == 1 and stdout.strip() == "" and "fold 1 (fold_1/best.safetensors)" in err
+    assert "fold 0" not in err and not (out / "evaluation.json").exists()

@@ -8,6 +8,7 @@ Screenshots go to ``build/test-artefacts/``.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -93,6 +94,12 @@ def test_a_trained_model_grade_appears_labelled_synthetic(page, server, syntheti
                  str(synthetic_sided7), "--protocol", "split:8:3:3", "--epochs", "1",
                  "--batch-size", "8", "--out", str(tmp_path / "run")])
     assert code == 0
+    # a person promotes it: a tiny model may be no better than chance, which the "newest usable
+    # version" rule never serves (issue 17)
+    from fpgrade.models.versions import version_name
+
+    digest = json.loads((tmp_path / "run" / "fold_0" / "best.json").read_text())["weights_sha256"]
+    assert main(["models", "promote", version_name("asymmetry_classifier", digest)]) == 0
     grade_and_wait(page, "trained on SYNTHETIC data")
     grades = page.inner_text("#grades")
     assert "SYNTHETIC" in grades and "No trained model for house_brackmann" in grades

@@ -199,10 +199,18 @@ def retrain(
     device: str | None = typer.Option(None, "--device", help="cpu, cuda (default: CUDA if present)."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Finish the stopped retrain in --out (same options, same data snapshot)."),
+    auto_promote: bool = typer.Option(False, "--auto-promote",
+                                      help="Promote a new version that passes without a person "
+                                           "(needs --min-test-samples and --min-metric)."),
+    min_test_samples: int | None = typer.Option(None, "--min-test-samples", metavar="N",
+                                                help="With --auto-promote: the fewest test samples to decide on."),
+    min_metric: float | None = typer.Option(None, "--min-metric", metavar="X",
+                                            help="With --auto-promote: the lowest --metric value to promote."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Fine-tune the current version of SCALE on the final labels, keeping its test split fixed;
-    the new version becomes current only if it is not worse beyond --margin (else: rejected)."""
+    a new version not worse beyond --margin is a candidate for `fpgrade models promote` (or
+    promoted, with --auto-promote), a worse one is rejected."""
     import getpass
 
     from fpgrade.training.engine import TrainConfig
@@ -211,13 +219,16 @@ def retrain(
     result = run_retrain(registry=get_registry(), scale_id=scale, model_id=model, out=out,
                          config=TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed,
                                             device=device, lr=lr, resume=resume),
-                         metric=metric, margin=margin, by=f"retrain ({getpass.getuser()})")
+                         metric=metric, margin=margin, by=f"retrain ({getpass.getuser()})",
+                         auto_promote=auto_promote, min_test_samples=min_test_samples,
+                         min_metric=min_metric)
     if "rank" in result:
         return
     if as_json:
         print_json(result)
         return
-    console.print(f"{result['version']}: {result['status']} ({result['reason']})")
+    console.print(f"{result['version']}: {result['status']} ({result['reason']})", markup=False,
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -109,6 +109,19 @@ def pull(campaign: str | None = typer.Option(None, "--campaign", metavar="NAME",
         raise typer.Exit(1)
 
 
+def retrain_command(scale: str, epochs: int, margin: float, out: Path, policy) -> list[str]:
+    """The ``fpgrade retrain`` that ``sync serve`` starts; ``policy``: the group's
+    :class:`~fpgrade.models.promotion.AutoPromotion`, or None (a person promotes)."""
+    import sys
+
+    command = [sys.executable, "-m", "fpgrade", "retrain", "--scale", scale, "--epochs", str(epochs),
+               "--margin", str(margin), "--out", str(out)]
+    if policy is not None:
+        command += ["--auto-promote", "--min-test-samples", str(policy.min_test_samples),
+                    "--min-metric", str(policy.min_metric)]
+    return command
+
+
 @sync_app.command("serve")
 def serve(url: str | None = URL_OPTION,
           host: str = typer.Option("127.0.0.1", "--host"),
@@ -119,9 +132,17 @@ def serve(url: str | None = URL_OPTION,
           margin: float = typer.Option(0.0, "--retrain-margin", min=0.0,
                                        help="The retrain's --margin (how much worse it may be and still be promoted)."),
           runs: Path = typer.Option(Path("runs"), "--runs", metavar="FOLDER",
-                                    help="Where retrain runs (and their logs) are written.")) -> None:
+                                    help="Where retrain runs (and their logs) are written."),
+          auto_promote: bool = typer.Option(False, "--auto-promote",
+                                            help="Let a retrain promote its version without a person "
+                                                 "(needs --min-test-samples and --min-metric)."),
+          min_test_samples: int | None = typer.Option(None, "--min-test-samples", metavar="N",
+                                                      help="With --auto-promote: the fewest test samples to decide on."),
+          min_metric: float | None = typer.Option(None, "--min-metric", metavar="X",
+                                                  help="With --auto-promote: the lowest macro-F1 to promote.")) -> None:
     """Receive Label Studio webhooks (ANNOTATION_CREATED / UPDATED): validate, queue a pull, and
-    start a retrain in the background past --retrain-after new final labels."""
+    start a retrain in the background past --retrain-after new final labels. A retrain registers
+    a candidate that a person promotes (`fpgrade models promote`), unless --auto-promote."""
     import signal
     import subprocess
     import sys
@@ -130,7 +151,7 @@ def serve(url: str | None = URL_OPTION,
 
     from sqlmodel import select
 
-    from fpgrade.clinic.models import current_versions
+    from fpgrade.models.current import current_versions
     from fpgrade.storage import database
     from fpgrade.models.lifecycle import new_final_labels
     from fpgrade.training.retrain_plan import unfinished_plans
@@ -140,6 +161,9 @@ def serve(url: str | None = URL_OPTION,
     from fpgrade.sync.pull import pull_project
     from fpgrade.sync.webhook import Hub, make_server
 
+    from fpgrade.models.promotion import auto_promotion
+
+    policy = auto_promotion(auto_promote, min_test_samples, min_metric)  # one line before anything starts
     server = connect(url)
     server.identify()  # a server that is not there is said before listening
     registry = get_registry()
@@ -184,7 +208,10 @@ def serve(url: str | None = URL_OPTION,
         attempted.setdefault(plan.scale, set()).update(plan.final_label_ids)
         err_console.print(f"note: the retrain of {plan.scale} in {folder} has not decided yet; if it "
                           f"is not running, finish it with `fpgrade retrain --scale {plan.scale} "
-                          f"--epochs {plan.epochs} --margin {plan.margin} --out {folder} --resume`")
+                          f"--epochs {plan.epochs} --margin {plan.margin}"
+                          + (f" --auto-promote --min-test-samples {plan.min_test_samples} "
+                             f"--min-metric {plan.min_metric}" if plan.auto_promote else "")
+                          + f" --out {folder} --resume`")
 
     def start_retrain(scale: str):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
@@ -192,9 +219,7 @@ def serve(url: str | None = URL_OPTION,
         runs.mkdir(parents=True, exist_ok=True)
         log = (runs / f"retrain-{scale}-{stamp}.log").open("wb")
         console.print(f"starting a retrain of {scale} into {out} (log {log.name})")
-        return subprocess.Popen([sys.executable, "-m", "fpgrade", "retrain", "--scale", scale,
-                                 "--epochs", str(epochs), "--margin", str(margin), "--out", str(out)],
-                                stdout=log,
+        return subprocess.Popen(retrain_command(scale, epochs, margin, out, policy), stdout=log,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
 

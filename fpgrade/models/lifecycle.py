@@ -9,7 +9,10 @@ A :class:`~fpgrade.storage.tables.ModelVersion` row is one version (named by
 - ``retired``: was current, replaced by a promotion or taken back by a rollback.
 
 Every change is one retried transaction (:func:`fpgrade.storage.retry.in_transaction`) with an
-audit event (actor, old and new status). Rules are plain functions over a session; the command
+audit event (actor, version name and id, old and new status). Rows are never deleted, so an id
+is never given to another version: a run replaced by ``fpgrade train --overwrite`` keeps its
+versions, withdrawn (:func:`withdraw_overwritten`), and one the registry still needs (current,
+once promoted, a retrain's parent) makes the overwrite refuse (:func:`kept_by_registry`). Rules are plain functions over a session; the command
 line (``fpgrade models versions/promote/rollback``) and ``fpgrade retrain`` call them.
 """
 
@@ -19,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -95,16 +99,31 @@ def promote(session: Session, name: str, *, by: str, reason: str | None = None) 
 
 
 def promote_row(session: Session, row: ModelVersion, *, by: str, reason: str | None = None) -> ModelVersion:
-    """:func:`promote` in the caller's transaction (not committed)."""
+    """:func:`promote` in the caller's transaction (not committed); refused, in one line, for a
+    version whose weight file is gone or holds other bytes (it could not serve)."""
+    from fpgrade.models.current import weights_problem
+
     old = current_of(session, row.scale)
     if old is not None and old.id == row.id:
         return row
+    problem = weights_problem(row)
+    if problem is not None:
+        raise VersionError(f"cannot promote {problem}")
     if old is not None:
         _set(session, old, RETIRED, by, "version_retire", replaced_by=row.version)
         session.flush()
     row.promoted_by, row.promoted_at = by, datetime.now(timezone.utc)
     _set(session, row, CURRENT, by, "version_promote", reason=reason,
          replaces=old.version if old else None)
+    session.flush()
+    return row
+
+
+def keep_candidate(session: Session, row: ModelVersion, *, by: str, reason: str) -> ModelVersion:
+    """Record, in the caller's transaction, that a new version stays a candidate until a person
+    promotes it (``reason`` kept with it; an audit event names it)."""
+    row.status = CANDIDATE
+    _set(session, row, CANDIDATE, by, "version_candidate", reason=reason)
     session.flush()
     return row
 
@@ -148,6 +167,62 @@ def rollback(session: Session, scale: str, *, by: str) -> tuple[ModelVersion, Mo
         return now, earlier
 
     return in_transaction(session, work)
+
+
+#: the reason kept on a candidate whose run folder ``fpgrade train --overwrite`` replaced
+OVERWRITTEN = "its run folder was overwritten"
+
+
+def versions_under(session: Session, folder: Path) -> list[ModelVersion]:
+    """The versions whose weight file lies in run folder ``folder``."""
+    folder = Path(folder).resolve()
+    return [row for row in session.exec(select(ModelVersion).order_by(ModelVersion.id))
+            if Path(row.weights_path).is_relative_to(folder)]
+
+
+def kept_by_registry(session: Session, folder: Path) -> list[str]:
+    """Why the weights of run folder ``folder`` must not be replaced, in words (empty: they may):
+    a version there is current, was promoted once (a rollback may serve it again, and its grades
+    and audit events name it), or is the parent of a retrained version."""
+    reasons = []
+    for row in versions_under(session, folder):
+        children = session.exec(select(ModelVersion.version).where(
+            ModelVersion.parent_version_id == row.id)).all()
+        if row.status == CURRENT:
+            reasons.append(f"{row.version} is the current version of {row.scale}")
+        elif row.promoted_at is not None:
+            reasons.append(f"{row.version} was promoted by {row.promoted_by} (a rollback may serve "
+                           "it again)")
+        elif children:
+            reasons.append(f"{row.version} is the parent of the retrained {', '.join(children)}")
+    return reasons
+
+
+def withdraw_overwritten(session: Session, folder: Path, *, by: str) -> list[ModelVersion]:
+    """Keep the candidates of a run folder being overwritten as ``rejected`` (reason
+    :data:`OVERWRITTEN`), in the caller's transaction: rows are never deleted, so a version id is
+    never given to another version and every audit event keeps pointing at what it named."""
+    rows = [row for row in versions_under(session, folder) if row.status == CANDIDATE]
+    for row in rows:
+        _set(session, row, REJECTED, by, "version_overwritten",
+             reason=f"{OVERWRITTEN} ({Path(folder).resolve()}): its weights were replaced")
+    session.flush()
+    return rows
+
+
+def found_again(session: Session, row: ModelVersion, weights_path: str, *, by: str) -> None:
+    """A run wrote the very bytes of version ``row`` (same name) at ``weights_path``. If the
+    row's own file is gone or changed (an overwrite replaced it), the version lives there now;
+    one withdrawn by an overwrite is a candidate again. In the caller's transaction."""
+    from fpgrade.models.current import weights_problem
+
+    withdrawn = row.status == REJECTED and (row.status_reason or "").startswith(OVERWRITTEN)
+    if not withdrawn and weights_problem(row) is None:
+        return  # its own file still holds these weights: identical runs share the version
+    row.weights_path = weights_path
+    session.add(row)
+    if withdrawn:
+        _set(session, row, CANDIDATE, by, "version_restore", reason="")
 
 
 def store_prediction(session: Session, version: ModelVersion, media_id: int, result: dict) -> Prediction:

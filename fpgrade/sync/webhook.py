@@ -10,7 +10,9 @@ at least ``threshold`` final labels new to the current version, to every retrain
 (:func:`fpgrade.models.lifecycle.new_final_labels`) and to the retrains this server started, a
 retrain is started as a separate process (``fpgrade retrain``), one at a time: training never
 runs inside a request nor in the server's own process. The worker collects a finished retrain
-within its poll interval (:meth:`Hub.reap`): none is left a zombie until the next webhook.
+within its poll interval (:meth:`Hub.reap`): none is left a zombie until the next webhook. The
+retrain registers a candidate that a person promotes, unless the serve command opted in to
+automatic promotion (:mod:`fpgrade.models.promotion`).
 """
 
 from __future__ import annotations

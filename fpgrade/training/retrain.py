@@ -3,7 +3,7 @@
 0. At its first start a retrain writes its plan, ``RUN/retrain.json``
    (:mod:`fpgrade.training.retrain_plan`): the current version it fine-tunes from, the options,
    the fixed split of steps 1-2 and the data snapshot of step 3. ``--out`` must be a new folder.
-1. The current version of the scale (:func:`fpgrade.clinic.models.current_versions`) and the run
+1. The current version of the scale (:func:`fpgrade.models.current.current_versions`) and the run
    that trained it give the saved subject-wise split of its fold.
 2. The split stays fixed: its train, validation and test subjects keep their part. A subject new
    since then goes to test when ``int(sha256(pseudonym)) % TEST_EVERY == 0``, else to train, so
@@ -14,13 +14,16 @@
    from its own initialisation). CUDA with bf16 autocast when present, CPU otherwise; under
    ``torchrun`` every rank runs this and rank 0 records (the training engine's rules).
 4. Old and new weights are evaluated on the same test subjects (the fixed split's test part,
-   new test subjects included). The new version becomes current only if
-   ``new[metric] >= old[metric] - margin``; otherwise it is kept as ``rejected`` with the reason
-   and both sets of metrics (``RUN/comparison.json``, with the decision).
-5. Registering the new version (its run, weights, parent, snapshot, metrics) and promoting or
-   rejecting it are one database transaction: until it commits, the new weights are in no table,
-   so a retrain that did not finish can never serve; the transaction also refuses if another
-   version became current meanwhile.
+   new test subjects included). The new version passes if ``new[metric] >= old[metric] -
+   margin``; otherwise it is kept as ``rejected`` with the reason and both sets of metrics
+   (``RUN/comparison.json``, with the decision). One that passes stays a ``candidate`` until a
+   person promotes it (``fpgrade models promote``), unless the group opted in to automatic
+   promotion (``--auto-promote --min-test-samples N --min-metric X``,
+   :mod:`fpgrade.models.promotion`: never for test metrics at chance).
+5. Registering the new version (its run, weights, parent, snapshot, metrics) and deciding about
+   it are one database transaction: until it commits, the new weights are in no table, so a
+   retrain that did not finish can never serve; the transaction also refuses if another version
+   became current meanwhile. The run folder is held by one process (:mod:`fpgrade.training.lock`).
 
 ``--resume`` (same ``--out``, same options) finishes a retrain killed at any point: training
 continues from its checkpoint, the comparison is reused once written, and a retrain whose
@@ -35,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,7 +83,7 @@ def make_plan(registry: Registry, scale, asked: dict):
     """The plan of a new retrain (steps 1-3 of the module docstring) and the snapshot's records."""
     from sqlmodel import select
 
-    from fpgrade.clinic.models import current_versions
+    from fpgrade.models.current import current_versions
     from fpgrade.models.lifecycle import snapshot_hash
     from fpgrade.storage import database
     from fpgrade.storage.tables import ModelVersion, TrainingRun
@@ -128,6 +132,8 @@ def compare(registry: Registry, plan: Plan, records, out: Path, config: TrainCon
     """Old and new weights on the plan's test subjects, and the decision (``comparison.json``;
     one already written for these new weights is reused)."""
     from fpgrade.media import sha256_file
+    from fpgrade.models.current import summarise_test
+    from fpgrade.models.promotion import auto_promotion, decide_promotion
     from fpgrade.training.data import prepare
     from fpgrade.training.engine import Trainer
     from fpgrade.training.run import _select, evaluate_items
@@ -157,13 +163,20 @@ def compare(registry: Registry, plan: Plan, records, out: Path, config: TrainCon
         trainer = Trainer(model, scale, out / "comparison", replace(config, epochs=0, resume=False),
                           local=True)
         metrics[which] = evaluate_items(trainer, weights, _select(inputs[model_id], plan.fold.test))
-    promote, reason = decide(_metric(plan.metric, metrics["old"]), _metric(plan.metric, metrics["new"]),
-                             plan.metric, plan.margin)
+    value = _metric(plan.metric, metrics["new"])
+    passes, reason = decide(_metric(plan.metric, metrics["old"]), value, plan.metric, plan.margin)
+    new_test = summarise_test(metrics["new"])
+    promote = False
+    if passes:
+        policy = auto_promotion(plan.auto_promote, plan.min_test_samples, plan.min_metric)
+        promote, why = decide_promotion(policy, plan.metric, value, new_test)
+        reason = f"{reason}; {why}"
     comparison = {"old": {k: _metric(k, metrics["old"]) for k in METRICS},
-                  "new": {k: _metric(k, metrics["new"]) for k in METRICS},
+                  "new": {k: _metric(k, metrics["new"]) for k in METRICS}, "new_test": new_test,
                   "new_samples": metrics["new"].get("samples"), "new_weights_sha256": digest,
                   "metric": plan.metric, "margin": plan.margin, "test_subjects": plan.fold.test,
-                  "new_subjects": plan.new_subjects, "promote": promote, "reason": reason}
+                  "new_subjects": plan.new_subjects, "passes": passes, "promote": promote,
+                  "reason": reason}
     write_json(path, comparison)
     return comparison
 
@@ -174,7 +187,7 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
     from fpgrade.storage import database
     from fpgrade.storage.retry import in_transaction
     from fpgrade.storage.tables import ModelVersion
-    from fpgrade.training.run import run_weights, write_run_records
+    from fpgrade.training.records import run_weights, write_run_records
 
     run_info = json.loads((out / "run.json").read_text())
     summary = json.loads((out / "summary.json").read_text())
@@ -195,11 +208,14 @@ def register(plan: Plan, out: Path, comparison: dict, by: str) -> str:
             row.parent_version_id = plan.parent_id
             row.data_snapshot = plan.final_label_ids
             row.data_snapshot_sha256 = plan.final_labels_sha256
-            row.test_metrics = {**comparison["new"], "samples": comparison["new_samples"],
+            row.test_metrics = {**comparison.get("new_test", {}), **comparison["new"],
+                                "samples": comparison["new_samples"],
                                 "compared_with": plan.parent, "old": comparison["old"]}
             session.add(row)
             if comparison["promote"]:
                 lifecycle.promote_row(session, row, by=by, reason=comparison["reason"])
+            elif comparison.get("passes", False):  # a candidate: a person promotes it
+                lifecycle.keep_candidate(session, row, by=by, reason=comparison["reason"])
             else:
                 lifecycle.reject_row(session, row, by=by, reason=comparison["reason"])
             return row.version
@@ -226,7 +242,9 @@ def _result(plan: Plan, version: str, comparison: dict, status: str | None = Non
     """What was decided; ``status``: the version's status now, when it is read again later (a
     person may have promoted or rolled it back since)."""
     promote = comparison["promote"]
-    return {"version": version, "status": status or ("current" if promote else "rejected"),
+    decided_status = ("current" if promote else "candidate" if comparison.get("passes")
+                      else "rejected")
+    return {"version": version, "status": status or decided_status,
             "reason": comparison["reason"], "replaces" if promote else "kept": plan.parent,
             **{k: comparison[k] for k in ("old", "new", "metric", "margin", "test_subjects",
                                           "new_subjects")},
@@ -245,12 +263,30 @@ def _snapshot_records(registry: Registry, scale, plan: Plan, out: Path):
 
 def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig,
             model_id: str | None = None, metric: str = "macro_f1", margin: float = 0.0,
-            by: str = "retrain") -> dict:
+            by: str = "retrain", auto_promote: bool = False, min_test_samples: int | None = None,
+            min_metric: float | None = None) -> dict:
     """Retrain ``scale_id`` into ``out`` (``config.resume``: finish the retrain there); returns
-    what was decided (see the module docstring)."""
+    what was decided (see the module docstring). ``auto_promote``, ``min_test_samples``,
+    ``min_metric``: the group's opt-in to automatic promotion
+    (:func:`fpgrade.models.promotion.auto_promotion`)."""
+    from fpgrade.models.promotion import auto_promotion
+    from fpgrade.training.engine import distributed
+    from fpgrade.training.lock import run_lock
+
+    auto_promotion(auto_promote, min_test_samples, min_metric)  # refused before anything is read
+    rank, _ = distributed()
+    with run_lock(out) if rank == 0 else nullcontext():  # one writer per run folder
+        return _retrain(registry=registry, scale_id=scale_id, out=out, config=config,
+                        model_id=model_id, metric=metric, margin=margin, by=by,
+                        promotion={"auto_promote": auto_promote, "min_test_samples": min_test_samples,
+                                   "min_metric": min_metric})
+
+
+def _retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig,
+             model_id: str | None, metric: str, margin: float, by: str, promotion: dict) -> dict:
     from fpgrade.training.engine import distributed
     from fpgrade.training.protocols import save_folds
-    from fpgrade.training.run import _barrier, _previous_run, train_run
+    from fpgrade.training.run import _previous_run, rank0_decides, train_run
 
     if metric not in METRICS:
         raise TrainingError(f"--metric {metric!r}: one of {', '.join(METRICS)}")
@@ -258,7 +294,7 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
     out = Path(out).resolve()
     asked = {"scale": scale.id, "model": model_id, "metric": metric, "margin": margin,
              "epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed,
-             "lr": config.lr}
+             "lr": config.lr, **promotion}
     rank, _ = distributed()
     if config.resume:
         plan = load_plan(out)
@@ -270,17 +306,23 @@ def retrain(*, registry: Registry, scale_id: str, out: Path, config: TrainConfig
         records = _snapshot_records(registry, scale, plan, out)
         check_records(plan, records.records, out)
     else:
-        if (out / PLAN).is_file():
-            raise TrainingError(f"{out} already holds a retrain: pass --resume to finish it, or "
-                                "choose another --out")
-        if _previous_run(out) is not None:
-            raise TrainingError(f"{out} already holds a training run: choose another --out")
-        _barrier()  # every rank has checked the folder before rank 0 writes in it
+        made = {}
+
+        def start() -> None:  # rank 0 alone decides about the folder and writes the plan
+            if (out / PLAN).is_file():
+                raise TrainingError(f"{out} already holds a retrain: pass --resume to finish it, "
+                                    "or choose another --out")
+            if _previous_run(out) is not None:
+                raise TrainingError(f"{out} already holds a training run: choose another --out")
+            made["plan"], made["records"] = make_plan(registry, scale, asked)
+            save_plan(out, made["plan"])
+
+        # under torchrun the other ranks wait for rank 0's answer (its refusal too), then train
+        # on its plan: one snapshot, one split
+        rank0_decides(start)
         if rank == 0:
-            plan, records = make_plan(registry, scale, asked)
-            save_plan(out, plan)
-        _barrier()  # under torchrun every rank trains on rank 0's plan: one snapshot, one split
-        if rank != 0:
+            plan, records = made["plan"], made["records"]
+        else:
             plan = load_plan(out)
             records = _snapshot_records(registry, scale, plan, out)
     with tempfile.TemporaryDirectory() as tmp:

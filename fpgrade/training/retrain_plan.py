@@ -2,7 +2,7 @@
 first starts so that ``fpgrade retrain --resume`` finishes that same retrain.
 
 It holds the version fine-tuned from and compared with (the parent), the options (scale, model,
-metric, margin, epochs, batch size, seed, learning rate), the fixed split and the data snapshot:
+metric, margin, epochs, batch size, seed, learning rate, the automatic-promotion policy), the fixed split and the data snapshot:
 the final-label ids with their hash, and a hash of what they said (subject, label, file sha256).
 A resume refuses, in one line, other options, a parent that is no longer the current version of
 the scale, and a snapshot whose final labels are gone or changed; final labels added since are
@@ -22,7 +22,8 @@ from fpgrade.training.protocols import Fold
 
 PLAN = "retrain.json"
 #: what a resume must be asked again with (``model``: the resolved model id)
-OPTIONS = ("scale", "model", "metric", "margin", "epochs", "batch_size", "seed", "lr")
+OPTIONS = ("scale", "model", "metric", "margin", "epochs", "batch_size", "seed", "lr",
+           "auto_promote", "min_test_samples", "min_metric")
 
 
 @dataclass
@@ -45,6 +46,9 @@ class Plan:
     final_labels_sha256: str
     records_sha256: str
     started: str = ""
+    auto_promote: bool = False  # a group's opt-in (fpgrade.models.promotion); else a person promotes
+    min_test_samples: int | None = None
+    min_metric: float | None = None
 
     @property
     def fold(self) -> Fold:
@@ -84,7 +88,7 @@ def check_options(plan: Plan, asked: dict, out: Path) -> None:
 
 def check_parent(plan: Plan, out: Path) -> None:
     """The version the retrain compares with must still be the current version of its scale."""
-    from fpgrade.clinic.models import current_versions
+    from fpgrade.models.current import current_versions
 
     info = current_versions([plan.scale]).get(plan.scale)
     now = info.version if info is not None and info.model_id else None

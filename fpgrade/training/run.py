@@ -10,7 +10,11 @@ Layout of ``OUT``::
 
 A folder that already holds a run is never overwritten silently: ``resume`` finishes it (every
 fold: a tested fold is kept, a fold with a checkpoint continues, a fold not started starts), and
-``overwrite`` replaces it. Paths in ``run.json`` and in the database are absolute, so ``fpgrade
+``overwrite`` replaces it, unless the model-version registry keeps one of its versions (current,
+once promoted, or a retrain's parent: refused in one line); the versions of a replaced run stay
+in the registry, withdrawn. One process writes a folder at a time (:mod:`fpgrade.training.lock`);
+under torchrun rank 0 alone decides about the folder. Each version records its fold's test
+metrics. Paths in ``run.json`` and in the database are absolute, so ``fpgrade
 evaluate RUN`` works from any folder. A run trained on SYNTHETIC records says so in ``run.json``,
 ``summary.json`` and every weight card.
 """
@@ -19,19 +23,22 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import nullcontext
 from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from fpgrade.errors import TrainingError
+from fpgrade.errors import FpgradeError, TrainingError
 from fpgrade.files import write_json
 from fpgrade.registry import Registry
 from fpgrade.training.data import GradingDataset, check_labels, load_records, prepare
 from fpgrade.training.engine import TrainConfig, Trainer
+from fpgrade.training.lock import run_lock
 from fpgrade.training.metrics import compute_metrics, save_metrics
 from fpgrade.training.protocols import load_folds, make_folds, save_folds
+from fpgrade.training.records import forget_run, record_run
 
 
 #: what a run folder holds (removed by ``overwrite``)
@@ -98,6 +105,15 @@ def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> d
     if previous is not None and not overwrite:
         raise TrainingError(f"{out} already holds a training run: pass --resume to finish it, "
                             "--overwrite to replace it, or choose another --out")
+    if previous is not None:
+        from fpgrade.models.lifecycle import kept_by_registry
+        from fpgrade.storage import database
+
+        with database.read_session() as session:
+            kept = kept_by_registry(session, out)
+        if kept:
+            raise TrainingError(f"{out}: --overwrite would replace the weights of model versions the "
+                                f"registry keeps ({'; '.join(kept)}); choose another --out")
     return None
 
 
@@ -141,82 +157,86 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         from fpgrade.models.lifecycle import snapshot_hash
 
         asked["final_labels_sha256"] = snapshot_hash(final_label_ids)
-    previous = _check_folder(out, resume=config.resume, overwrite=overwrite, asked=asked)
-    if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
-        splits, protocol = out / "splits.json", previous["protocol"]
-    records = load_records(data, scale, registry, final_label_ids)
-    # the data snapshot of a database-trained version: the final labels it read, so that
-    # ``fpgrade sync serve`` counts only labels that came later as new to it
-    snapshot = sorted({r.final_label_id for r in records.records if r.final_label_id is not None})
-    if not records.records:
-        raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
-                            + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
-    prepared = prepare(records.records, model, registry, f"Preprocessing for {model_id}")
-    if not prepared.items:
-        reasons = "; ".join(f"{p}: {r}" for p, r in prepared.failures[:3])
-        raise TrainingError(f"no record could be preprocessed for {model_id} ({reasons})")
-    subjects = [item.subject for item in prepared.items]
-    labels = [item.label for item in prepared.items]
-    if splits is not None:
-        protocol, folds = load_folds(splits)
-        check_subjects_in_folds(set(subjects), folds, splits)
-    else:
-        folds = make_folds(subjects, labels, protocol, config.seed)
-    wanted = range(len(folds)) if folds_to_run is None else sorted(set(folds_to_run))
-    if any(not 0 <= index < len(folds) for index in wanted):
-        raise TrainingError(f"--fold {', '.join(map(str, folds_to_run or []))}: {protocol} has folds "
-                            f"0 to {len(folds) - 1}")
-    synthetic = sum(record.synthetic for record in records.records)
-    run_info = {
-        **asked, "protocol": protocol, "synthetic": synthetic > 0, "synthetic_records": synthetic,
-        "records": len(records.records), "samples": len(prepared.items),
-        "skipped": dict(records.skipped),
-        "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
-        "started": (previous or {}).get("started", datetime.now(timezone.utc).isoformat()),
-    }
-    if main:  # everything is ready: only now is an old run replaced
-        if previous is None and overwrite:
-            _clear_run(out)
-        out.mkdir(parents=True, exist_ok=True)
-        save_folds(out / "splits.json", protocol, config.seed, folds)
-        write_json(out / "run.json", run_info)
-    _barrier()
-    fold_config = replace(config, card_extra={"synthetic": run_info["synthetic"]})
-    for index in wanted:
-        fold, fold_dir = folds[index], out / f"fold_{index}"
-        if config.resume and (fold_dir / "test.json").is_file():  # finished before the stop
-            continue
-        train_items, val_items = _select(prepared.items, fold.train), _select(prepared.items, fold.val)
-        test_items = _select(prepared.items, fold.test)
-        check_labels(train_items, scale, f"fold {index} training")
-        check_labels(val_items, scale, f"fold {index} validation")
-        check_labels(test_items, scale, f"fold {index} test")
-        resume_fold = config.resume and (fold_dir / "state.pt").is_file()
-        trainer = Trainer(model, scale, fold_dir, replace(fold_config, resume=resume_fold),
-                          description=f"fold {index + 1}/{len(folds)}")
-        result = trainer.fit(train_items, val_items)
-        if not trainer.main:
-            continue
-        metrics = evaluate_items(trainer, result.best_path, test_items)
-        metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
-        save_metrics(metrics, fold_dir, "test", f"{model_id} fold {index} ({scale.id})")
-    import torch.distributed as dist
+    with run_lock(out) if main else nullcontext():  # one writer per run folder
+        # rank 0 alone decides about the folder, the others wait for its answer: a rank that
+        # looked later would find the run rank 0 has just begun (issue 17)
+        previous = rank0_decides(lambda: _check_folder(out, resume=config.resume,
+                                                       overwrite=overwrite, asked=asked))
+        if previous is not None:  # resume: the run's own folds, whatever --protocol / --splits say
+            splits, protocol = out / "splits.json", previous["protocol"]
+        records = load_records(data, scale, registry, final_label_ids)
+        # the data snapshot of a database-trained version: the final labels it read, so that
+        # ``fpgrade sync serve`` counts only labels that came later as new to it
+        snapshot = sorted({r.final_label_id for r in records.records if r.final_label_id is not None})
+        if not records.records:
+            raise TrainingError(f"{shown_source(data)}: no record labelled on (or convertible to) {scale.id}"
+                                + (f"; skipped: {dict(records.skipped)}" if records.skipped else ""))
+        prepared = prepare(records.records, model, registry, f"Preprocessing for {model_id}")
+        if not prepared.items:
+            reasons = "; ".join(f"{p}: {r}" for p, r in prepared.failures[:3])
+            raise TrainingError(f"no record could be preprocessed for {model_id} ({reasons})")
+        subjects = [item.subject for item in prepared.items]
+        labels = [item.label for item in prepared.items]
+        if splits is not None:
+            protocol, folds = load_folds(splits)
+            check_subjects_in_folds(set(subjects), folds, splits)
+        else:
+            folds = make_folds(subjects, labels, protocol, config.seed)
+        wanted = range(len(folds)) if folds_to_run is None else sorted(set(folds_to_run))
+        if any(not 0 <= index < len(folds) for index in wanted):
+            raise TrainingError(f"--fold {', '.join(map(str, folds_to_run or []))}: {protocol} has folds "
+                                f"0 to {len(folds) - 1}")
+        synthetic = sum(record.synthetic for record in records.records)
+        run_info = {
+            **asked, "protocol": protocol, "synthetic": synthetic > 0, "synthetic_records": synthetic,
+            "records": len(records.records), "samples": len(prepared.items),
+            "skipped": dict(records.skipped),
+            "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
+            "started": (previous or {}).get("started", datetime.now(timezone.utc).isoformat()),
+        }
+        if main:  # everything is ready: only now is an old run replaced
+            if previous is None and overwrite:
+                _clear_run(out)
+            out.mkdir(parents=True, exist_ok=True)
+            save_folds(out / "splits.json", protocol, config.seed, folds)
+            write_json(out / "run.json", run_info)
+        _barrier()
+        fold_config = replace(config, card_extra={"synthetic": run_info["synthetic"]})
+        for index in wanted:
+            fold, fold_dir = folds[index], out / f"fold_{index}"
+            if config.resume and (fold_dir / "test.json").is_file():  # finished before the stop
+                continue
+            train_items, val_items = _select(prepared.items, fold.train), _select(prepared.items, fold.val)
+            test_items = _select(prepared.items, fold.test)
+            check_labels(train_items, scale, f"fold {index} training")
+            check_labels(val_items, scale, f"fold {index} validation")
+            check_labels(test_items, scale, f"fold {index} test")
+            resume_fold = config.resume and (fold_dir / "state.pt").is_file()
+            trainer = Trainer(model, scale, fold_dir, replace(fold_config, resume=resume_fold),
+                              description=f"fold {index + 1}/{len(folds)}")
+            result = trainer.fit(train_items, val_items)
+            if not trainer.main:
+                continue
+            metrics = evaluate_items(trainer, result.best_path, test_items)
+            metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
+            save_metrics(metrics, fold_dir, "test", f"{model_id} fold {index} ({scale.id})")
+        import torch.distributed as dist
 
-    if dist.is_initialized():  # torchrun: the other ranks are done once rank 0 has tested
-        dist.barrier()
-        dist.destroy_process_group()
-    if not main:
-        return {"rank": rank}
-    # every tested fold of the run, also those of an earlier (resumed or --fold) invocation
-    fold_metrics = [_read_json(out / f"fold_{i}" / "test.json", "test metrics")
-                    for i in range(len(folds)) if (out / f"fold_{i}" / "test.json").is_file()]
-    summary = summarise(fold_metrics)
-    summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
-                   folds_tested=len(fold_metrics), folds_total=len(folds))
-    write_json(out / "summary.json", summary)
-    if record and fold_metrics:
-        record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
-    return summary
+        if dist.is_initialized():  # torchrun: the other ranks are done once rank 0 has tested
+            dist.barrier()
+            dist.destroy_process_group()
+        if not main:
+            return {"rank": rank}
+        # every tested fold of the run, also those of an earlier (resumed or --fold) invocation
+        fold_metrics = [_read_json(out / f"fold_{i}" / "test.json", "test metrics")
+                        for i in range(len(folds)) if (out / f"fold_{i}" / "test.json").is_file()]
+        summary = summarise(fold_metrics)
+        summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
+                       folds_tested=len(fold_metrics), folds_total=len(folds))
+        write_json(out / "summary.json", summary)
+        if record and fold_metrics:
+            record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
+        return summary
 
 
 def _barrier() -> None:
@@ -224,6 +244,29 @@ def _barrier() -> None:
 
     if dist.is_initialized():
         dist.barrier()
+
+
+def rank0_decides(decide):
+    """``decide()`` run by rank 0 alone, its answer (or its refusal, one line) given to every
+    rank of a torchrun launch; plainly ``decide()`` without one. The answer travels as a CPU
+    tensor (gloo), whatever device the ranks train on."""
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        return decide()
+    box: list = [None, None]
+    if dist.get_rank() == 0:
+        try:
+            box = [decide(), None]
+        except FpgradeError as exc:
+            box = [None, str(exc)]
+            dist.broadcast_object_list(box, src=0, device=torch.device("cpu"))
+            raise
+    dist.broadcast_object_list(box, src=0, device=torch.device("cpu"))
+    if box[1] is not None:
+        raise TrainingError(box[1])
+    return box[0]
 
 
 def check_subjects_in_folds(subjects: set[str], folds, splits: Path) -> None:
@@ -272,111 +315,6 @@ def summarise(fold_metrics: list[dict]) -> dict:
             **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
 
 
-def record_run(run_info: dict, summary: dict, out: Path, model_id: str, scale_id: str,
-               snapshot: list[int] | None = None) -> None:
-    """The run's TrainingRun row (one per run folder: a resumed run updates it) and a
-    ModelVersion per fold's best weights, in the configured database, in one retried transaction.
-
-    Versions are named by :func:`~fpgrade.models.versions.version_name` (model and weights
-    hash), the name prediction reports too; the run points at fold 0's version. Paths are stored
-    absolute, so the records stay true whatever folder a later command runs from.
-    """
-    from fpgrade.storage import database
-    from fpgrade.storage.retry import in_transaction
-
-    out = Path(out).resolve()
-    weights = run_weights(out)
-    with database.session() as session:
-        in_transaction(session, lambda: write_run_records(session, run_info, summary, out, model_id,
-                                                          scale_id, weights, snapshot))
-
-
-def run_weights(out: Path) -> list[tuple[Path, str]]:
-    """Every fold's best weights in ``out`` with their sha256."""
-    from fpgrade.media import sha256_file
-
-    return [(fold, sha256_file(fold)) for fold in sorted(Path(out).glob("fold_*/best.safetensors"))]
-
-
-def write_run_records(session, run_info: dict, summary: dict, out: Path, model_id: str,
-                      scale_id: str, weights: list[tuple[Path, str]],
-                      snapshot: list[int] | None = None) -> list:
-    """:func:`record_run`'s rows, added in the caller's transaction (not committed); returns the
-    ModelVersions, fold by fold. ``snapshot``: the final-label ids trained on (``--data db``),
-    kept as the data snapshot of versions that have none yet."""
-    from sqlmodel import select
-
-    from fpgrade.models import lifecycle
-    from fpgrade.models import weights as weight_files
-    from fpgrade.models.versions import version_name
-    from fpgrade.storage.tables import ModelVersion, TrainingRun
-
-    versions = []
-    for fold, digest in weights:
-        version = version_name(model_id, digest)
-        row = session.exec(select(ModelVersion).where(
-            ModelVersion.model_id == model_id, ModelVersion.version == version)).first()
-        if row is None:
-            row = ModelVersion(model_id=model_id, version=version, scale=scale_id,
-                               weights_sha256=digest, weights_path=str(fold),
-                               card=weight_files.read_card(fold))
-            session.add(row)
-            session.flush()
-        if snapshot and not row.data_snapshot:
-            row.data_snapshot = list(snapshot)
-            row.data_snapshot_sha256 = lifecycle.snapshot_hash(snapshot)
-            session.add(row)
-        versions.append(row)
-    run = session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))).first()
-    run = run or TrainingRun(model_id=model_id, scale=scale_id, out_dir=str(out),
-                             protocol=run_info["protocol"])
-    run.status = "finished" if summary.get("folds_tested") == summary.get("folds_total") else "partial"
-    run.params, run.metrics = run_info, summary
-    run.model_version_id = versions[0].id if versions else None
-    run.finished_at = datetime.now(timezone.utc)
-    session.add(run)
-    session.flush()
-    for row in versions:  # the registry's link from a version to the run that made it
-        if row.training_run_id is None:
-            row.training_run_id = run.id
-            session.add(row)
-    return versions
-
-
-def forget_run(out: Path) -> None:
-    """Delete the records of the run in ``out`` (its TrainingRun and the ModelVersions whose
-    weights lay there): the run is being replaced, its weight files will hold other bytes."""
-    from sqlmodel import select
-
-    from fpgrade.storage import database
-    from fpgrade.storage.retry import in_transaction
-    from fpgrade.storage.tables import ModelVersion, Prediction, TrainingRun
-
-    out = Path(out).resolve()
-    with database.session() as session:
-        def delete() -> None:
-            runs = list(session.exec(select(TrainingRun).where(TrainingRun.out_dir == str(out))))
-            versions = [v for v in session.exec(select(ModelVersion))
-                        if Path(v.weights_path).is_relative_to(out)]
-            for run in runs:  # the run and its versions point at each other: unlink, then delete
-                run.model_version_id = None
-                session.add(run)
-            for version in versions:
-                version.training_run_id = None
-                session.add(version)
-                for prediction in session.exec(select(Prediction).where(
-                        Prediction.model_version_id == version.id)):
-                    session.delete(prediction)  # predictions of weights about to be replaced
-            session.flush()
-            for run in runs:
-                session.delete(run)
-            session.flush()
-            for version in versions:
-                session.delete(version)
-
-        in_transaction(session, delete)
-
-
 def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None,
                  data: str | None = None) -> dict:
     """Evaluate every fold's best weights of a finished run on its test subjects again, on the
@@ -388,6 +326,13 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
         raise TrainingError(f"{run_dir}: not a training run folder (run.json: {exc})") from exc
     model, scale = registry.model(info["model"]), registry.scale(info["scale"])
     _, folds = load_folds(run_dir / "splits.json")
+    missing = [index for index in range(len(folds))
+               if not (run_dir / f"fold_{index}" / "best.safetensors").is_file()]
+    if missing:  # an average over the other folds would be reported as the run's
+        shown = ", ".join(f"fold {i} (fold_{i}/best.safetensors)" for i in missing)
+        raise TrainingError(f"{run_dir}: no trained weights for {shown}; restore the file (a fold "
+                            f"never trained: `fpgrade train ... --out {run_dir} --resume`) before "
+                            "evaluating the run")
     source = data_source(data) if data else info["data"]
     if not data and "***" in source:
         raise TrainingError(f"{run_dir}: its data is a database whose password is not stored "
@@ -401,8 +346,6 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
     results = []
     for index, fold in enumerate(folds):
         weights = run_dir / f"fold_{index}" / "best.safetensors"
-        if not weights.is_file():
-            continue
         test_items = _select(prepared.items, fold.test)
         if not test_items:
             raise TrainingError(f"{shown_source(source)}: none of fold {index}'s test subjects "
@@ -413,8 +356,6 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
         save_metrics(metrics, run_dir / f"fold_{index}", "evaluation",
                      f"{model.card.id} fold {index} ({scale.id})")
         results.append(metrics)
-    if not results:
-        raise TrainingError(f"{run_dir}: no fold has best.safetensors")
     summary = summarise(results)
     summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
     write_json(run_dir / "evaluation.json", summary)
