@@ -7,32 +7,49 @@ what they show. The rules live in :mod:`fpgrade.clinic`; a handler only arranges
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fpgrade.clinic import recovery, report
+from fpgrade.clinic import recovery, report, set_grades, tables
 from fpgrade.clinic.assess import SetResult, grade_set, summary
 from fpgrade.clinic.models import grades_for_set
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS
+from fpgrade.clinic.vocabulary import EFACE_ITEM_RANGE, SCORE_RANGES, scale_words
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "media"
+# Package data of fpgrade_ui (pyproject's package-data), so an installed copy has them too.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 SIDE_CHOICES = ("automatic", "left", "right")
 Progress = Callable[[float, str], None]
 
 
+def _copies(paths: Sequence[Path | None]) -> list[str | None]:
+    """Copies of the example files in a new folder of the server's temporary folder: the page
+    may serve them whatever the working directory and wherever fpgrade is installed (Gradio
+    serves files from its temporary folder without any ``allowed_paths``)."""
+    folder = Path(tempfile.mkdtemp(prefix="fpgrade-example-",
+                                   dir=os.environ.get("GRADIO_TEMP_DIR")))
+    out = []
+    for path in paths:
+        if path is None or not path.is_file():
+            out.append(None)
+            continue
+        out.append(str(shutil.copy(path, folder / path.name)))
+    return out
+
+
 def example_set() -> list[str | None]:
-    """The example set's files in movement order (``None`` where the example has no photo)."""
-    folder = EXAMPLES / "set"
-    return [str(folder / f"{m.key}.jpg") if (folder / f"{m.key}.jpg").is_file() else None
-            for m in MOVEMENTS]
+    """Copies of the example set's files in movement order (``None`` where the example has no
+    photo of a movement)."""
+    return _copies([EXAMPLES / "set" / f"{m.key}.jpg" for m in MOVEMENTS])
 
 
 def example_single() -> str:
-    return str(EXAMPLES / "single_face.jpg")
+    return _copies([EXAMPLES / "single_face.jpg"])[0]
 
 
 def eface_scale():
@@ -77,7 +94,14 @@ class Graded:
     eface_text: str
     grades_text: str
     summary_text: str
-    session: Session
+    session: Session | None
+    photo_grades_text: str = ""
+
+
+def empty() -> Graded:
+    """What the page shows before grading, and after Clear or a new upload: nothing, and no
+    session (the next grading starts a new one: one patient at a time)."""
+    return Graded([], "", "", None, [None] * len(eface_scale().items), "", "", "", None, "")
 
 
 def collect_files(set_files: Sequence[str | None], single: str | None, video: str | None,
@@ -108,11 +132,10 @@ def grade(set_files: Sequence[str | None], single: str | None = None, video: str
           webcam: str | None = None, single_movement: str = "rest", side: str = "automatic",
           session: Session | None = None, progress: Progress | None = None) -> Graded:
     """Grade what was given: measurements, overlays, eFACE items, model grades, summary."""
-    session = session or Session()
+    session = Session()  # a new grading is a new assessment: nothing of the last one is kept
     files, left_out = collect_files(set_files, single, video, webcam, single_movement)
     if not files:
-        session.result = None
-        return Graded([], "Give at least one photo or video (or click an example).", [], None,
+        return Graded([], "Give at least one photo or video (or click an example).", "", None,
                       [None] * len(eface_scale().items), "", "", "", session)
     steps = len(files) * 2
 
@@ -138,16 +161,16 @@ def grade(set_files: Sequence[str | None], single: str | None = None, video: str
     notes = notes_markdown(result)
     if left_out:
         notes = "\n".join(f"- ⚠️ {text}" for text in left_out) + "\n\n" + notes
-    return Graded(gallery, notes, report.measurement_rows(result),
+    return Graded(gallery, notes, tables.html(result),
                   report.figure_png(report.region_figure(result)) if measured else None,
-                  values, eface_markdown(result, scores), grades_markdown(grades),
-                  summary(result, scores), session)
+                  values, eface_markdown(result, scores, values), grades_markdown(grades),
+                  summary(result, scores), session, photo_grades_markdown(grades))
 
 
 def notes_markdown(result: SetResult) -> str:
     """Per-photo problems (bad files, several faces, video frames) and what each missing
     movement would add."""
-    lines = []
+    lines = [f"- ⚠️ **{result.rest_warning}**"] if result.rest_warning else []
     for p in result.photos:
         label = report.movement_label(p.movement)
         if p.error:
@@ -157,7 +180,7 @@ def notes_markdown(result: SetResult) -> str:
     graded = [p for p in result.photos if p.ok]
     head = (f"**{len(graded)} of {len(result.photos)} graded.** Healthy side: "
             f"**{result.healthy_side or 'unknown'}** ({result.side_reason}).")
-    missing = [f"- *{BY_KEY[k].instruction}* ({BY_KEY[k].mv}) would add {BY_KEY[k].adds}."
+    missing = [f"- *{BY_KEY[k].instruction}* would add {BY_KEY[k].adds}."
                for k in result.missing]
     text = head + ("\n\n" + "\n".join(lines) if lines else "")
     if missing:
@@ -165,49 +188,87 @@ def notes_markdown(result: SetResult) -> str:
     return text
 
 
-def eface_markdown(result: SetResult | None, scores: dict) -> str:
+def eface_markdown(result: SetResult | None, scores: dict,
+                   values: Sequence[float | None] | None = None) -> str:
+    """The eFACE scores with their range and normal value, and the items left empty and why.
+    ``values``: the form's items now (an item the clinician filled is no longer listed as
+    empty; one changed from the photos' value says so)."""
     def fmt(v):
-        return "n/a" if v is None else f"{v:.0f}"
+        return "not graded" if v is None else f"{v:.0f}"
 
-    graded = sum(v.get("value") is not None for v in result.eface_items.values()) if result else 0
-    items = len(eface_scale().items)
-    text = ("**eFACE-style scores** (0-100, 100 = symmetric; from measurements, not a trained "
-            f"network): static **{fmt(scores.get('static'))}**, dynamic "
-            f"**{fmt(scores.get('dynamic'))}**, synkinesis **{fmt(scores.get('synkinesis'))}**, "
-            f"total **{fmt(scores.get('total'))}**"
-            + (f" ({graded} of {items} items filled from the photos)." if result else "."))
+    ids = [i.id for i in eface_scale().items]
+    form = dict(zip(ids, values)) if values is not None else {
+        k: v.get("value") for k, v in (result.eface_items if result else {}).items()}
+    form = {k: (None if v in (None, "") else float(v)) for k, v in form.items()}
+    graded = sum(v is not None for v in form.values())
+    value_range, normal, source = SCORE_RANGES[("eface", "total")]
+    text = (f"**eFACE scores** ({value_range}, normal {normal}: {source}; items filled from the "
+            "measurements, not a trained network): "
+            + ", ".join(f"{words} **{fmt(scores.get(key))}**" for key, words in (
+                ("static", "at rest (static)"), ("dynamic", "movement (dynamic)"),
+                ("synkinesis", "synkinesis"), ("total", "total")))
+            + f" ({graded} of {len(ids)} items graded). Each item: {EFACE_ITEM_RANGE[0]}, "
+            "100 = like the healthy side, 0 = the worst; an empty box is not graded.")
     if result is not None:
         empty = [f"{eface_scale().item(k).name}: {v['why']}" for k, v in result.eface_items.items()
-                 if v.get("value") is None]
+                 if v.get("value") is None and form.get(k) is None]
+        edited = [f"{eface_scale().item(k).name} ({v['value']:.0f} from the photos, "
+                  f"{form[k]:.0f} entered)" for k, v in result.eface_items.items()
+                  if v.get("value") is not None and form.get(k) is not None
+                  and abs(form[k] - v["value"]) >= 0.05]
+        edited += [f"{eface_scale().item(k).name} ({form[k]:.0f} entered)"
+                   for k, v in result.eface_items.items()
+                   if v.get("value") is None and form.get(k) is not None]
         if empty:
-            text += "\n\nNot filled automatically: " + "; ".join(empty) + "."
+            text += "\n\nNot filled from the photos: " + "; ".join(empty) + "."
+        if edited:
+            text += "\n\nEntered by the clinician: " + "; ".join(edited) + "."
     return text
 
 
 def grades_markdown(grades: dict) -> str:
-    """The trained models' grades, or for each scale without a model what to do."""
-    lines = ["These grades come from trained networks; the eFACE-style scores above do not."]
+    """One grade per scale for the set (the rule stated), or for each scale without a model what
+    to do; each photo's grade is in :func:`photo_grades_markdown`."""
+    lines = ["These grades come from trained networks; the eFACE scores above do not. "
+             f"Grade of the set: the {set_grades.RULE}."]
     for scale, entry in grades.items():
+        name = scale_words(scale)
         if entry["status"] != "graded":
-            lines.append(f"- **{scale}**: {entry['message']}")
+            lines.append(f"- **{name}**: {entry['message']}")
             continue
         synthetic = (" — ⚠️ **trained on SYNTHETIC data: a pipeline check, not clinical "
                      "evidence**") if entry.get("synthetic") else ""
         metrics = entry.get("test_metrics") or {}
-        shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items()
+        shown = ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in metrics.items()
                           if isinstance(v, float)) or "no test metrics recorded"
-        lines.append(f"- **{scale}** by `{entry['model_version']}`{synthetic} (test: {shown})")
+        combined = set_grades.combine(entry)
+        grade = (f"**{set_grades.level_words(scale, combined['label'])}** (probability "
+                 f"{combined['probability']:.2f} over {combined['photos']} photo"
+                 f"{'s' if combined['photos'] > 1 else ''})") if combined else "no photo graded"
+        lines.append(f"- **{name}**: {grade} by `{entry['model_version']}`{synthetic} "
+                     f"(test: {shown})")
+    return "\n".join(lines)
+
+
+def photo_grades_markdown(grades: dict) -> str:
+    """Every photo's grade by every trained model (one click away on the page)."""
+    lines = []
+    for scale, entry in grades.items():
+        if entry.get("status") != "graded":
+            continue
+        lines.append(f"**{scale_words(scale)}** (`{entry['model_version']}`)")
         for key, g in entry["photos"].items():
             label = report.movement_label(key)
             if "error" in g:
-                lines.append(f"    - {label}: ⚠️ {g['error']}")
+                lines.append(f"- {label}: ⚠️ {g['error']}")
                 continue
             top = sorted(g["probabilities"].items(), key=lambda kv: -kv[1])
             probs = ", ".join(f"{c} {p:.2f}" for c, p in top)
             side = f", side **{g['side']}**" if g.get("side") else ""
             unsure = " (unsure)" if g.get("unsure") else ""
-            lines.append(f"    - {label}: **{g['label']}**{unsure}{side} — {probs}")
-    return "\n".join(lines)
+            lines.append(f"- {label}: **{set_grades.level_words(scale, g['label'])}**{unsure}"
+                         f"{side} — {probs}")
+    return "\n".join(lines) or "No trained model graded these photos."
 
 
 def eface_from_form(values: Sequence[float | None]) -> dict:
@@ -226,12 +287,15 @@ def sunnybrook_from_form(choices: Sequence[str | None]) -> dict:
 def sunnybrook_markdown(form: dict) -> str:
     s = form["scores"]
 
-    def fmt(v):
-        return "not graded yet" if v is None else f"**{v:g}**"
+    def fmt(key):
+        value_range, normal, _ = SCORE_RANGES[("sunnybrook", key)]
+        shown = "not graded yet" if s[key] is None else f"**{s[key]:g}**"
+        return f"{shown} ({value_range}, normal {normal})"
 
-    return (f"**Sunnybrook** (clinician): resting symmetry {fmt(s['resting'])}, voluntary "
-            f"movement {fmt(s['voluntary'])}, synkinesis {fmt(s['synkinesis'])}, composite "
-            f"{fmt(s['composite'])} (= voluntary - resting - synkinesis; 100 = normal).")
+    return (f"**Sunnybrook** (entered by the clinician; Ross et al. 1996): resting symmetry "
+            f"{fmt('resting')}, voluntary movement {fmt('voluntary')}, synkinesis "
+            f"{fmt('synkinesis')}, composite {fmt('composite')} (= voluntary - resting - "
+            "synkinesis).")
 
 
 def update_scores(session: Session | None, eface_values: Sequence, sunny_choices: Sequence
@@ -244,22 +308,38 @@ def update_scores(session: Session | None, eface_values: Sequence, sunny_choices
         return f"⚠️ {exc}", "", ""
     result = session.result if session else None
     text = summary(result, eface["scores"]) if result else ""
-    return eface_markdown(result, eface["scores"]), sunnybrook_markdown(sunny), text
+    return (eface_markdown(result, eface["scores"], eface_values), sunnybrook_markdown(sunny),
+            text)
+
+
+def _graded(session: Session | None) -> str | None:
+    """Why the session cannot be saved or reported, or ``None`` when it can."""
+    if session is None or session.result is None:
+        return "Grade a photo or a set first."
+    photos = session.result.photos
+    if not any(p.ok for p in photos):
+        return (f"Nothing to save: 0 of {len(photos)} photo{'s' if len(photos) > 1 else ''} "
+                "graded. Give a photo in which a face can be measured.")
+    return None
 
 
 def export(session: Session | None, eface_values: Sequence, sunny_choices: Sequence,
-           subject: str = "", visit: str = "") -> tuple[list[str], str]:
+           subject: str = "", visit: str = "", comment: str = "", clinician: str = ""
+           ) -> tuple[list[str], str]:
     """The PDF report, CSV and JSON of the last graded set; (files, message)."""
-    if session is None or session.result is None:
-        return [], "Grade a photo or a set first."
+    problem = _graded(session)
+    if problem:
+        return [], f"⚠️ {problem}"
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
-        subject = recovery.check_code(subject) if subject.strip() else None
+        subject = recovery.check_code(subject) if (subject or "").strip() else None
+        visit = recovery.parse_date(visit).isoformat() if (visit or "").strip() else None
     except FpgradeError as exc:
         return [], f"⚠️ {exc}"
     text = summary(session.result, eface["scores"])
     data = report.payload(session.result, eface, sunny, session.grades, text,
-                          subject=subject, visit=visit or None)
+                          subject=subject, visit=visit, comment=comment or "",
+                          clinician=clinician or "")
     folder = Path(session.workdir)
     stem = f"fpgrade-{subject or 'report'}{'-' + visit if visit else ''}"
     pdf = report.write_pdf(folder / f"{stem}.pdf", session.result, data)
@@ -270,20 +350,30 @@ def export(session: Session | None, eface_values: Sequence, sunny_choices: Seque
 
 
 def save_visit(session: Session | None, subject: str, visit: str, eface_values: Sequence,
-               sunny_choices: Sequence) -> str:
-    """Save the last graded set to a subject (pseudonym) and a visit date; a message."""
-    if session is None or session.result is None:
-        return "⚠️ Grade a photo or a set first."
+               sunny_choices: Sequence, on_existing: str | None = None) -> tuple[str, bool]:
+    """Save the last graded set to a subject (pseudonym) and a visit date: (message, ask). ``ask``
+    is true when the subject already has an assessment on that date: the page then offers
+    ``on_existing`` = ``"replace"`` or ``"keep_both"``, and nothing is saved until one is chosen."""
+    problem = _graded(session)
+    if problem:
+        return f"⚠️ {problem}", False
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
         measurements = {p.movement: p.measurements.as_dict() for p in session.result.photos if p.ok}
         assessment = recovery.save(subject, visit, healthy_side=session.result.healthy_side,
-                                   eface=eface, sunnybrook=sunny, grades=session.grades,
-                                   measurements=measurements)
+                                   eface=eface, sunnybrook=sunny,
+                                   grades=set_grades.with_set_grades(session.grades),
+                                   measurements=measurements, on_existing=on_existing)
+    except recovery.VisitExistsError as exc:
+        return (f"⚠️ Not saved yet: {exc}. Replace it with this assessment, or keep both (the "
+                "recovery view shows the latest)?"), True
     except FpgradeError as exc:
-        return f"⚠️ {exc}"
+        return f"⚠️ {exc}", False
+    done = {"replace": "replaced the earlier one", "keep_both": "kept beside the earlier one"}
     return (f"Saved assessment {assessment} for subject **{subject.strip()}**, visit "
-            f"{recovery.parse_date(visit).isoformat()} (the photos themselves are not kept).")
+            f"{recovery.parse_date(visit).isoformat()}"
+            + (f" ({done[on_existing]})" if on_existing else "")
+            + " (the photos themselves are not kept)."), False
 
 
 def subject_view(subject: str) -> tuple[object, list[list], str]:
@@ -296,12 +386,16 @@ def subject_view(subject: str) -> tuple[object, list[list], str]:
         return None, [], f"No saved visit for subject {subject.strip()!r}."
     rows = []
     for h in history:
-        grades = "; ".join(
-            f"{s}: " + ", ".join(sorted({g.get('label', '?') for g in e.get('photos', {}).values()}))
-            + f" ({e['model_version']}{', SYNTHETIC' if e.get('synthetic') else ''})"
-            for s, e in h["grades"].items() if e.get("status") == "graded")
+        grades = []
+        for scale, entry in h["grades"].items():
+            if entry.get("status") != "graded":
+                continue
+            combined = entry.get("set") or set_grades.combine(entry)
+            label = set_grades.level_words(scale, combined["label"]) if combined else "none"
+            grades.append(f"{scale_words(scale)}: {label} ({entry['model_version']}"
+                          f"{', SYNTHETIC' if entry.get('synthetic') else ''})")
         rows.append([h["date"], h["eface"].get("static"), h["eface"].get("dynamic"),
                      h["eface"].get("total"), h["sunnybrook"].get("composite"),
-                     grades or "no trained model"])
+                     "; ".join(grades) or "no trained model"])
     figure = report.recovery_figure(subject.strip(), history)
     return report.figure_png(figure), rows, f"{len(history)} visit(s) of {subject.strip()}."
