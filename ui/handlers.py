@@ -281,7 +281,10 @@ def eface_from_form(values: Sequence[float | None]) -> dict:
 def sunnybrook_from_form(choices: Sequence[str | None]) -> dict:
     ids = [item.id for item in sunnybrook_scale().items]
     items = {k: _choice_value(c) for k, c in zip(ids, choices) if _choice_value(c) is not None}
-    return {"items": items, "scores": sunnybrook_scale().score(items)}
+    # the words chosen: one value may mean several things (resting eye 1: narrow, wide, surgery)
+    words = {k: str(c).split(":", 1)[1].strip() for k, c in zip(ids, choices)
+             if k in items and ":" in str(c)}
+    return {"items": items, "choices": words, "scores": sunnybrook_scale().score(items)}
 
 
 def sunnybrook_markdown(form: dict) -> str:

@@ -273,7 +273,8 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
     sunny_rows = []
     for item in sunnybrook_scale.items:
         value = chosen.get(item.id)
-        text = dict(item.choices).get(value, "") if value is not None else "not graded"
+        text = "not graded" if value is None else (sunny.get("choices") or {}).get(
+            item.id) or " / ".join(t for v, t in item.choices if v == value)
         sunny_rows.append([SCORE_WORDS.get(item.group, item.group), item.name,
                            "" if value is None else f"{value:g}", text])
     pages.table(["Group", "Item", "Value", "Meaning"], sunny_rows, [0.2, 0.32, 0.08, 0.4])
