@@ -313,7 +313,8 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
                       reverse=True)
     if affected:
         parts.append("Most asymmetric: " + ", ".join(
-            f"{REGION_WORDS[r]} ({v:.0f} in '{BY_KEY[k].instruction.lower() if k in BY_KEY else k}')"
+            f"{REGION_WORDS[r]} ({v:.0f} in "
+            f"'{BY_KEY[k].instruction.lower() if k in BY_KEY else k}')"
             for v, r, k in affected[:3]) + " (regional asymmetry x 100, 0 = symmetric).")
     else:
         parts.append("No region is clearly asymmetric (every regional index under "

@@ -76,8 +76,8 @@ class _Pages:
             self.need(height)
             if tint:
                 self.figure.patches.append(Rectangle(
-                    (LEFT, self.y - height + 0.002), span, height, transform=self.figure.transFigure,
-                    color="#fff1c2", zorder=0))
+                    (LEFT, self.y - height + 0.002), span, height,
+                    transform=self.figure.transFigure, color="#fff1c2", zorder=0))
             for x, lines in zip(xs, wrapped):
                 self.figure.text(x + 0.003, self.y - 0.002, "\n".join(lines), fontsize=size,
                                  va="top", weight="bold" if bold else "normal", linespacing=1.2)

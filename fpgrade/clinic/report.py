@@ -51,8 +51,8 @@ def region_figure(result: SetResult):
     axes.axhline(5, color="grey", linestyle=":", linewidth=1)
     axes.set_xticks(range(len(names)), [REGION_WORDS[n] for n in names])
     axes.set_ylabel("asymmetry x 100")
-    axes.set_title("Regional asymmetry x 100 (0 = symmetric; dotted: 5; no eye bar: eyes shut)",
-                   fontsize=9)
+    axes.set_title("Regional asymmetry x 100 (0 = symmetric; dotted: 5)\n"
+                   "no eye bar where both eyes are shut", fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -152,7 +152,8 @@ def recovery_figure(code: str, history: list[dict]):
     series: dict[str, list] = {}
     for i, h in enumerate(history):
         for key, value in (h["eface"] or {}).items():
-            series.setdefault(f"eFACE {SCORE_WORDS.get(key, key)}", [None] * len(history))[i] = value
+            name = f"eFACE {SCORE_WORDS.get(key, key)}"
+            series.setdefault(name, [None] * len(history))[i] = value
         value = (h["sunnybrook"] or {}).get("composite")
         series.setdefault("Sunnybrook composite", [None] * len(history))[i] = value
     for name, values in series.items():
@@ -188,6 +189,10 @@ def recovery_figure(code: str, history: list[dict]):
 
         pad = timedelta(days=max(1, span // 8))
         grade_axes.set_xlim(min(days) - pad, max(days) + pad)
+        import matplotlib.dates as mdates
+
+        grade_axes.set_xticks(sorted(set(days)))  # the visits' days, never hours
+        grade_axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     grade_axes.set_title("trained-model grades (versions: see the table)" if rows else
                          "no trained-model grade saved", fontsize=8)
     figure.autofmt_xdate()

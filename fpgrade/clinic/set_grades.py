@@ -29,7 +29,7 @@ def combine(entry: Mapping) -> dict | None:
 
 
 def level_words(scale_id: str, code: str) -> str:
-    """``"L2 (left moderate dysfunction)"``: a grade's code with its level name from the registry."""
+    """``"L2 (left moderate dysfunction)"``: a grade's code with its level's name."""
     from fpgrade.registry import get_registry
 
     scale = get_registry().scales.get(scale_id)
