@@ -39,6 +39,16 @@ def test_the_examples_are_copies_in_the_servers_temporary_folder(tmp_path):
     assert Path(handlers.example_single()).is_relative_to(tmp_path / "gradio")
 
 
+def test_the_examples_are_package_data_of_fpgrade_ui():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["fpgrade_ui"] == "ui"
+    shipped = {p for g in config["package-data"]["fpgrade_ui"] for p in (ROOT / "ui").glob(g)}
+    examples = {p for p in (ROOT / "ui" / "examples").rglob("*") if p.is_file()}
+    assert len(examples) == 8 and examples <= shipped
+
+
 def test_after_clear_nothing_of_the_last_patient_can_be_saved(example_graded):
     cleared = handlers.empty()
     assert cleared.session is None and cleared.table == "" and cleared.gallery == []

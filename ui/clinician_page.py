@@ -26,8 +26,8 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
         gr.Markdown(intro)
         with gr.Tab("Grade", id="grade"):
             with gr.Row():
-                example_set = gr.Button("Example set (5 expression photos of a healthy volunteer)",
-                                        elem_id="example-set")
+                example_set = gr.Button("Example set (5 expression photos of a healthy volunteer; "
+                                        "her 'rest' photo is not neutral)", elem_id="example-set")
                 example_one = gr.Button("Example photo (one face)", elem_id="example-one")
             with gr.Accordion("Standard photo set: one photo per movement", open=True):
                 with gr.Row():
