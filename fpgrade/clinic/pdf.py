@@ -206,6 +206,8 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
                "last page.", size=6.5)
 
     pages.heading(f"Photos graded ({len(graded)} of {len(result.photos)})")
+    pages.text("Landmarks and measurement lines: red on the patient's right, blue on the left "
+               "(the patient's right is on the left of the picture).", size=6.5)
     pages.photos([(p.overlay, tables.movement_words(p.movement)) for p in result.photos
                   if p.overlay is not None])
     for p in result.photos:
