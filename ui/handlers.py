@@ -132,8 +132,9 @@ def collect_files(set_files: Sequence[str | None], single: str | None, video: st
 
 def grade(set_files: Sequence[str | None], single: str | None = None, video: str | None = None,
           webcam: str | None = None, single_movement: str = "rest", side: str = "automatic",
-          session: Session | None = None, progress: Progress | None = None) -> Graded:
-    """Grade what was given: measurements, overlays, eFACE items, model grades, summary."""
+          progress: Progress | None = None) -> Graded:
+    """Grade what was given: measurements, overlays, eFACE items, model grades, summary; always
+    in a new :class:`Session` (nothing of an earlier grading is kept)."""
     session = Session()  # a new grading is a new assessment: nothing of the last one is kept
     files, left_out = collect_files(set_files, single, video, webcam, single_movement)
     if not files:
