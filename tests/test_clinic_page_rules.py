@@ -199,3 +199,5 @@ def test_a_video_is_not_called_one_photo(shared_faces):
     graded = handlers.grade(NO_SET, video=str(shared_faces / "single_face.mp4"))
     assert "1th" not in graded.notes and "estimated from one photo" not in graded.summary_text
     assert "one video" in graded.summary_text
+    photo = handlers.grade(NO_SET, single=str(shared_faces / "single_face.jpg"))
+    assert "estimated from one photo" in photo.summary_text and "image" not in photo.summary_text

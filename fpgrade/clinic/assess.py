@@ -275,7 +275,7 @@ def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
     if reason.endswith("one photo or video"):
         used = next((p for p in photos if p.ok and p.movement == "rest"),
                     next((p for p in photos if p.ok), None))
-        reason = reason.replace("one photo or video", f"one {used.kind if used else 'photo'}")
+        reason = reason.replace("one photo or video", f"one {_kind(used)}")
         if used is not None and used.kind == "video":
             reason = reason.replace("one video", "one video (median over its frames)")
     items = eface.automatic_items(by_movement, side) if side else {}
@@ -294,7 +294,7 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
     if not any(p.ok for p in result.photos):
         return "No photo could be measured, so there is nothing to summarise."
     weak = result.weaker_side
-    single = next((p.kind for p in result.photos if p.ok), "photo")
+    single = _kind(next((p for p in result.photos if p.ok), None))
     if weak and result.side_reason.startswith("automatic: the lower lip"):
         head = (f"Weaker side, estimated from one {single}: the patient's **{weak}** "
                 f"({result.side_reason}); a rest photo with movement photos decides it better.")
@@ -341,6 +341,11 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
             BY_KEY[k].instruction.lower() if k in BY_KEY else k for k in result.missing) + ".")
     parts.append("Measurement-based decision support, not a diagnosis.")
     return " ".join(p for p in parts if p)
+
+
+def _kind(photo: PhotoResult | None) -> str:
+    """``photo`` or ``video``, in words."""
+    return "video" if photo is not None and photo.kind == "video" else "photo"
 
 
 def _fmt(value: float | None) -> str:
