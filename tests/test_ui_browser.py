@@ -64,7 +64,7 @@ def grade_and_wait(page, expected: str) -> None:
 def test_a_file_that_is_no_picture_is_a_message_and_the_page_goes_on(page, tmp_path):
     (tmp_path / "notes.txt").write_text("not a picture")
     page.locator("#video input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
-    page.wait_for_selector("#video:has-text('notes')")
+    page.wait_for_selector("#notes:has-text('The photos changed')")  # the upload's reset ran
     page.click("#grade-button")
     page.wait_for_selector("#notes:has-text('not an image or a video')")
     assert "0 of 1 graded" in page.inner_text("#notes")
@@ -79,6 +79,7 @@ def test_a_single_photo_shows_overlay_table_scores_and_no_model(page, shared_fac
     page.locator("#single-photo input[type=file]").set_input_files(
         str(shared_faces / "single_face.jpg"))
     page.wait_for_selector("#single-photo a[download]")  # the upload has finished
+    page.wait_for_selector("#notes:has-text('The photos changed')")  # and its reset ran
     grade_and_wait(page, "No trained model for sided7")
     assert page.locator("#overlays img").count() >= 1
     assert "Brow height (iris centre to eyebrow)" in page.inner_text("#measurements")
@@ -128,6 +129,8 @@ def test_the_example_set_saved_as_two_visits_makes_a_recovery_plot(page):
     page.click("#save-visit")
     page.wait_for_selector("#message:has-text('visit 2026-01-10')")
     page.fill("#eface-brow_elevation input", "90")
+    page.wait_for_selector("#eface-scores:has-text('Brow elevation (90 entered)')")
+    assert "Brow elevation: no movement" not in page.inner_text("#eface-scores")  # notes follow
     page.fill("#visit textarea, #visit input", "2026-03-12")
     page.click("#save-visit")
     page.wait_for_selector("#message:has-text('visit 2026-03-12')")

@@ -10,6 +10,8 @@ whether to replace the earlier assessment or keep both.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
+import uuid
 from collections.abc import Callable
 
 import gradio as gr
@@ -18,11 +20,37 @@ from fpgrade.clinic.movements import MOVEMENTS
 from fpgrade_ui import handlers
 
 
+CHANGED = "The photos changed: press **Grade** to grade them (nothing of the last grading is kept)."
+DISCARDED = ("That grading was discarded: Clear was pressed or the photos changed while it ran. "
+             "Press **Grade** to grade the photos now shown.")
+
+
+class _Patients:
+    """Which patient each open page (a random id per page, never a credential) is at: Clear, an example button and an upload start the next one; a grading whose patient is
+    no longer current when it ends shows nothing."""
+
+    def __init__(self) -> None:
+        self._count: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next(self, page: str | None) -> None:
+        with self._lock:
+            self._count[page or ""] = self._count.get(page or "", 0) + 1
+
+    def current(self, page: str | None) -> int:
+        with self._lock:
+            return self._count.get(page or "", 0)
+
+
+_patients = _Patients()
+
+
 def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Blocks:
     eface_scale, sunny_scale = handlers.eface_scale(), handlers.sunnybrook_scale()
     with gr.Blocks(title="fpgrade: facial palsy grading", delete_cache=(600, 3600),
                    analytics_enabled=False) as blocks:
         session = gr.State(None)
+        page_id = gr.State(lambda: uuid.uuid4().hex)  # one per open page (not a credential)
         gr.Markdown(intro)
         with gr.Tab("Grade", id="grade"):
             with gr.Row():
@@ -133,33 +161,52 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
             return (*[None] * len(sunny_fields), empty_sunny, "", None, gr.update(visible=False),
                     "")
 
-        def on_reset():
-            return (*shown(handlers.empty()), *reset_entries())
+        def on_reset(page: str, notes: str):
+            _patients.next(page)
+            return (*shown(handlers.empty(notes)), *reset_entries())
 
-        def on_clear():
-            return (*[None] * len(inputs), "automatic", "", *on_reset())
+        def on_upload(page):
+            return on_reset(page, CHANGED)
 
-        def on_grade(*args, progress=gr.Progress()):
+        def on_clear(page):
+            return (*[None] * len(inputs), "automatic", "", *on_reset(page, ""))
+
+        def on_example(files):
+            def start(page):
+                return (*files(), *on_reset(page, ""))
+            return start
+
+        def on_grade(page, *args, progress=gr.Progress()):
+            patient = _patients.current(page)
             set_files, rest = list(args[:len(MOVEMENTS)]), args[len(MOVEMENTS):]
             single_f, video_f, webcam_f, movement, side_v = rest
             graded = handlers.grade(set_files, single_f, video_f, webcam_f, movement, side_v,
                                     progress=lambda f, t: progress(f, desc=t))
+            if _patients.current(page) != patient:  # Clear or an upload came
+                return shown(handlers.empty(DISCARDED))
             return shown(graded)
 
-        grade_inputs = [*inputs, single_movement, side]
-        go.click(on_grade, inputs=grade_inputs, outputs=outputs)
-        clear.click(on_clear, outputs=[*inputs, side, subject, *outputs, *entries])
-        for component in inputs:  # a new upload is a new patient until graded
-            component.upload(on_reset, outputs=[*outputs, *entries])
-        example_set.click(
-            lambda: (*handlers.example_set(), None, None, None, *on_reset()),
+        grade_inputs = [page_id, *inputs, single_movement, side]
+        gradings = [go.click(on_grade, inputs=grade_inputs, outputs=outputs)]
+        gradings.append(example_set.click(
+            on_example(lambda: (*handlers.example_set(), None, None, None)), inputs=page_id,
             outputs=[*inputs, *outputs, *entries]).then(
-            on_grade, inputs=grade_inputs, outputs=outputs)
-        example_one.click(
-            lambda: (*[None] * len(MOVEMENTS), handlers.example_single(), None, None,
-                     *on_reset()),
+            on_grade, inputs=grade_inputs, outputs=outputs))
+        gradings.append(example_one.click(
+            on_example(lambda: (*[None] * len(MOVEMENTS), handlers.example_single(), None,
+                                None)), inputs=page_id,
             outputs=[*inputs, *outputs, *entries]).then(
-            on_grade, inputs=grade_inputs, outputs=outputs)
+            on_grade, inputs=grade_inputs, outputs=outputs))
+        # Clear and a new upload (or a removed photo) start the next patient: they empty the
+        # outputs and count a new patient for this tab; a grading that was running when they
+        # came shows nothing when it ends (its result would otherwise land after them).
+        clear.click(on_clear, inputs=page_id, outputs=[*inputs, side, subject, *outputs, *entries])
+        for component in inputs:
+            if isinstance(component, gr.Image):  # upload, webcam capture or removal
+                component.input(on_upload, inputs=page_id, outputs=[*outputs, *entries])
+            else:
+                for event in (component.upload, component.clear):
+                    event(on_upload, inputs=page_id, outputs=[*outputs, *entries])
 
         def on_update(state, *values):
             return handlers.update_scores(state, values[:len(eface_fields)],

@@ -100,10 +100,10 @@ class Graded:
     photo_grades_text: str = ""
 
 
-def empty() -> Graded:
-    """What the page shows before grading, and after Clear or a new upload: nothing, and no
-    session (the next grading starts a new one: one patient at a time)."""
-    return Graded([], "", "", None, [None] * len(eface_scale().items), "", "", "", None, "")
+def empty(notes: str = "") -> Graded:
+    """What the page shows before grading, and after Clear or a new upload: nothing (``notes``
+    may say why), and no session (the next grading starts a new one: one patient at a time)."""
+    return Graded([], notes, "", None, [None] * len(eface_scale().items), "", "", "", None, "")
 
 
 def collect_files(set_files: Sequence[str | None], single: str | None, video: str | None,
