@@ -310,6 +310,6 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
     pages.need(0.06)
     pages.y -= 0.02
     clinician = (report.get("clinician") or "").strip()
-    pages.text(f"Clinician: {clinician or '_' * 30}      Signature: {'_' * 30}      "
-               f"Date: {'_' * 14}", size=9)
+    pages.text(f"Clinician: {clinician or '_' * 26}    Signature: {'_' * 24}    "
+               f"Date: {'_' * 12}", size=9, width=200)
     return pages.finish(Path(path))
