@@ -140,6 +140,15 @@ def test_the_table_is_in_words_grouped_by_movement_with_meaningful_percentages(e
         assert code not in html
 
 
+def test_each_open_page_counts_its_own_patients():
+    from fpgrade_ui.clinician_page import _Patients
+
+    patients = _Patients()
+    assert patients.current("page-a") == patients.current("page-b") == 0
+    patients.next("page-a")  # Clear on page a: a grading that started before shows nothing
+    assert patients.current("page-a") == 1 and patients.current("page-b") == 0
+
+
 def test_the_eface_notes_follow_the_clinicians_edits(example_graded):
     ids = [i.id for i in handlers.eface_scale().items]
     values = list(example_graded.eface_values)

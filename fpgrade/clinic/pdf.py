@@ -222,10 +222,7 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
         pages.heading("Regional asymmetry per movement")
         pages.image(figure_png(region_figure(result)), height=0.2)
     pages.heading("Measurements per movement")
-    pages.text("Right and left are the patient's. Red lines on the photos: patient's right; "
-               "blue: left. % = difference over the reference side, shown only for millimetre "
-               "values of at least 1 mm on both sides. Shaded rows carry a quality flag: treat "
-               "them with care.", size=6.5)
+    pages.text(tables.NOTE, size=6.5)
     sources: list[str] = []
 
     def normal(row) -> str:

@@ -12,8 +12,13 @@ import html as _html
 from dataclasses import dataclass
 
 from fpgrade.clinic.movements import BY_KEY
-from fpgrade.clinic.vocabulary import ORDER, flag_words, measure, percent_shown
+from fpgrade.clinic.vocabulary import (ORDER, PERCENT_FLOOR_MM, flag_words, measure,
+                                       percent_shown)
 
+NOTE = (f"Right and left are the patient's. % = the difference over the reference side (the "
+        f"side the lower lip is pulled towards), shown only for millimetre values of at least "
+        f"{PERCENT_FLOOR_MM:g} mm on both sides. Shaded rows carry a quality flag: treat those "
+        "values with care.")
 HEADER = ["Measurement", "Right", "Left", "Difference", "%", "Unit", "Normal (healthy adults)",
           "Quality"]
 
@@ -92,7 +97,7 @@ def html(result) -> str:
                 f"<td {cell}>{'⚠️ ' if j == 7 and c else ''}{_html.escape(c)}</td>"
                 for j, c in enumerate(cells)) + "</tr>")
         parts.append("</tbody></table></details>")
-    parts.append("</div>")
+    parts.append(f"<p style=\"font-size:0.85em\">{_html.escape(NOTE)}</p></div>")
     return "".join(parts)
 
 
