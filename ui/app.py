@@ -1,8 +1,9 @@
 """The clinician page: grade a patient's photo set, a photo, a video or the webcam; explain it;
 export a report; follow recovery over visits.
 
-The page is built here (the only module tree that imports gradio); every handler is a plain
-function of :mod:`fpgrade_ui.handlers`, which calls the core in :mod:`fpgrade.clinic`.
+The clinician page is laid out in :mod:`fpgrade_ui.clinician_page` (``ui/`` is the only module
+tree that imports gradio); every handler is a plain function of :mod:`fpgrade_ui.handlers`, which
+calls the core in :mod:`fpgrade.clinic`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,11 @@ items, regional asymmetry and a summary in words. Plain functions over files; no
 A bad file never stops the set: its :class:`PhotoResult` carries a readable ``error`` and the
 other photos are graded. Regional asymmetry per movement is paper 001's normalised difference
 ``|L - R| / (L + R)`` of brow heights (EBAs), eye areas (EAs), nasal-wing areas (NAs) and mouth
-halves (MAs), shown x 100 (0 = symmetric); see :mod:`fpgrade.face.measure`.
+halves (MAs), shown x 100 (0 = symmetric); see :mod:`fpgrade.face.measure`. The eye's index is
+left out where both eyes are shut (a ratio of two near-zero areas).
+
+A rest photo that is not a face at rest (teeth showing, or mouth corners as far out as in the
+smile photo: :func:`rest_expression`) is said so in words; the values are kept, with the warning.
 """
 
 from __future__ import annotations
