@@ -119,6 +119,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 visit = gr.Textbox(label="Visit date (YYYY-MM-DD, not in the future)",
                                    value=lambda: _dt.date.today().isoformat(), elem_id="visit")
                 save = gr.Button("Save visit", elem_id="save-visit")
+            message = gr.Markdown(elem_id="message")  # beside the buttons it speaks of
             with gr.Row(visible=False, elem_id="ask-existing") as ask:
                 replace = gr.Button("Replace the saved assessment", elem_id="save-replace")
                 keep_both = gr.Button("Keep both", elem_id="save-keep-both")
@@ -128,7 +129,6 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 clinician = gr.Textbox(label="Clinician (name on the report)",
                                        elem_id="clinician")
                 export = gr.Button("Export PDF, CSV, JSON", elem_id="export")
-            message = gr.Markdown(elem_id="message")
             files = gr.File(label="Report files", file_count="multiple", elem_id="report-files")
         with gr.Tab("Recovery", id="recovery"):
             gr.Markdown("Every saved score and grade of a subject over the visits.")
