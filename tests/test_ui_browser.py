@@ -216,7 +216,9 @@ def test_clear_empties_every_output_and_a_second_patient_sees_only_their_own_val
     page.get_by_role("tab", name="Grade").click()
     first_static = _eface_static(page)
     page.click("#clear-button")
-    page.wait_for_function("document.querySelectorAll('#overlays img').length === 0")
+    page.wait_for_function(  # Clear has landed (while it runs, its outputs say "processing")
+        "document.querySelectorAll('#overlays img').length === 0"
+        " && document.querySelector('#summary').innerText.trim() === ''")
     for selector in ("#summary", "#notes", "#measurements", "#eface-scores", "#grades"):
         assert page.inner_text(selector).strip() == "", selector
     assert page.input_value("#eface-brow_rest input") == ""
