@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.machine import describe, free_port, median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples" / "media"
+EXAMPLES = ROOT / "ui" / "examples"
 
 
 def page_ready(starts: int) -> list[float]:

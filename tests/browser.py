@@ -36,15 +36,15 @@ BROWSER_TEST = [
 
 @contextmanager
 def fpgrade_server(command: str, env: dict[str, str], log_path: Path,
-                   timeout_s: float = 90) -> Iterator[dict]:
-    """``fpgrade COMMAND --port P`` in a subprocess, until its port answers; yields ``url``,
-    ``proc`` and ``ready_s`` (seconds from the command to a served port); killed afterwards if
-    the test did not stop it."""
+                   timeout_s: float = 90, cwd: Path = ROOT) -> Iterator[dict]:
+    """``fpgrade COMMAND --port P`` in a subprocess (working directory ``cwd``), until its port
+    answers; yields ``url``, ``proc`` and ``ready_s`` (seconds from the command to a served
+    port); killed afterwards if the test did not stop it."""
     port = free_port()
     with open(log_path, "w") as log:
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "fpgrade", *command.split(), "--port", str(port)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "fpgrade", *command.split(), "--port",
+                                 str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
         try:
             while True:
                 if proc.poll() is not None:

@@ -125,5 +125,6 @@ def test_quality_flags_of_the_measurements_are_shown_in_words(astronaut_landmark
     flagged = dataclasses.replace(measured, quality={**measured.quality, "mrd1_left": ("eye_closed",),
                                                      "brow_height_right": ()})
     assert quality_notes(flagged) == [
-        "measurement quality (treat these values with care): mrd1 left: eye closed"]
+        "measurement quality (treat these values with care): MRD1, left: eye closed: iris centre "
+        "guessed"]
     assert quality_notes(dataclasses.replace(measured, quality={})) == []

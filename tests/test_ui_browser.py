@@ -1,15 +1,19 @@
 """The clinician page end to end in a real browser: Debian's chromium driven by Playwright.
 
-One server (``fpgrade demo``) for the module, on its own database; the tests run in order on one
+One server (``fpgrade demo``) for the module, on its own database, started in a folder outside
+the repository (the example buttons must work from anywhere); the tests run in order on one
 page: a single photo, a trained model's grade, the example set saved as two visits, the recovery
-view, the PDF download, and the server stopping within 2 s on SIGTERM with the page open.
-Screenshots go to ``build/test-artefacts/``.
+view, the PDF of the five-photo set (every photo and item, checked on the rendered pages), Clear
+(every output empty, Save refused), a second patient whose recovery shows only their own values,
+and the server stopping within 2 s on SIGTERM with the page open. Screenshots of the page and of
+the PDF's pages go to ``build/test-artefacts/``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -27,7 +31,9 @@ def server(tmp_path_factory):
     temp = tmp_path_factory.mktemp("browser-tmp")
     env = {**os.environ, "FPGRADE_DATA_DIR": str(data_dir), "TMPDIR": str(temp)}
     env.pop("FPGRADE_DATABASE_URL", None)
-    with fpgrade_server("demo", env, data_dir / "server.log", timeout_s=60) as served:
+    outside = tmp_path_factory.mktemp("elsewhere")  # not the repository: no examples here
+    with fpgrade_server("demo", env, data_dir / "server.log", timeout_s=60,
+                        cwd=outside) as served:
         yield {**served, "data_dir": data_dir, "temp": temp}
 
 
@@ -59,7 +65,7 @@ def grade_and_wait(page, expected: str) -> None:
 def test_a_file_that_is_no_picture_is_a_message_and_the_page_goes_on(page, tmp_path):
     (tmp_path / "notes.txt").write_text("not a picture")
     page.locator("#video input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
-    page.wait_for_selector("#video:has-text('notes')")
+    page.wait_for_selector("#notes:has-text('The photos changed')")  # the upload's reset ran
     page.click("#grade-button")
     page.wait_for_selector("#notes:has-text('not an image or a video')")
     assert "0 of 1 graded" in page.inner_text("#notes")
@@ -70,12 +76,14 @@ def test_a_file_that_is_no_picture_is_a_message_and_the_page_goes_on(page, tmp_p
 
 
 def test_a_single_photo_shows_overlay_table_scores_and_no_model(page, shared_faces):
+    assert page.input_value("#eface-brow_rest input") == ""  # not graded: empty, not 0
     page.locator("#single-photo input[type=file]").set_input_files(
         str(shared_faces / "single_face.jpg"))
     page.wait_for_selector("#single-photo a[download]")  # the upload has finished
+    page.wait_for_selector("#notes:has-text('The photos changed')")  # and its reset ran
     grade_and_wait(page, "No trained model for sided7")
     assert page.locator("#overlays img").count() >= 1
-    assert "brow height" in page.inner_text("#measurements")
+    assert "Brow height (iris centre to eyebrow)" in page.inner_text("#measurements")
     assert "static" in page.inner_text("#eface-scores")
     assert float(page.input_value("#eface-brow_rest input")) > 0
     assert "Weaker side" in page.inner_text("#summary")
@@ -104,6 +112,10 @@ def test_a_trained_model_grade_appears_labelled_synthetic(page, server, syntheti
     grades = page.inner_text("#grades")
     assert "SYNTHETIC" in grades and "No trained model for house_brackmann" in grades
     assert "No trained model for sided7" not in grades
+    assert re.search(r"7-class side-aware: (N|[LR][123]) \(", grades)  # one grade for the set
+    assert "mean of the class probabilities" in grades
+    page.get_by_text("Grades of each photo").click()
+    page.wait_for_selector("#photo-grades:has-text('At rest, looking straight ahead')")
     page.locator("#grades").scroll_into_view_if_needed()
     shot(page, "02_model_grade.png")
 
@@ -113,12 +125,19 @@ def test_the_example_set_saved_as_two_visits_makes_a_recovery_plot(page):
     page.wait_for_selector("#summary:has-text('Weaker side')")
     page.wait_for_function("document.querySelectorAll('#overlays img').length >= 5")
     assert "Pucker the lips" in page.inner_text("#notes")
+    assert "Error" not in page.inner_text("#summary")
+    assert "does not look like a face at rest" in page.inner_text("#summary")
+    assert page.locator("#measurements details").count() == 5
+    table_box = page.locator("#measurements").bounding_box()
+    assert table_box["height"] < 900  # one movement open at a time: no 50-row scroll box
     shot(page, "03_example_set.png")
     page.fill("#subject textarea, #subject input", "P001")
     page.fill("#visit textarea, #visit input", "2026-01-10")
     page.click("#save-visit")
     page.wait_for_selector("#message:has-text('visit 2026-01-10')")
     page.fill("#eface-brow_elevation input", "90")
+    page.wait_for_selector("#eface-scores:has-text('Brow elevation (90 entered)')")
+    assert "Brow elevation: no movement" not in page.inner_text("#eface-scores")  # notes follow
     page.fill("#visit textarea, #visit input", "2026-03-12")
     page.click("#save-visit")
     page.wait_for_selector("#message:has-text('visit 2026-03-12')")
@@ -166,9 +185,85 @@ def test_the_pdf_report_downloads(page):
     assert path.read_bytes().startswith(b"%PDF")
     pdf = pypdfium2.PdfDocument(str(path))
     text = pdf[0].get_textpage().get_text_range()
-    assert "not a diagnosis" in text and "composite: 60" in text
-    pdf[0].render(scale=1.5).to_pil().save(ARTEFACTS / "06_downloaded_report.png")
+    assert "not a diagnosis" in text
+    _check_the_report(pdf)
     shot(page, "07_export.png")
+
+
+def _check_the_report(pdf) -> None:
+    """The PDF of the example set: five photos on page 1, every item, scores with ranges; each
+    page rendered to a PNG (to look at)."""
+    import pypdfium2.raw as pdfium_c
+
+    from fpgrade.clinic.movements import MOVEMENTS
+    from fpgrade.registry import get_registry
+
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    for i in range(len(pdf)):
+        pdf[i].render(scale=1.5).to_pil().save(ARTEFACTS / f"06_report_page{i + 1}.png")
+    assert len(list(pdf[0].get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]))) == 5
+    assert "Photos graded (5 of 5)" in text
+    assert re.search(r"Sunnybrook composite\s+60\s+0-100\s+100", text)
+    assert re.search(r"eFACE total\s+\d+\s+0-100\s+100", text)
+    for m in MOVEMENTS:
+        if m.key not in ("close_eyes_tightly", "pucker"):
+            assert m.instruction in text
+    registry = get_registry()
+    for item in (*registry.composite("eface").items, *registry.composite("sunnybrook").items):
+        assert item.name in text, item.name
+    for words in ("Clinician:", "Signature:", "Clinician's comment", "MRD1", "Rana et al."):
+        assert words in text
+
+
+def _eface_static(page) -> int:
+    return int(re.search(r"at rest \(static\) (\d+)", page.inner_text("#eface-scores")).group(1))
+
+
+def test_clear_empties_every_output_and_a_second_patient_sees_only_their_own_values(page):
+    page.get_by_role("tab", name="Grade").click()
+    first_static = _eface_static(page)
+    page.click("#clear-button")
+    page.wait_for_function(  # Clear has landed (while it runs, its outputs say "processing")
+        "document.querySelectorAll('#overlays img').length === 0"
+        " && document.querySelector('#summary').innerText.trim() === ''")
+    for selector in ("#summary", "#notes", "#measurements", "#eface-scores", "#grades"):
+        assert page.inner_text(selector).strip() == "", selector
+    assert page.input_value("#eface-brow_rest input") == ""
+    assert page.input_value("#eface-oral_commissure_smile input") == ""
+    assert page.locator("#report-files a[download]").count() == 0
+    shot(page, "08_cleared.png")
+    page.fill("#subject textarea, #subject input", "NEWPATIENT-9")
+    page.click("#save-visit")
+    page.wait_for_selector("#message:has-text('Grade a photo or a set first')")
+
+    page.click("#example-one")  # the second patient: one photo
+    page.wait_for_selector("#summary:has-text('Weaker side')")
+    page.wait_for_function("document.querySelectorAll('#overlays img').length === 1")
+    second_static = _eface_static(page)
+    page.fill("#subject textarea, #subject input", "P002")
+    page.fill("#visit textarea, #visit input", "2026-02-02")
+    page.click("#save-visit")
+    page.wait_for_selector("#message:has-text('Saved assessment')")
+    page.click("#save-visit")  # the same visit again: asks, saves nothing yet
+    page.wait_for_selector("#message:has-text('Not saved yet')")
+    page.wait_for_selector("#save-replace", state="visible")
+    shot(page, "09_second_save_asks.png")
+    page.click("#save-replace")
+    page.wait_for_selector("#message:has-text('replaced the earlier one')")
+    page.get_by_role("tab", name="Recovery").click()
+    page.fill("#recovery-subject textarea, #recovery-subject input", "P002")
+    page.click("#recovery-show")
+    page.wait_for_selector("#recovery-text:has-text('1 visit(s) of P002')")
+    table = page.inner_text("#recovery-table")
+    assert "2026-01-10" not in table and "2026-03-12" not in table  # the first patient's visits
+    static = re.search(r"2026-02-02\s+([\d.]+)", table)
+    assert static and round(float(static.group(1))) == second_static, table
+    assert first_static != second_static  # the first patient's values are not carried over
+    page.wait_for_selector("#recovery-plot img")
+    shot(page, "10_second_patient_recovery.png")
+    page.fill("#recovery-subject textarea, #recovery-subject input", "NEWPATIENT-9")
+    page.click("#recovery-show")
+    page.wait_for_selector("#recovery-text:has-text('No saved visit')")
 
 
 def test_the_server_stops_within_2_s_on_sigterm_with_the_page_open(page, server):

@@ -31,7 +31,7 @@ def slots(**files):
 def test_one_photo_gives_overlay_table_eface_items_and_says_no_model_is_trained():
     graded = handlers.grade(NO_SET, single=handlers.example_single())
     assert len(graded.gallery) == 1 and graded.gallery[0][0].ndim == 3
-    assert any(row[1] == "brow height" for row in graded.table)
+    assert "Brow height (iris centre to eyebrow)" in graded.table and "MRD1" in graded.table
     assert graded.chart is not None and graded.chart.shape[2] == 3
     values = dict(zip([i.id for i in handlers.eface_scale().items], graded.eface_values))
     assert values["brow_rest"] is not None and values["brow_elevation"] is None
@@ -115,13 +115,16 @@ def test_export_writes_a_pdf_csv_and_json_and_the_pdf_renders(tmp_path):
     data = json.loads(Path(files[2]).read_text())
     assert data["subject"] == "P001" and data["eface"]["scores"]["total"] is not None
     assert "not a diagnosis" in data["disclaimer"]
-    assert "measurement,rest,brow height" in Path(files[1]).read_text()
+    csv_text = Path(files[1]).read_text()
+    assert ('"At rest, looking straight ahead [rest]",Brow height (iris centre to eyebrow) '
+            '[brow_height]') in csv_text
+    assert "MRD1 (margin-reflex distance 1" in csv_text and "[mrd1]" in csv_text
     pdf = pypdfium2.PdfDocument(files[0])
-    assert len(pdf) == 1
-    text = pdf[0].get_textpage().get_text_range()
-    assert "Decision support, not a diagnosis" in text and "sided7: no trained model" in text
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "Decision support, not a diagnosis" in text and "7-class side-aware" in text
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTEFACTS / "report_pdf.png")
+    pdf.close()
     shutil.copy(files[0], ARTEFACTS / "report.pdf")
     _, refused = handlers.export(graded.session, graded.eface_values, [], "John Smith", "")
     assert "never the patient's name" in refused
@@ -130,11 +133,11 @@ def test_export_writes_a_pdf_csv_and_json_and_the_pdf_renders(tmp_path):
 def test_two_saved_visits_make_a_recovery_view():
     graded = handlers.grade(handlers.example_set())
     values = list(graded.eface_values)
-    assert "Saved" in handlers.save_visit(graded.session, "P002", "2026-01-10", values, [])
+    assert "Saved" in handlers.save_visit(graded.session, "P002", "2026-01-10", values, [])[0]
     values[0] = 50.0  # the clinician edits an item before saving the second visit
     sunny = [None] * len(handlers.sunnybrook_scale().items)
     sunny[0] = "1: narrow"
-    assert "Saved" in handlers.save_visit(graded.session, "P002", "2026-03-10", values, sunny)
+    assert "Saved" in handlers.save_visit(graded.session, "P002", "2026-03-10", values, sunny)[0]
     plot, rows, text = handlers.subject_view("P002")
     assert plot is not None and len(rows) == 2 and "2 visit(s)" in text
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -142,8 +145,9 @@ def test_two_saved_visits_make_a_recovery_view():
 
     Image.fromarray(plot).save(ARTEFACTS / "recovery_plot.png")
     assert rows[0][0] == "2026-01-10" and rows[1][1] < rows[0][1]
-    assert "⚠️" in handlers.save_visit(graded.session, "Jane Doe", "2026-03-10", values, [])
-    assert "YYYY-MM-DD" in handlers.save_visit(graded.session, "P002", "10/03/2026", values, [])
+    assert "⚠️" in handlers.save_visit(graded.session, "Jane Doe", "2026-03-10", values, [])[0]
+    assert "YYYY-MM-DD" in handlers.save_visit(graded.session, "P002", "10/03/2026", values,
+                                               [])[0]
     assert handlers.subject_view("P404")[2].startswith("No saved visit")
 
 

@@ -7,32 +7,51 @@ what they show. The rules live in :mod:`fpgrade.clinic`; a handler only arranges
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fpgrade.clinic import recovery, report
+from fpgrade.clinic import recovery, report, set_grades, tables
 from fpgrade.clinic.assess import SetResult, grade_set, summary
 from fpgrade.clinic.models import grades_for_set
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS
+from fpgrade.clinic.vocabulary import scale_words
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
+from fpgrade_ui.texts import (eface_markdown, grades_markdown, notes_markdown,  # noqa: F401
+                              photo_grades_markdown, sunnybrook_markdown)
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "media"
+# Package data of fpgrade_ui (pyproject's package-data), so an installed copy has them too.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 SIDE_CHOICES = ("automatic", "left", "right")
 Progress = Callable[[float, str], None]
 
 
+def _copies(paths: Sequence[Path | None]) -> list[str | None]:
+    """Copies of the example files in a new folder of the server's temporary folder: the page
+    may serve them whatever the working directory and wherever fpgrade is installed (Gradio
+    serves files from its temporary folder without any ``allowed_paths``)."""
+    folder = Path(tempfile.mkdtemp(prefix="fpgrade-example-",
+                                   dir=os.environ.get("GRADIO_TEMP_DIR")))
+    out = []
+    for path in paths:
+        if path is None or not path.is_file():
+            out.append(None)
+            continue
+        out.append(str(shutil.copy(path, folder / path.name)))
+    return out
+
+
 def example_set() -> list[str | None]:
-    """The example set's files in movement order (``None`` where the example has no photo)."""
-    folder = EXAMPLES / "set"
-    return [str(folder / f"{m.key}.jpg") if (folder / f"{m.key}.jpg").is_file() else None
-            for m in MOVEMENTS]
+    """Copies of the example set's files in movement order (``None`` where the example has no
+    photo of a movement)."""
+    return _copies([EXAMPLES / "set" / f"{m.key}.jpg" for m in MOVEMENTS])
 
 
 def example_single() -> str:
-    return str(EXAMPLES / "single_face.jpg")
+    return _copies([EXAMPLES / "single_face.jpg"])[0]
 
 
 def eface_scale():
@@ -77,7 +96,14 @@ class Graded:
     eface_text: str
     grades_text: str
     summary_text: str
-    session: Session
+    session: Session | None
+    photo_grades_text: str = ""
+
+
+def empty(notes: str = "") -> Graded:
+    """What the page shows before grading, and after Clear or a new upload: nothing (``notes``
+    may say why), and no session (the next grading starts a new one: one patient at a time)."""
+    return Graded([], notes, "", None, [None] * len(eface_scale().items), "", "", "", None, "")
 
 
 def collect_files(set_files: Sequence[str | None], single: str | None, video: str | None,
@@ -106,13 +132,13 @@ def collect_files(set_files: Sequence[str | None], single: str | None, video: st
 
 def grade(set_files: Sequence[str | None], single: str | None = None, video: str | None = None,
           webcam: str | None = None, single_movement: str = "rest", side: str = "automatic",
-          session: Session | None = None, progress: Progress | None = None) -> Graded:
-    """Grade what was given: measurements, overlays, eFACE items, model grades, summary."""
-    session = session or Session()
+          progress: Progress | None = None) -> Graded:
+    """Grade what was given: measurements, overlays, eFACE items, model grades, summary; always
+    in a new :class:`Session` (nothing of an earlier grading is kept)."""
+    session = Session()  # a new grading is a new assessment: nothing of the last one is kept
     files, left_out = collect_files(set_files, single, video, webcam, single_movement)
     if not files:
-        session.result = None
-        return Graded([], "Give at least one photo or video (or click an example).", [], None,
+        return Graded([], "Give at least one photo or video (or click an example).", "", None,
                       [None] * len(eface_scale().items), "", "", "", session)
     steps = len(files) * 2
 
@@ -138,76 +164,10 @@ def grade(set_files: Sequence[str | None], single: str | None = None, video: str
     notes = notes_markdown(result)
     if left_out:
         notes = "\n".join(f"- ⚠️ {text}" for text in left_out) + "\n\n" + notes
-    return Graded(gallery, notes, report.measurement_rows(result),
+    return Graded(gallery, notes, tables.html(result),
                   report.figure_png(report.region_figure(result)) if measured else None,
-                  values, eface_markdown(result, scores), grades_markdown(grades),
-                  summary(result, scores), session)
-
-
-def notes_markdown(result: SetResult) -> str:
-    """Per-photo problems (bad files, several faces, video frames) and what each missing
-    movement would add."""
-    lines = []
-    for p in result.photos:
-        label = report.movement_label(p.movement)
-        if p.error:
-            lines.append(f"- ⚠️ **{label}**: {p.error}")
-        for note in p.notes:
-            lines.append(f"- **{label}**: {note}")
-    graded = [p for p in result.photos if p.ok]
-    head = (f"**{len(graded)} of {len(result.photos)} graded.** Healthy side: "
-            f"**{result.healthy_side or 'unknown'}** ({result.side_reason}).")
-    missing = [f"- *{BY_KEY[k].instruction}* ({BY_KEY[k].mv}) would add {BY_KEY[k].adds}."
-               for k in result.missing]
-    text = head + ("\n\n" + "\n".join(lines) if lines else "")
-    if missing:
-        text += "\n\n**Not given:**\n" + "\n".join(missing)
-    return text
-
-
-def eface_markdown(result: SetResult | None, scores: dict) -> str:
-    def fmt(v):
-        return "n/a" if v is None else f"{v:.0f}"
-
-    graded = sum(v.get("value") is not None for v in result.eface_items.values()) if result else 0
-    items = len(eface_scale().items)
-    text = ("**eFACE-style scores** (0-100, 100 = symmetric; from measurements, not a trained "
-            f"network): static **{fmt(scores.get('static'))}**, dynamic "
-            f"**{fmt(scores.get('dynamic'))}**, synkinesis **{fmt(scores.get('synkinesis'))}**, "
-            f"total **{fmt(scores.get('total'))}**"
-            + (f" ({graded} of {items} items filled from the photos)." if result else "."))
-    if result is not None:
-        empty = [f"{eface_scale().item(k).name}: {v['why']}" for k, v in result.eface_items.items()
-                 if v.get("value") is None]
-        if empty:
-            text += "\n\nNot filled automatically: " + "; ".join(empty) + "."
-    return text
-
-
-def grades_markdown(grades: dict) -> str:
-    """The trained models' grades, or for each scale without a model what to do."""
-    lines = ["These grades come from trained networks; the eFACE-style scores above do not."]
-    for scale, entry in grades.items():
-        if entry["status"] != "graded":
-            lines.append(f"- **{scale}**: {entry['message']}")
-            continue
-        synthetic = (" — ⚠️ **trained on SYNTHETIC data: a pipeline check, not clinical "
-                     "evidence**") if entry.get("synthetic") else ""
-        metrics = entry.get("test_metrics") or {}
-        shown = ", ".join(f"{k} {v:.2f}" for k, v in metrics.items()
-                          if isinstance(v, float)) or "no test metrics recorded"
-        lines.append(f"- **{scale}** by `{entry['model_version']}`{synthetic} (test: {shown})")
-        for key, g in entry["photos"].items():
-            label = report.movement_label(key)
-            if "error" in g:
-                lines.append(f"    - {label}: ⚠️ {g['error']}")
-                continue
-            top = sorted(g["probabilities"].items(), key=lambda kv: -kv[1])
-            probs = ", ".join(f"{c} {p:.2f}" for c, p in top)
-            side = f", side **{g['side']}**" if g.get("side") else ""
-            unsure = " (unsure)" if g.get("unsure") else ""
-            lines.append(f"    - {label}: **{g['label']}**{unsure}{side} — {probs}")
-    return "\n".join(lines)
+                  values, eface_markdown(result, scores, values), grades_markdown(grades),
+                  summary(result, scores), session, photo_grades_markdown(grades))
 
 
 def eface_from_form(values: Sequence[float | None]) -> dict:
@@ -220,18 +180,10 @@ def eface_from_form(values: Sequence[float | None]) -> dict:
 def sunnybrook_from_form(choices: Sequence[str | None]) -> dict:
     ids = [item.id for item in sunnybrook_scale().items]
     items = {k: _choice_value(c) for k, c in zip(ids, choices) if _choice_value(c) is not None}
-    return {"items": items, "scores": sunnybrook_scale().score(items)}
-
-
-def sunnybrook_markdown(form: dict) -> str:
-    s = form["scores"]
-
-    def fmt(v):
-        return "not graded yet" if v is None else f"**{v:g}**"
-
-    return (f"**Sunnybrook** (clinician): resting symmetry {fmt(s['resting'])}, voluntary "
-            f"movement {fmt(s['voluntary'])}, synkinesis {fmt(s['synkinesis'])}, composite "
-            f"{fmt(s['composite'])} (= voluntary - resting - synkinesis; 100 = normal).")
+    # the words chosen: one value may mean several things (resting eye 1: narrow, wide, surgery)
+    words = {k: str(c).split(":", 1)[1].strip() for k, c in zip(ids, choices)
+             if k in items and ":" in str(c)}
+    return {"items": items, "choices": words, "scores": sunnybrook_scale().score(items)}
 
 
 def update_scores(session: Session | None, eface_values: Sequence, sunny_choices: Sequence
@@ -244,22 +196,38 @@ def update_scores(session: Session | None, eface_values: Sequence, sunny_choices
         return f"⚠️ {exc}", "", ""
     result = session.result if session else None
     text = summary(result, eface["scores"]) if result else ""
-    return eface_markdown(result, eface["scores"]), sunnybrook_markdown(sunny), text
+    return (eface_markdown(result, eface["scores"], eface_values), sunnybrook_markdown(sunny),
+            text)
+
+
+def _graded(session: Session | None) -> str | None:
+    """Why the session cannot be saved or reported, or ``None`` when it can."""
+    if session is None or session.result is None:
+        return "Grade a photo or a set first."
+    photos = session.result.photos
+    if not any(p.ok for p in photos):
+        return (f"Nothing to save: 0 of {len(photos)} photo{'s' if len(photos) > 1 else ''} "
+                "graded. Give a photo in which a face can be measured.")
+    return None
 
 
 def export(session: Session | None, eface_values: Sequence, sunny_choices: Sequence,
-           subject: str = "", visit: str = "") -> tuple[list[str], str]:
+           subject: str = "", visit: str = "", comment: str = "", clinician: str = ""
+           ) -> tuple[list[str], str]:
     """The PDF report, CSV and JSON of the last graded set; (files, message)."""
-    if session is None or session.result is None:
-        return [], "Grade a photo or a set first."
+    problem = _graded(session)
+    if problem:
+        return [], f"⚠️ {problem}"
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
-        subject = recovery.check_code(subject) if subject.strip() else None
+        subject = recovery.check_code(subject) if (subject or "").strip() else None
+        visit = recovery.parse_date(visit).isoformat() if (visit or "").strip() else None
     except FpgradeError as exc:
         return [], f"⚠️ {exc}"
     text = summary(session.result, eface["scores"])
     data = report.payload(session.result, eface, sunny, session.grades, text,
-                          subject=subject, visit=visit or None)
+                          subject=subject, visit=visit, comment=comment or "",
+                          clinician=clinician or "")
     folder = Path(session.workdir)
     stem = f"fpgrade-{subject or 'report'}{'-' + visit if visit else ''}"
     pdf = report.write_pdf(folder / f"{stem}.pdf", session.result, data)
@@ -270,20 +238,30 @@ def export(session: Session | None, eface_values: Sequence, sunny_choices: Seque
 
 
 def save_visit(session: Session | None, subject: str, visit: str, eface_values: Sequence,
-               sunny_choices: Sequence) -> str:
-    """Save the last graded set to a subject (pseudonym) and a visit date; a message."""
-    if session is None or session.result is None:
-        return "⚠️ Grade a photo or a set first."
+               sunny_choices: Sequence, on_existing: str | None = None) -> tuple[str, bool]:
+    """Save the last graded set to a subject (pseudonym) and a visit date: (message, ask). ``ask``
+    is true when the subject already has an assessment on that date: the page then offers
+    ``on_existing`` = ``"replace"`` or ``"keep_both"``, and nothing is saved until one is chosen."""
+    problem = _graded(session)
+    if problem:
+        return f"⚠️ {problem}", False
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
         measurements = {p.movement: p.measurements.as_dict() for p in session.result.photos if p.ok}
         assessment = recovery.save(subject, visit, healthy_side=session.result.healthy_side,
-                                   eface=eface, sunnybrook=sunny, grades=session.grades,
-                                   measurements=measurements)
+                                   eface=eface, sunnybrook=sunny,
+                                   grades=set_grades.with_set_grades(session.grades),
+                                   measurements=measurements, on_existing=on_existing)
+    except recovery.VisitExistsError as exc:
+        return (f"⚠️ Not saved yet: {exc}. Replace it with this assessment, or keep both (the "
+                "recovery view shows the latest)?"), True
     except FpgradeError as exc:
-        return f"⚠️ {exc}"
+        return f"⚠️ {exc}", False
+    done = {"replace": "replaced the earlier one", "keep_both": "kept beside the earlier one"}
     return (f"Saved assessment {assessment} for subject **{subject.strip()}**, visit "
-            f"{recovery.parse_date(visit).isoformat()} (the photos themselves are not kept).")
+            f"{recovery.parse_date(visit).isoformat()}"
+            + (f" ({done[on_existing]})" if on_existing else "")
+            + " (the photos themselves are not kept)."), False
 
 
 def subject_view(subject: str) -> tuple[object, list[list], str]:
@@ -296,12 +274,16 @@ def subject_view(subject: str) -> tuple[object, list[list], str]:
         return None, [], f"No saved visit for subject {subject.strip()!r}."
     rows = []
     for h in history:
-        grades = "; ".join(
-            f"{s}: " + ", ".join(sorted({g.get('label', '?') for g in e.get('photos', {}).values()}))
-            + f" ({e['model_version']}{', SYNTHETIC' if e.get('synthetic') else ''})"
-            for s, e in h["grades"].items() if e.get("status") == "graded")
+        grades = []
+        for scale, entry in h["grades"].items():
+            if entry.get("status") != "graded":
+                continue
+            combined = entry.get("set") or set_grades.combine(entry)
+            label = set_grades.level_words(scale, combined["label"]) if combined else "none"
+            grades.append(f"{scale_words(scale)}: {label} ({entry['model_version']}"
+                          f"{', SYNTHETIC' if entry.get('synthetic') else ''})")
         rows.append([h["date"], h["eface"].get("static"), h["eface"].get("dynamic"),
                      h["eface"].get("total"), h["sunnybrook"].get("composite"),
-                     grades or "no trained model"])
+                     "; ".join(grades) or "no trained model"])
     figure = report.recovery_figure(subject.strip(), history)
     return report.figure_png(figure), rows, f"{len(history)} visit(s) of {subject.strip()}."

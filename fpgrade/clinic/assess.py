@@ -4,7 +4,11 @@ items, regional asymmetry and a summary in words. Plain functions over files; no
 A bad file never stops the set: its :class:`PhotoResult` carries a readable ``error`` and the
 other photos are graded. Regional asymmetry per movement is paper 001's normalised difference
 ``|L - R| / (L + R)`` of brow heights (EBAs), eye areas (EAs), nasal-wing areas (NAs) and mouth
-halves (MAs), shown x 100 (0 = symmetric); see :mod:`fpgrade.face.measure`.
+halves (MAs), shown x 100 (0 = symmetric); see :mod:`fpgrade.face.measure`. The eye's index is
+left out where both eyes are shut (a ratio of two near-zero areas).
+
+A rest photo that is not a face at rest (teeth showing, or mouth corners as far out as in the
+smile photo: :func:`rest_expression`) is said so in words; the values are kept, with the warning.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import numpy as np
 
 from fpgrade.clinic import eface
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS, missing
+from fpgrade.clinic.vocabulary import REGION_WORDS, flag_words, ordinal
+from fpgrade.clinic.vocabulary import measure as measure_words
 from fpgrade.errors import FpgradeError
 from fpgrade.face.measure import SIDE_MEASURES, FaceMeasurements, SideValue, measure
 
@@ -32,6 +38,13 @@ WORKS = {"raise_brows": ("brow", "frontalis"),
          "pucker": ("mouth", "orbicularis oris")}
 AFFECTED_PERCENT = 5.0  # regional index x 100 above which a region counts as asymmetric
 AFFECTED_ITEM = 80.0  # an eFACE item below this counts as weak
+# A rest photo is not a neutral face (ours, not normative thresholds): teeth show by more than
+# REST_TEETH_MM on either side, or, with a smile photo, the mouth corners at rest already reach
+# REST_LIKE_SMILE of their distance from the lower-lip midpoint at smile (a neutral face moves
+# them outwards when smiling; the healthy example volunteer's "rest" photo reads 0.94-1.00).
+REST_TEETH_MM = 2.0
+REST_LIKE_SMILE = 0.9
+EYES_SHUT_MM = 2.0  # both fissures under this: no eye-area asymmetry (EYE_CLOSED_MM of measure)
 MAX_VIDEO_FRAMES = 48
 OVERLAY_MAX_SIDE = 960
 
@@ -55,12 +68,17 @@ class PhotoResult:
         return self.measurements is not None
 
     @property
-    def regions(self) -> dict[str, float]:
-        """Regional asymmetry x 100 (0 = symmetric) of this photo."""
+    def regions(self) -> dict[str, float | None]:
+        """Regional asymmetry x 100 (0 = symmetric) of this photo; the eye's is ``None`` when
+        both eyes are closed (a ratio of two near-zero eye areas is noise, not asymmetry)."""
         if self.measurements is None:
             return {}
-        return {region: round(100 * self.measurements.asymmetry[index], 1)
-                for region, index in REGIONS.items()}
+        out = {region: round(100 * self.measurements.asymmetry[index], 1)
+               for region, index in REGIONS.items()}
+        fissure = self.measurements.sides["palpebral_fissure_height"]
+        if max(fissure.left, fissure.right) < EYES_SHUT_MM:
+            out["eye"] = None
+        return out
 
 
 @dataclass
@@ -72,6 +90,7 @@ class SetResult:
     side_reason: str
     eface_items: dict[str, dict]
     missing: list[str]
+    rest_warning: str | None = None
 
     @property
     def by_movement(self) -> dict[str, FaceMeasurements]:
@@ -147,9 +166,10 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
 
                 frame = next(f for i, f in read_frames(path, stride, MAX_VIDEO_FRAMES) if i == index)
                 picture = (frame, faces.landmarks[worst])
+                every = "every frame" if stride == 1 else f"every {ordinal(stride)} frame"
                 result.notes.append(
-                    f"video: median over {len(faces.indices)} of {faces.frames_read} frames read "
-                    f"(every {stride}th) with a face; the overlay shows frame {index}, the most "
+                    f"video: median over the {len(faces.indices)} of {faces.frames_read} frames "
+                    f"read ({every}) that show a face; the overlay shows frame {index}, the most "
                     "asymmetric")
             result.notes += quality_notes(result.measurements)
             if overlay:
@@ -169,10 +189,43 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
 def quality_notes(measurements) -> list[str]:
     """The measurements' quality flags (:attr:`FaceMeasurements.quality`: value name -> flags
     such as ``eye_closed``, ``extrapolated``, ``face_turned``), as one line for the page."""
-    problems = [f"{name.replace('_', ' ')}: {', '.join(flag.replace('_', ' ') for flag in flags)}"
+    problems = [f"{_value_words(name)}: {flag_words(flags)}"
                 for name, flags in measurements.quality.items() if flags]
     return ["measurement quality (treat these values with care): " + "; ".join(problems)] \
         if problems else []
+
+
+def _value_words(key: str) -> str:
+    """``mrd1_left`` -> ``MRD1 (...), left``."""
+    for side in ("left", "right"):
+        if key.endswith("_" + side) and key[:-len(side) - 1] in SIDE_MEASURES:
+            return f"{measure_words(key[:-len(side) - 1]).short}, {side}"
+    return measure_words(key).short
+
+
+def rest_expression(by_movement: Mapping[str, FaceMeasurements]) -> str | None:
+    """A warning in words when the rest photo is not a neutral face, else ``None`` (see
+    :data:`REST_TEETH_MM`, :data:`REST_LIKE_SMILE`)."""
+    rest = by_movement.get("rest")
+    if rest is None:
+        return None
+    reasons = []
+    teeth = max(rest.sides["dental_show"].left, rest.sides["dental_show"].right)
+    if teeth > REST_TEETH_MM:
+        reasons.append(f"teeth show by {teeth:.1f} mm (a closed, relaxed mouth shows none)")
+    smile = by_movement.get("smile")
+    if smile is not None:
+        at_rest = rest.sides["commissure_excursion"]
+        at_smile = smile.sides["commissure_excursion"]
+        ratio = (at_rest.left + at_rest.right) / max(at_smile.left + at_smile.right, 1e-6)
+        if ratio >= REST_LIKE_SMILE:
+            reasons.append(f"the mouth corners are already {100 * ratio:.0f}% as far out as in "
+                           "the smile photo")
+    if not reasons:
+        return None
+    return ("The rest photo does not look like a face at rest: " + " and ".join(reasons)
+            + ". The static items, the healthy side and every movement measured from rest are "
+              "unreliable: retake the rest photo with the face relaxed and the lips closed.")
 
 
 def _plain(message: str, path: Path, name: str) -> str:
@@ -205,7 +258,7 @@ def choose_healthy_side(by_movement: Mapping[str, FaceMeasurements]) -> tuple[st
     if photo is None:
         return None, "no photo could be measured"
     return photo.reference_side, ("automatic: the lower lip is pulled towards the "
-                                  f"{photo.reference_side} side in one photo")
+                                  f"{photo.reference_side} side in one photo or video")
 
 
 def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
@@ -223,8 +276,15 @@ def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
         side, reason = healthy_side, "set by the user"
     else:
         side, reason = choose_healthy_side(by_movement)
+    if reason.endswith("one photo or video"):
+        used = next((p for p in photos if p.ok and p.movement == "rest"),
+                    next((p for p in photos if p.ok), None))
+        reason = reason.replace("one photo or video", f"one {_kind(used)}")
+        if used is not None and used.kind == "video":
+            reason = reason.replace("one video", "one video (median over its frames)")
     items = eface.automatic_items(by_movement, side) if side else {}
-    return SetResult(photos, side, reason, items, [m.key for m in missing(files)])
+    return SetResult(photos, side, reason, items, [m.key for m in missing(files)],
+                     rest_expression(by_movement))
 
 
 def set_regions(result: SetResult) -> dict[str, dict[str, float]]:
@@ -238,25 +298,27 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
     if not any(p.ok for p in result.photos):
         return "No photo could be measured, so there is nothing to summarise."
     weak = result.weaker_side
-    if weak and "one photo" in result.side_reason:
-        head = (f"Weaker side, estimated from one photo: the patient's **{weak}** "
+    single = _kind(next((p for p in result.photos if p.ok), None))
+    if weak and result.side_reason.startswith("automatic: the lower lip"):
+        head = (f"Weaker side, estimated from one {single}: the patient's **{weak}** "
                 f"({result.side_reason}); a rest photo with movement photos decides it better.")
     elif weak:
         head = f"Weaker side: the patient's **{weak}** ({result.side_reason})."
     else:
         head = ""
-    parts = [head]
+    parts = [f"⚠️ **{result.rest_warning}**" if result.rest_warning else "", head]
     regions = set_regions(result)
     worst: dict[str, tuple[float, str]] = {}
     for key, values in regions.items():
         for region, value in values.items():
-            if value > worst.get(region, (-1.0, ""))[0]:
+            if value is not None and value > worst.get(region, (-1.0, ""))[0]:
                 worst[region] = (value, key)
     affected = sorted(((v, r, k) for r, (v, k) in worst.items() if v >= AFFECTED_PERCENT),
                       reverse=True)
     if affected:
         parts.append("Most asymmetric: " + ", ".join(
-            f"{r} ({v:.0f} in '{BY_KEY[k].instruction.lower() if k in BY_KEY else k}')"
+            f"{REGION_WORDS[r]} ({v:.0f} in "
+            f"'{BY_KEY[k].instruction.lower() if k in BY_KEY else k}')"
             for v, r, k in affected[:3]) + " (regional asymmetry x 100, 0 = symmetric).")
     else:
         parts.append("No region is clearly asymmetric (every regional index under "
@@ -267,7 +329,7 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
                 "close_eyes_tightly": "full_eye_closure", "smile": "oral_commissure_smile"}.get(key)
         value = result.eface_items.get(item, {}).get("value") if item else None
         weak_item = value is not None and value < AFFECTED_ITEM
-        if key in regions and (regions[key].get(region, 0) >= AFFECTED_PERCENT or weak_item):
+        if key in regions and ((regions[key].get(region) or 0) >= AFFECTED_PERCENT or weak_item):
             showing.append((key, muscle))
     if showing:
         muscles = list(dict.fromkeys(muscle for _, muscle in showing))
@@ -279,10 +341,15 @@ def summary(result: SetResult, scores: Mapping[str, float | None] | None = None)
         parts.append(f"eFACE-style total {scores['total']:.0f}/100 "
                      f"(static {_fmt(scores.get('static'))}, dynamic {_fmt(scores.get('dynamic'))}).")
     if result.missing:
-        parts.append("Not photographed: " + ", ".join(k.replace("_", " ") for k in result.missing)
-                     + ".")
+        parts.append("Not photographed: " + ", ".join(
+            BY_KEY[k].instruction.lower() if k in BY_KEY else k for k in result.missing) + ".")
     parts.append("Measurement-based decision support, not a diagnosis.")
     return " ".join(p for p in parts if p)
+
+
+def _kind(photo: PhotoResult | None) -> str:
+    """``photo`` or ``video``, in words."""
+    return "video" if photo is not None and photo.kind == "video" else "photo"
 
 
 def _fmt(value: float | None) -> str:

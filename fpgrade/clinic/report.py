@@ -1,5 +1,6 @@
 """What a graded set becomes on paper and on disk: the measurement table, the regional
-asymmetry chart, the one-page PDF report, CSV and JSON, and the recovery plot.
+asymmetry chart, the PDF report (:mod:`fpgrade.clinic.pdf`), CSV and JSON, and the recovery
+plot.
 
 Charts and the PDF are drawn with matplotlib (its PDF backend writes the report page); nothing
 here imports gradio.
@@ -16,35 +17,20 @@ from pathlib import Path
 
 import numpy as np
 
+from fpgrade.clinic import tables
 from fpgrade.clinic.assess import REGIONS, SetResult, set_regions
 from fpgrade.clinic.movements import BY_KEY
+from fpgrade.clinic.set_grades import RULE, combine, with_set_grades
+from fpgrade.clinic.vocabulary import REGION_WORDS, SCORE_WORDS, scale_words
 
 DISCLAIMER = ("Decision support, not a diagnosis: measurement-based scores and model grades are "
               "for a clinician to review with the patient in front of them.")
-TABLE_HEADER = ["movement", "measurement", "right", "left", "difference", "percent", "unit"]
 SIDE_COLOURS = {"right": "#d62728", "left": "#1f77b4"}
 
 
 def movement_label(key: str) -> str:
-    m = BY_KEY.get(key)
-    return f"{m.instruction} ({m.mv})" if m else key
-
-
-def measurement_rows(result: SetResult) -> list[list]:
-    """The measurements table: one row per photo and measurement (left, right, difference,
-    percent; mm or degrees), then each photo's deviations."""
-    rows = []
-    for photo in result.photos:
-        if not photo.ok:
-            continue
-        m = photo.measurements
-        for name, value in m.sides.items():
-            rows.append([photo.movement, name.replace("_", " "), round(value.right, 2),
-                         round(value.left, 2), round(value.difference, 2),
-                         None if value.percent is None else round(value.percent, 1), value.unit])
-        for name, value in m.deviations.items():
-            rows.append([photo.movement, name.replace("_", " "), None, None, round(value, 2), None, "mm"])
-    return rows
+    """A movement in words (``"Smile showing the teeth"``)."""
+    return tables.movement_words(key)
 
 
 def region_figure(result: SetResult):
@@ -59,12 +45,14 @@ def region_figure(result: SetResult):
         width = 0.8 / len(regions)
         for i, (key, values) in enumerate(regions.items()):
             xs = np.arange(len(names)) + (i - (len(regions) - 1) / 2) * width
-            axes.bar(xs, [values[n] for n in names], width, label=movement_label(key))
+            axes.bar(xs, [np.nan if values[n] is None else values[n] for n in names], width,
+                     label=movement_label(key))
         axes.legend(fontsize=7, loc="upper right", ncols=2)
     axes.axhline(5, color="grey", linestyle=":", linewidth=1)
-    axes.set_xticks(range(len(names)), names)
+    axes.set_xticks(range(len(names)), [REGION_WORDS[n] for n in names])
     axes.set_ylabel("asymmetry x 100")
-    axes.set_title("Regional asymmetry x 100 (0 = symmetric; dotted line: 5)", fontsize=9)
+    axes.set_title("Regional asymmetry x 100 (0 = symmetric; dotted: 5)\n"
+                   "no eye bar where both eyes are shut", fontsize=8)
     figure.tight_layout()
     return figure
 
@@ -83,137 +71,72 @@ def to_json(payload: Mapping) -> str:
 
 
 def to_csv(result: SetResult, eface: Mapping, sunnybrook: Mapping, grades: Mapping) -> str:
-    """The numbers as CSV: measurement rows, then eFACE and Sunnybrook items and scores, then
-    model grades (one row per photo and scale)."""
+    """The numbers as CSV: measurement rows (words with the stable ids in brackets), then eFACE
+    and Sunnybrook items and scores, then model grades (the set's, then one row per photo)."""
+    from fpgrade.registry import get_registry
+
+    registry = get_registry()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["section", *TABLE_HEADER])
-    for row in measurement_rows(result):
+    writer.writerow(["section", *tables.csv_header()])
+    for row in tables.csv_rows(result):
         writer.writerow(["measurement", *row])
-    for section, data in (("eface", eface), ("sunnybrook", sunnybrook)):
-        for kind in ("items", "scores"):
-            for key, value in (data.get(kind) or {}).items():
-                writer.writerow([f"{section} {kind[:-1]}", "", key, "", "", value, "", ""])
-    for scale, entry in grades.items():
+    for section, data, scale in (("eface", eface, "eface"), ("sunnybrook", sunnybrook,
+                                                             "sunnybrook")):
+        composite = registry.composite(scale)
+        for key, value in (data.get("items") or {}).items():
+            writer.writerow([f"{section} item", "", f"{composite.item(key).name} [{key}]", value,
+                             "", "", "", "", "", ""])
+        for key, value in (data.get("scores") or {}).items():
+            writer.writerow([f"{section} score", "", f"{composite.name} {key} [{key}]", value,
+                             "", "", "", "", "", ""])
+    for scale, entry in with_set_grades(grades).items():
+        if entry.get("set"):
+            writer.writerow(["grade of the set", "", f"{scale_words(scale)} [{scale}]",
+                             entry["set"]["label"], entry["set"]["probability"], "",
+                             entry.get("model_version"), RULE, "", ""])
         for key, grade in (entry.get("photos") or {}).items():
-            writer.writerow(["grade", key, scale, entry.get("model_version"), "",
-                             grade.get("label", grade.get("error")), "", ""])
+            writer.writerow(["grade of a photo", f"{movement_label(key)} [{key}]",
+                             f"{scale_words(scale)} [{scale}]",
+                             grade.get("label", grade.get("error")),
+                             (grade.get("probabilities") or {}).get(grade.get("label"), ""), "",
+                             entry.get("model_version"), "", "", ""])
     return out.getvalue()
 
 
 def payload(result: SetResult, eface: Mapping, sunnybrook: Mapping, grades: Mapping,
-            summary: str, *, subject: str | None = None, visit: str | None = None) -> dict:
+            summary: str, *, subject: str | None = None, visit: str | None = None,
+            comment: str = "", clinician: str = "") -> dict:
     """Everything the page showed, as one JSON-able dict (saved, exported, reported)."""
+    from fpgrade import __version__
+
     return {
-        "fpgrade_report": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "subject": subject, "visit": visit,
+        "fpgrade_report": 2, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "version": __version__, "subject": subject, "visit": visit,
         "healthy_side": result.healthy_side, "side_reason": result.side_reason,
+        "rest_warning": result.rest_warning,
         "photos": [{"movement": p.movement, "mv": BY_KEY[p.movement].mv if p.movement in BY_KEY
                     else None, "name": p.name, "kind": p.kind, "error": p.error, "notes": p.notes,
                     "regions": p.regions,
                     "measurements": p.measurements.as_dict() if p.ok else None}
                    for p in result.photos],
         "missing_movements": result.missing,
-        "eface": dict(eface), "sunnybrook": dict(sunnybrook), "grades": dict(grades),
-        "summary": summary, "disclaimer": DISCLAIMER,
+        "eface": dict(eface), "sunnybrook": dict(sunnybrook), "grades": with_set_grades(grades),
+        "set_grade_rule": RULE, "summary": summary, "comment": comment, "clinician": clinician,
+        "disclaimer": DISCLAIMER,
     }
 
 
-def _grade_lines(grades: Mapping) -> list[str]:
-    lines = []
-    for scale, entry in grades.items():
-        if entry.get("status") != "graded":
-            lines.append(f"{scale}: no trained model" if entry.get("status") == "no_model"
-                         else f"{scale}: {entry.get('message', '')[:110]}")
-            continue
-        tag = " [SYNTHETIC training data: not clinical evidence]" if entry.get("synthetic") else ""
-        metrics = entry.get("test_metrics") or {}
-        acc = metrics.get("accuracy")
-        lines.append(f"{scale}: {entry['model_version']}{tag}"
-                     + (f", test accuracy {acc:.2f}" if acc is not None else ""))
-        for key, grade in entry["photos"].items():
-            if "error" in grade:
-                lines.append(f"    {key}: {grade['error'][:100]}")
-            else:
-                p = grade["probabilities"][grade["label"]]
-                lines.append(f"    {key}: {grade['label']} (p {p:.2f}"
-                             + (f", side {grade['side']}" if grade.get("side") else "")
-                             + (", unsure" if grade.get("unsure") else "") + ")")
-    return lines
-
-
 def write_pdf(path: Path, result: SetResult, report: Mapping) -> Path:
-    """The one-page A4 PDF report: overlay, measurement table, regional chart, eFACE and
-    Sunnybrook scores, model grades with versions, the summary and the disclaimer."""
-    import textwrap
+    """The PDF report (see :mod:`fpgrade.clinic.pdf`)."""
+    from fpgrade.clinic import pdf
+    from fpgrade.registry import get_registry
 
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8.27, 11.69), dpi=100)
-    title = "fpgrade report"
-    if report.get("subject"):
-        title += f": subject {report['subject']}"
-    if report.get("visit"):
-        title += f", visit {report['visit']}"
-    figure.text(0.05, 0.965, title, fontsize=15, weight="bold")
-    figure.text(0.05, 0.948, f"created {report['created']}; healthy side: "
-                f"{report.get('healthy_side') or 'unknown'} ({report.get('side_reason', '')})",
-                fontsize=7)
-    shown = [p for p in result.photos if p.overlay is not None][:4]
-    for i, photo in enumerate(shown):
-        axes = figure.add_axes((0.05 + i * 0.23, 0.77, 0.21, 0.17))
-        axes.imshow(photo.overlay)
-        axes.set_title(movement_label(photo.movement), fontsize=6)
-        axes.axis("off")
-    chart = figure.add_axes((0.08, 0.60, 0.52, 0.14))
-    regions = set_regions(result)
-    names = list(REGIONS)
-    if regions:
-        width = 0.8 / len(regions)
-        for i, (key, values) in enumerate(regions.items()):
-            chart.bar(np.arange(len(names)) + (i - (len(regions) - 1) / 2) * width,
-                      [values[n] for n in names], width, label=key.replace("_", " "))
-        chart.legend(fontsize=5, ncols=2)
-    chart.set_xticks(range(len(names)), names, fontsize=7)
-    chart.tick_params(labelsize=6)
-    chart.set_title("Regional asymmetry x 100 (0 = symmetric)", fontsize=7)
-    eface, sunny = report.get("eface") or {}, report.get("sunnybrook") or {}
-    score_lines = ["eFACE-style (measured):"]
-    score_lines += [f"  {k}: {'n/a' if v is None else f'{v:.0f}'}"
-                    for k, v in (eface.get("scores") or {}).items()]
-    score_lines.append("Sunnybrook (clinician):")
-    score_lines += [f"  {k}: {'not graded' if v is None else f'{v:g}'}"
-                    for k, v in (sunny.get("scores") or {}).items()]
-    figure.text(0.66, 0.735, "\n".join(score_lines), fontsize=7, va="top", family="monospace")
-    rest = next((p for p in result.photos if p.ok and p.movement == "rest"),
-                next((p for p in result.photos if p.ok), None))
-    if rest is not None:
-        table = figure.add_axes((0.05, 0.36, 0.9, 0.19))
-        table.axis("off")
-        rows = [[r[1], *("" if v is None else f"{v:g}" for v in r[2:6]), r[6]]
-                for r in measurement_rows(result) if r[0] == rest.movement]
-        t = table.table(cellText=rows, colLabels=["measurement", "right", "left", "difference",
-                                                  "percent", "unit"], loc="upper center",
-                        cellLoc="center")
-        t.auto_set_font_size(False)
-        t.set_fontsize(6)
-        t.scale(1, 0.9)
-        table.set_title(f"Measurements: {movement_label(rest.movement)}", fontsize=7)
-    grade_text = "\n".join(_grade_lines(report.get("grades") or {})[:14])
-    figure.text(0.05, 0.335, "Trained-model grades\n" + grade_text, fontsize=6.5, va="top",
-                family="monospace")
-    errors = [p.error for p in result.photos if p.error]
-    body = textwrap.fill(report.get("summary", "").replace("**", ""), 120)
-    if errors:
-        body += "\n" + "\n".join(textwrap.shorten(e, 130) for e in errors)
-    figure.text(0.05, 0.13, body, fontsize=7, va="top")
-    figure.text(0.05, 0.03, textwrap.fill(DISCLAIMER, 110), fontsize=8, weight="bold",
-                color="#8b0000")
-    path = Path(path)
-    with PdfPages(path) as pdf:
-        pdf.savefig(figure)
-    return path
+    registry = get_registry()
+    automatic = {k: v.get("value") for k, v in result.eface_items.items()}
+    return pdf.write(Path(path), result, report, eface_scale=registry.composite("eface"),
+                     sunnybrook_scale=registry.composite("sunnybrook"), automatic=automatic,
+                     disclaimer=DISCLAIMER)
 
 
 def recovery_figure(code: str, history: list[dict]):
@@ -229,7 +152,8 @@ def recovery_figure(code: str, history: list[dict]):
     series: dict[str, list] = {}
     for i, h in enumerate(history):
         for key, value in (h["eface"] or {}).items():
-            series.setdefault(f"eFACE {key}", [None] * len(history))[i] = value
+            name = f"eFACE {SCORE_WORDS.get(key, key)}"
+            series.setdefault(name, [None] * len(history))[i] = value
         value = (h["sunnybrook"] or {}).get("composite")
         series.setdefault("Sunnybrook composite", [None] * len(history))[i] = value
     for name, values in series.items():
@@ -247,10 +171,12 @@ def recovery_figure(code: str, history: list[dict]):
         for scale, entry in (h["grades"] or {}).items():
             if entry.get("status") != "graded":
                 continue
-            labels = sorted({g["label"] for g in entry.get("photos", {}).values() if "label" in g})
-            if scale not in rows:
-                rows.append(scale)
-            y = rows.index(scale)
+            combined = entry.get("set") or combine(entry)
+            labels = [combined["label"]] if combined else ["no photo graded"]
+            name = scale_words(scale)
+            if name not in rows:
+                rows.append(name)
+            y = rows.index(name)
             grade_axes.plot([d], [y], "s", color="grey")
             grade_axes.annotate(", ".join(labels) + (" (SYNTHETIC)" if entry.get("synthetic") else ""),
                                 (d, y), xytext=(0, 6), textcoords="offset points", fontsize=6,
@@ -263,6 +189,10 @@ def recovery_figure(code: str, history: list[dict]):
 
         pad = timedelta(days=max(1, span // 8))
         grade_axes.set_xlim(min(days) - pad, max(days) + pad)
+        import matplotlib.dates as mdates
+
+        grade_axes.set_xticks(sorted(set(days)))  # the visits' days, never hours
+        grade_axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     grade_axes.set_title("trained-model grades (versions: see the table)" if rows else
                          "no trained-model grade saved", fontsize=8)
     figure.autofmt_xdate()
