@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="A login session of the served pages ends after this many minutes without "
         "a request (the page's heartbeat counts: an open page stays logged in).",
     )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Addresses whose X-Forwarded-For the served pages believe (the TLS proxy in "
+        "front of them); empty: none. Clear it where users reach the server through SSH "
+        "tunnels (they connect from 127.0.0.1 and could claim any address).",
+    )
     secure_cookies: bool = Field(
         default=False,
         description="Mark the session cookie Secure (sent over HTTPS only): set it when the pages "

@@ -16,6 +16,7 @@ Every probe must be refused by the running server:
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import subprocess
 import sys
@@ -115,6 +116,26 @@ def test_the_session_hash_of_an_admin_is_no_credential_for_anyone_else(site):
     assert replay.status_code == 403 and "another login" in replay.text
     assert get(site, f"gradio_api/queue/data?session_hash={admin_hash}", bob).status_code == 403
     assert get(site, f"gradio_api/heartbeat/{admin_hash}", bob).status_code == 403
+    # Gradio also reads a session's messages at a REST call's result route
+    assert get(site, f"gradio_api/call/whoami/{admin_hash}", bob).status_code == 403
+    assert get(site, f"gradio_api/call/v2/whoami/{admin_hash}", bob).status_code == 403
+    # a JSON body under another declared type is read all the same
+    for kind in ("application/x+json", "application/json-patch+json", "text/plain"):
+        sneaky = httpx.post(site["address"] + "gradio_api/queue/join", cookies={COOKIE: bob},
+                            headers={"Content-Type": kind}, timeout=60, content=json.dumps({
+                                "data": ["mallory", "a long password", "admin"],
+                                "fn_index": add_user, "session_hash": admin_hash,
+                                "event_data": None, "trigger_id": None}))
+        assert sneaky.status_code == 403, (kind, sneaky.status_code)
+    # another origin (another site, or another port of this host) can neither drive nor read
+    other = httpx.get(site["address"] + "gradio_api/info", cookies={COOKIE: bob},
+                      headers={"Origin": "http://127.0.0.1:9"}, timeout=60)
+    assert other.status_code == 403
+    assert not [h for h in get(site, "config", bob).headers if h.startswith("access-control")]
+    # the labelling pages take no uploads
+    upload = httpx.post(site["address"] + "gradio_api/upload", cookies={COOKIE: bob},
+                        files={"files": ("x.bin", b"0" * 1024)}, timeout=60)
+    assert upload.status_code == 403
     # a value the client chose is never a session
     assert get(site, "config", "chosen-by-the-client").status_code == 401
     assert get(site, "", "chosen-by-the-client").headers["location"].startswith("login")
@@ -144,6 +165,10 @@ def test_login_rotates_the_token_and_logout_disable_password_and_role_end_sessio
     assert get(site, "config", second).status_code == 200
     assert "httponly" in again.headers["set-cookie"].lower()
     assert "samesite=strict" in again.headers["set-cookie"].lower()
+    # a link to /logout from another site does not end the session
+    httpx.get(site["address"] + "logout", cookies={COOKIE: second},
+              headers={"Sec-Fetch-Site": "cross-site"})
+    assert get(site, "config", second).status_code == 200
     httpx.get(site["address"] + "logout", cookies={COOKIE: second})
     assert get(site, "config", second).status_code == 401
     for change in (lambda s: set_disabled(s, "eve", True), lambda s: set_password(
@@ -170,6 +195,11 @@ def test_every_file_a_page_received_needs_the_cookie_of_its_user(site):
     assert get(site, path).status_code == 401                        # no cookie
     assert get(site, path, cookie_of(site, "r1")).status_code == 403  # not sent to r1
     assert get(site, path, cookie_of(site, "cara")).status_code == 403  # not even a viewer
+    # a path typed into a request (and echoed back by an error answer) is never taken as sent
+    r1 = cookie_of(site, "r1")
+    httpx.post(site["address"] + "gradio_api/call/whoami", cookies={COOKIE: r1},
+               json={"data": f"/gradio_api/file={path.split('file=', 1)[1]}"}, timeout=60)
+    assert get(site, path, r1).status_code == 403
     assert f"final_labels_{site['campaign']}_load.csv" in path
     httpx.get(site["address"] + "logout", cookies={COOKIE: ann})
     assert get(site, path, ann).status_code == 401                   # after logout
@@ -316,3 +346,26 @@ def test_an_idle_session_ends_and_is_deleted(tmp_path):
         session.commit()
         assert sessions.resolve(session, token, idle=timedelta(minutes=30)) is None
         assert sessions.count(session) == 0
+
+
+def test_the_clinician_page_without_login_answers_this_machine_only():
+    """DNS rebinding and other local pages: a Host that is not loopback, or another Origin, is
+    refused, and no CORS header lets a page of another origin read an answer."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from fpgrade_ui.web_guard import Guard
+
+    async def page(request):
+        return PlainTextResponse("page", headers={"Access-Control-Allow-Origin": "*"})
+
+    guarded = TestClient(Guard(Starlette(routes=[Route("/", page)]), None),
+                         base_url="http://127.0.0.1:7860")
+    assert guarded.get("/").status_code == 200
+    assert "access-control-allow-origin" not in guarded.get("/").headers
+    assert guarded.get("/", headers={"Host": "localhost:7860"}).status_code == 200
+    assert guarded.get("/", headers={"Host": "attacker.example:7860"}).status_code == 403
+    assert guarded.get("/", headers={"Origin": "http://localhost:3000"}).status_code == 403
+    assert guarded.get("/", headers={"Origin": "http://127.0.0.1:7860"}).status_code == 200

@@ -74,10 +74,11 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo",
         from fpgrade_ui.labelling_app import CSS, SHORTCUTS, TITLE, build_labelling
 
         served = Pages(build_labelling(), TITLE, "Labelling pages: raters, adjudicators, "
-                       "clinicians and admins of this group.", concurrency=8,
+                       "clinicians and admins of this group.", concurrency=8, uploads=False,
                        mount={"head": SHORTCUTS, "css": CSS})   # many raters; the database decides races
     else:
         served = Pages(build_demo(), "fpgrade: facial palsy grading",
                        "The clinician page: for clinicians and admins of this group.",
-                       login=login, roles=frozenset({Role.CLINICIAN, Role.ADMIN}))
+                       login=login, roles=frozenset({Role.CLINICIAN, Role.ADMIN}),
+                       mount={"max_file_size": "500mb"})       # a patient's video, not a disk
     serve(served, host, port, pages)

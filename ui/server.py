@@ -26,6 +26,7 @@ from fastapi import FastAPI
 
 from fpgrade.errors import FpgradeError
 from fpgrade.labelling.model import Role
+from fpgrade.settings import get_settings
 from fpgrade.storage import database
 from fpgrade_ui.web_auth import WebAuth
 from fpgrade_ui.web_guard import Guard
@@ -41,7 +42,8 @@ class Pages:
     login: bool = True
     roles: frozenset[Role] = frozenset(Role)
     concurrency: int = 2
-    mount: dict = field(default_factory=dict)   # head, css, allowed_paths for Gradio
+    uploads: bool = True
+    mount: dict = field(default_factory=dict)   # head, css, max_file_size ... for Gradio
 
 
 def current_user(request) -> str | None:
@@ -63,7 +65,7 @@ def build_app(pages: Pages) -> Guard:
     api = gr.mount_gradio_app(api, pages.blocks, path="/",
                               auth_dependency=current_user if pages.login else None,
                               footer_links=[], **pages.mount)
-    return Guard(api, auth)
+    return Guard(api, auth, uploads=pages.uploads)
 
 
 def serve(pages: Pages, host: str, port: int, name: str) -> None:
@@ -82,7 +84,8 @@ def serve(pages: Pages, host: str, port: int, name: str) -> None:
         database.get_engine()  # the configured database, upgraded (the default creates its folder)
         app = build_app(pages)
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                                proxy_headers=bool(get_settings().trusted_proxies),
+                                forwarded_allow_ips=get_settings().trusted_proxies or None,
                                 server_header=False, timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None   # ours above

@@ -170,6 +170,8 @@ class WebAuth:
         return response
 
     async def logout(self, request: Request) -> Response:
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return RedirectResponse("./", status_code=303)   # a link from another site: ignored
         token = request.cookies.get(COOKIE)
         await run_in_threadpool(self._end, token)
         response = RedirectResponse("login?bye=1", status_code=303)

@@ -7,36 +7,42 @@
 - **Gradio's session hash is never a credential**: the browser chooses it and it travels in URLs,
   so each hash is bound to the login session that first used it; the same hash under another
   session (a replayed or guessed one) is refused with 403.
-- **files only to the user whose page received them**: the guard reads the file URLs in what
-  Gradio sends a user (the queue's event stream, an upload's answer) and serves a file route
-  only for a file so sent to that same user (an export is not another user's to fetch, even
-  logged in); Gradio's own checks (allowed folders, no traversal) apply after ours.
+- **files only to the user whose page received them** (:mod:`fpgrade_ui.web_files`): an export
+  is not another logged-in user's to fetch; Gradio's own checks (allowed folders, no traversal)
+  apply after ours. Uploads are refused where the pages take none (the labelling pages).
+- **same origin only**: a request whose ``Origin`` is not this server is refused (another site,
+  or another port of the same host, cannot drive or read the pages), and Gradio's CORS headers
+  are removed. Without a login (the clinician page on loopback) a ``Host`` other than
+  127.0.0.1 / localhost / [::1] is refused too (DNS rebinding).
 - **security headers** on every response: a CSP that Gradio tolerates (its page needs inline
   scripts and styles, and ``'unsafe-eval'``: its front end builds the client-side functions of
-  events such as a Clear button from strings; no script from any other origin is allowed), ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``nosniff``, no
-  referrer to other sites, no caching of anything but the static bundles.
+  events such as a Clear button from strings; no script from any other origin is allowed),
+  ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``, ``nosniff``, no referrer to other
+  sites, no caching of anything but the static bundles.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from collections import OrderedDict, defaultdict
-from urllib.parse import parse_qs, unquote
+from collections import Counter, OrderedDict
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse
 
 from fpgrade_ui.web_auth import COOKIE, WebAuth
+from fpgrade_ui.web_files import SCANNED, UPLOAD, FileLedger
 
 PUBLIC_EXACT = {"/login", "/logout", "/favicon.ico"}
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/gradio_api/assets/")
 PAGE_PATHS = {"", "/"}
-MAX_JSON_BODY = 32 * 1024 * 1024
+MAX_BODY = 32 * 1024 * 1024
 #: session hashes remembered (oldest forgotten first; a forgotten hash is bound again on use)
-MAX_BOUND_HASHES = 200_000
+MAX_BOUND_HASHES = 1_000_000
+#: page sessions one login may open (a person opens a few; a flood could evict others' hashes)
+MAX_HASHES_PER_LOGIN = 2_000
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -52,19 +58,6 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 
-#: a file URL inside a response (SSE event data, an upload's answer): JSON-escaped path
-FILE_URL = re.compile(rb'/gradio_api/file=((?:[^"\\]|\\.)+)')
-#: file paths remembered per user (oldest forgotten first)
-MAX_FILES_PER_USER = 20_000
-#: responses whose bodies name files (scanned; anything else is passed through untouched)
-SCANNED = ("/gradio_api/queue/data", "/gradio_api/upload", "/gradio_api/call/",
-           "/gradio_api/run/", "/gradio_api/api/", "/config", "/gradio_api/config")
-
-
-def _real(path: str) -> str:
-    return os.path.realpath(unquote(path))
-
-
 def file_path(path: str) -> str | None:
     """The file a Gradio file route asks for, or ``None`` for any other route."""
     for prefix in ("/gradio_api/file=", "/file="):
@@ -77,29 +70,65 @@ def file_path(path: str) -> str | None:
 
 
 def path_session_hash(path: str) -> str | None:
+    """The session hash (or event id) a route names in its path: heartbeat and stream by their
+    hash, a REST call's result (``/gradio_api/call/[v2/]API/ID``) by its last part, which Gradio
+    also takes for a session hash."""
     for prefix in ("/gradio_api/heartbeat/", "/gradio_api/stream/"):
         if path.startswith(prefix):
             return path[len(prefix):].split("/", 1)[0] or None
+    if path.startswith("/gradio_api/call/"):
+        parts = [p for p in path[len("/gradio_api/call/"):].split("/") if p]
+        if parts and parts[0] == "v2":
+            parts = parts[1:]
+        return parts[-1] if len(parts) >= 2 else None
     return None
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def cross_origin(scope) -> bool:
+    """Whether the browser says this request comes from another origin than this server."""
+    origin = _header(scope, b"origin")
+    return origin is not None and urlsplit(origin).netloc != (_header(scope, b"host") or "")
+
+
+def loopback_host(scope) -> bool:
+    host = urlsplit("//" + (_header(scope, b"host") or "")).hostname or ""
+    return host in LOOPBACK_HOSTS
 
 
 class Guard:
     """ASGI middleware around the whole app (FastAPI with Gradio mounted); ``auth`` ``None``:
-    the clinician page without a login (served on loopback only), headers alone."""
+    the clinician page without a login (served on loopback only); ``uploads``: whether the
+    pages take uploads at all."""
 
-    def __init__(self, app, auth: WebAuth | None) -> None:
+    def __init__(self, app, auth: WebAuth | None, *, uploads: bool = True) -> None:
         self.app = app
         self.auth = auth
+        self.uploads = uploads
         self.bound: OrderedDict[str, int] = OrderedDict()   # session hash -> web session key
-        self.files: defaultdict[int, OrderedDict[str, None]] = defaultdict(OrderedDict)
+        self.per_login: Counter[int] = Counter()
+        self.files = FileLedger()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         send = self._with_headers(send, scope)
         path = scope.get("path", "")
-        if self.auth is None or path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES):
-            return await self.app(scope, receive, send)   # no login: loopback only (headers)
+        if cross_origin(scope):
+            return await self._refuse(scope, receive, send, 403, "cross-origin request refused")
+        if self.auth is None:   # no login: this machine only (headers, same origin, Host)
+            if not loopback_host(scope):
+                return await self._refuse(scope, receive, send, 403,
+                                          "this page serves this machine only")
+            return await self.app(scope, receive, send)
+        if path in PUBLIC_EXACT or path.startswith(PUBLIC_PREFIXES):
+            return await self.app(scope, receive, send)
         connection = HTTPConnection(scope)
         token = connection.cookies.get(COOKIE)
         account = await run_in_threadpool(self.auth.account_of, token) if token else None
@@ -107,18 +136,21 @@ class Guard:
             return await self._unauthenticated(scope, receive, send, path, bool(token))
         scope["fpgrade.user"] = account.name
         scope["fpgrade.account"] = account
+        if path.startswith(UPLOAD) and not self.uploads:
+            return await self._refuse(scope, receive, send, 403, "these pages take no uploads")
         wanted = file_path(path)
-        if wanted is not None and _real(wanted) not in self.files[account.id]:
+        if wanted is not None and not self.files.may_read(account.id, wanted):
             return await self._refuse(scope, receive, send, 403,
                                       "no such file was sent to this login")
         if path.startswith(SCANNED):
-            send = self._recording(send, account.id, path.startswith("/gradio_api/upload"))
+            send = self.files.recording(send, account.id, path)
         hashes = [h for h in (path_session_hash(path),
                               *parse_qs(scope.get("query_string", b"").decode("latin-1"))
                               .get("session_hash", [])) if h]
-        if scope["type"] == "http" and scope.get("method") == "POST" and _is_json(scope):
-            body = await _read_body(receive)
-            if body is None:
+        if scope["type"] == "http" and scope.get("method") == "POST" and \
+                not path.startswith(UPLOAD):
+            body = await _read_body(receive)   # whatever its declared type: FastAPI reads
+            if body is None:                   # application/*+json as JSON too
                 return await self._refuse(scope, receive, send, 413, "request too large")
             receive = _replay(body, receive)
             found = _json_session_hash(body)
@@ -133,50 +165,17 @@ class Guard:
 
     def _bind(self, session_hash: str, key: int) -> bool:
         known = self.bound.get(session_hash)
-        if known is None:
-            self.bound[session_hash] = key
-            if len(self.bound) > MAX_BOUND_HASHES:
-                self.bound.popitem(last=False)
-            return True
-        self.bound.move_to_end(session_hash)
-        return known == key
-
-    def _recording(self, send, user_id: int, upload: bool):
-        """``send`` that remembers every file of the response as ``user_id``'s."""
-        carry = b""
-        files = self.files[user_id]
-
-        def remember(path: str) -> None:
-            real = _real(path)
-            files[real] = None
-            files.move_to_end(real)
-
-        async def sending(message):
-            nonlocal carry
-            if message["type"] == "http.response.body":
-                chunk = carry + message.get("body", b"")
-                if upload:    # the answer of an upload: a JSON list of the stored paths
-                    carry = chunk
-                    if not message.get("more_body", False):
-                        try:
-                            stored = json.loads(chunk)
-                        except ValueError:
-                            stored = []
-                        for path in stored if isinstance(stored, list) else []:
-                            if isinstance(path, str):
-                                remember(path)
-                else:
-                    for found in FILE_URL.finditer(chunk):
-                        try:
-                            remember(json.loads(b'"' + found.group(1) + b'"'))
-                        except ValueError:
-                            continue
-                    carry = chunk[-2048:]
-                while len(files) > MAX_FILES_PER_USER:
-                    files.popitem(last=False)
-            await send(message)
-
-        return sending
+        if known is not None:
+            self.bound.move_to_end(session_hash)
+            return known == key
+        if self.per_login[key] >= MAX_HASHES_PER_LOGIN:
+            return False
+        self.bound[session_hash] = key
+        self.per_login[key] += 1
+        if len(self.bound) > MAX_BOUND_HASHES:
+            _, owner = self.bound.popitem(last=False)
+            self.per_login[owner] -= 1
+        return True
 
     async def _unauthenticated(self, scope, receive, send, path: str, had_cookie: bool):
         if scope["type"] == "websocket":
@@ -199,7 +198,8 @@ class Guard:
         async def sending(message):
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() not in {name for name, _ in HEADERS}]
+                           if k.lower() not in {name for name, _ in HEADERS}
+                           and not k.lower().startswith(b"access-control-")]
                 headers += HEADERS
                 if not static and not any(k.lower() == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))
@@ -207,13 +207,6 @@ class Guard:
             await send(message)
 
         return sending
-
-
-def _is_json(scope) -> bool:
-    for key, value in scope.get("headers", []):
-        if key == b"content-type":
-            return value.split(b";")[0].strip().lower() == b"application/json"
-    return False
 
 
 async def _read_body(receive) -> bytes | None:
@@ -224,7 +217,7 @@ async def _read_body(receive) -> bytes | None:
             break
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_JSON_BODY:
+        if size > MAX_BODY:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):

@@ -1,0 +1,109 @@
+"""Which files each user's pages were sent (issue 16): the file ledger of :mod:`fpgrade_ui.web_guard`.
+
+Gradio serves a component's file (a photo shown, an export, an upload) at
+``/gradio_api/file=PATH`` to anyone who can reach the route. The guard serves such a route only
+for a PATH that Gradio itself sent to the same user: the ``path`` of a file object
+(``{"path": ..., "meta": {"_type": "gradio.FileData"}}``) in a successful answer (the queue's
+event stream, the page's config, a REST call's events), or a path that an upload of that user
+stored. Text a user typed is never taken for a file, even where Gradio echoes it back (an error
+answer quotes the request): only structured file objects of 2xx answers count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict, defaultdict
+from urllib.parse import unquote
+
+#: file paths remembered per user (oldest forgotten first)
+MAX_FILES_PER_USER = 20_000
+#: the largest non-stream answer read for files (a page's config is a few hundred kB)
+MAX_SCANNED_BODY = 16 * 1024 * 1024
+UPLOAD = "/gradio_api/upload"
+#: answers that carry file objects (anything else is passed through untouched)
+SCANNED = ("/gradio_api/queue/data", UPLOAD, "/gradio_api/call/", "/gradio_api/run/",
+           "/gradio_api/api/", "/config", "/gradio_api/config")
+
+
+def real(path: str) -> str:
+    return os.path.realpath(unquote(path))
+
+
+def file_objects(value, found: list[str]) -> list[str]:
+    """The ``path`` of every Gradio file object inside a decoded JSON value."""
+    if isinstance(value, dict):
+        meta = value.get("meta")
+        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and \
+                isinstance(value.get("path"), str):
+            found.append(value["path"])
+        for item in value.values():
+            file_objects(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            file_objects(item, found)
+    return found
+
+
+class FileLedger:
+    """The files sent to each user, in this server process's memory."""
+
+    def __init__(self) -> None:
+        self._files: defaultdict[int, OrderedDict[str, None]] = defaultdict(OrderedDict)
+
+    def may_read(self, user_id: int, path: str) -> bool:
+        return real(path) in self._files.get(user_id, {})
+
+    def remember(self, user_id: int, paths: list[str]) -> None:
+        files = self._files[user_id]
+        for path in paths:
+            key = real(path)
+            files[key] = None
+            files.move_to_end(key)
+        while len(files) > MAX_FILES_PER_USER:
+            files.popitem(last=False)
+
+    def recording(self, send, user_id: int, path: str):
+        """``send`` that remembers the files of this answer (to ``path``) as ``user_id``'s."""
+        upload = path.startswith(UPLOAD)
+        state = {"ok": False, "stream": False, "buffer": b""}
+
+        def lines(final: bool) -> None:
+            """Server-sent events: each ``data:`` line is one JSON message."""
+            *complete, state["buffer"] = state["buffer"].split(b"\n")
+            if final:
+                complete.append(state["buffer"])
+            for line in complete:
+                if line.startswith(b"data:"):
+                    self._remember_json(user_id, line[5:].strip())
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                state["ok"] = 200 <= message.get("status", 500) < 300
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"content-type":
+                        state["stream"] = value.startswith(b"text/event-stream")
+            elif message["type"] == "http.response.body" and state["ok"]:
+                more = message.get("more_body", False)
+                state["buffer"] += message.get("body", b"")
+                if state["stream"]:
+                    lines(final=not more)
+                elif len(state["buffer"]) > MAX_SCANNED_BODY:
+                    state["ok"] = False       # not a page answer: read no further
+                elif not more:
+                    self._remember_json(user_id, state["buffer"], upload=upload)
+            await send(message)
+
+        return sending
+
+    def _remember_json(self, user_id: int, raw: bytes, *, upload: bool = False) -> None:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return
+        if upload:   # the answer of an upload: the list of the paths it stored
+            paths = [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
+        else:
+            paths = file_objects(value, [])
+        if paths:
+            self.remember(user_id, paths)
