@@ -144,3 +144,17 @@ def test_output_format_is_checked_before_reading(tmp_path, photo_folder):
         done = _fpgrade("measure", folder, "--out", tmp_path / name)
         assert done.returncode == 1 and words in done.stderr
         assert "measuring" not in done.stderr and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("protocol", ["banana:7", "kfold:1", "split:7:2"])
+def test_train_protocol_is_refused_before_any_data_is_read(tmp_path, protocol):
+    from fpgrade.cli import main
+    from fpgrade.registry import get_registry
+
+    model = next(iter(get_registry().models))
+    missing = tmp_path / "no-such-manifest.csv"  # reading it would fail with another message
+    done = _fpgrade("train", "--model", model, "--data", missing, "--protocol", protocol,
+                    "--epochs", "1", "--out", tmp_path / "run")
+    assert done.returncode == 1
+    assert protocol in done.stderr and "no-such-manifest" not in done.stderr
+    assert main  # the command line imports

@@ -63,15 +63,17 @@ def train(
 ) -> None:
     """Train a model under a subject-grouped protocol; checkpoints, best weights, test metrics."""
     from fpgrade.training.engine import TrainConfig
+    from fpgrade.training.protocols import check_protocol
     from fpgrade.training.run import train_run
 
     registry = get_registry()
     model_cls = registry.model(model)
+    protocol = check_protocol(protocol or model_cls.card.recipe.get("protocol", "kfold:5"))  # before any data
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume, lr=lr,
                          backbone_weights=str(backbone_weights) if backbone_weights else None,
                          options=_options(option))
     summary = train_run(registry=registry, model_id=model, data=data,
-                        protocol=protocol or model_cls.card.recipe.get("protocol", "kfold:5"),
+                        protocol=protocol,
                         out=out, config=config, scale_id=scale, splits=splits,
                         folds_to_run=fold or None, overwrite=overwrite)
     if "rank" in summary:  # a non-zero rank of a torchrun launch: rank 0 reports
