@@ -158,3 +158,26 @@ def test_train_protocol_is_refused_before_any_data_is_read(tmp_path, protocol):
     assert done.returncode == 1
     assert protocol in done.stderr and "no-such-manifest" not in done.stderr
     assert main  # the command line imports
+
+
+def test_import_of_a_flat_folder_says_which_layout_it_expected(photo_folder, tmp_path):
+    _, good, _ = photo_folder
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for path in good[:2]:
+        (flat / f"{path.parent.name}-{path.name}").write_bytes(path.read_bytes())
+    done = _fpgrade("import", flat)
+    assert done.returncode == 1
+    assert "found 2 file(s) directly in it" in done.stderr
+    assert str(flat / "S001" / "MV1.jpg") in done.stderr and "fpgrade measure" in done.stderr
+
+
+def test_predict_with_unusable_weights_still_prints_json(photo_folder, tmp_path):
+    folder, good, broken = photo_folder
+    done = _fpgrade("predict", folder, "--model", "phcnn", "--weights", tmp_path / "none.safetensors",
+                    "--json")
+    results = json.loads(done.stdout)
+    assert done.returncode == 1
+    assert sorted(Path(r["path"]).resolve() for r in results) == sorted(
+        p.resolve() for p in [*good, *broken])
+    assert all("none.safetensors" in r["error"] for r in results)
