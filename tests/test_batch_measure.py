@@ -181,3 +181,17 @@ def test_predict_with_unusable_weights_still_prints_json(photo_folder, tmp_path)
     assert sorted(Path(r["path"]).resolve() for r in results) == sorted(
         p.resolve() for p in [*good, *broken])
     assert all("none.safetensors" in r["error"] for r in results)
+
+
+def test_a_video_gives_a_median_row_and_a_row_per_frame(photo_folder, tmp_path):
+    faces = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+    video = faces / "WolfgangLanger_Pexels.mp4"
+    out = tmp_path / "v.jsonl"
+    done = _fpgrade("measure", video, "--max-frames", "2", "--stride", "5", "--out", out,
+                    "--workers", "1")
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["row"], r["frame"]) for r in rows] == [("video median", None), ("frame", 0), ("frame", 5)]
+    assert list(rows[0]) == COLUMNS
+    frames = sorted(r["mrd1_right_mm"] for r in rows[1:])
+    assert rows[0]["mrd1_right_mm"] == pytest.approx(sum(frames) / 2)  # the median of two
