@@ -102,6 +102,20 @@ def collect_inputs(inputs: Iterable[Path]) -> tuple[list[Path], list[tuple[str, 
     return unique, problems
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` (1 <= I <= N) as ``(I, N)``: this machine takes files I, I+N, I+2N... of the
+    ordered list (every machine must be given the same inputs); refused in one line otherwise."""
+    from fpgrade.errors import FpgradeError
+
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise FpgradeError(f"--shard {text}: expected I/N, e.g. 1/4 for the first of 4 machines") from None
+    if not 1 <= index <= count:
+        raise FpgradeError(f"--shard {text}: I must be between 1 and N, e.g. 1/4 ... 4/4")
+    return index, count
+
+
 def default_workers() -> int:
     """The cores this process may use."""
     try:

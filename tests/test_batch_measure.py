@@ -195,3 +195,15 @@ def test_a_video_gives_a_median_row_and_a_row_per_frame(photo_folder, tmp_path):
     assert list(rows[0]) == COLUMNS
     frames = sorted(r["mrd1_right_mm"] for r in rows[1:])
     assert rows[0]["mrd1_right_mm"] == pytest.approx(sum(frames) / 2)  # the median of two
+
+
+def test_shards_split_the_files_between_machines(photo_folder, tmp_path):
+    folder, good, _ = photo_folder
+    tables = [tmp_path / f"part{i}.csv" for i in (1, 2)]
+    for number, table in enumerate(tables, start=1):
+        _fpgrade("measure", folder, "--out", table, "--shard", f"{number}/2", "--workers", "1")
+    parts = [{Path(r["path"]).resolve() for r in _rows(table)} for table in tables]
+    assert parts[0] and parts[1] and not parts[0] & parts[1]
+    assert parts[0] | parts[1] == {p.resolve() for p in good}
+    refused = _fpgrade("measure", folder, "--out", tmp_path / "x.csv", "--shard", "3/2")
+    assert refused.returncode == 1 and "--shard 3/2" in refused.stderr

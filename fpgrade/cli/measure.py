@@ -183,6 +183,9 @@ def measure_command(
     resume: bool = typer.Option(False, "--resume", help="With --out: skip the files already in it."),
     workers: int | None = typer.Option(None, "--workers", min=1, metavar="N",
                                        help="Worker processes (default: the cores)."),
+    shard: str | None = typer.Option(None, "--shard", metavar="I/N",
+                                     help="Only the I-th of N equal parts of the files (one per "
+                                          "machine; concatenate the tables)."),
     overlay: Path | None = typer.Option(None, "--overlay", help="Write the overlay picture (PNG)."),
     strict: bool = typer.Option(False, "--strict", help="Several faces are an error."),
     stride: int = typer.Option(1, "--stride", min=1, help="Videos: measure every N-th frame."),
@@ -196,21 +199,25 @@ def measure_command(
     reported (one line) and counted, the others are measured; the exit code is 1 if any failed."""
     from fpgrade.batch import MANIFEST_SUFFIXES
 
+    from fpgrade.batch import parse_shard
+
     options = {"strict": strict, "stride": stride, "max_frames": max_frames, "iris_mm": iris_mm}
+    part = parse_shard(shard) if shard is not None else None
     if resume and out is None:
         raise FpgradeError("--resume needs --out: the table whose files are skipped")
     if out is not None:
         from fpgrade.batch_output import check_output
 
         check_output(out, resume)
-    single = (len(paths) == 1 and out is None and paths[0].is_file()
+    single = (len(paths) == 1 and out is None and part is None and paths[0].is_file()
               and paths[0].suffix.lower() not in MANIFEST_SUFFIXES)
     if overlay is not None and not single:
         raise FpgradeError("--overlay draws one file: give one photo or video, without --out")
     if single or (len(paths) == 1 and not paths[0].exists() and out is None):
         _measure_one(paths[0], as_json=as_json, overlay=overlay, options=options)
         return
-    _measure_many(paths, as_json=as_json, out=out, resume=resume, workers=workers, options=options)
+    _measure_many(paths, as_json=as_json, out=out, resume=resume, workers=workers, options=options,
+                  shard=part)
 
 
 def _measure_one(path: Path, *, as_json: bool, overlay: Path | None, options: dict) -> None:
@@ -253,7 +260,7 @@ def _print_result(path: Path, result: dict) -> None:
 
 
 def _measure_many(paths: list[Path], *, as_json: bool, out: Path | None, resume: bool,
-                  workers: int | None, options: dict) -> None:
+                  workers: int | None, options: dict, shard: tuple[int, int] | None = None) -> None:
     """Many files through the worker pool (:mod:`fpgrade.batch`), rows to ``out``."""
     from contextlib import nullcontext
 
@@ -262,6 +269,8 @@ def _measure_many(paths: list[Path], *, as_json: bool, out: Path | None, resume:
     from fpgrade.measure_batch import COLUMNS, measure_task
 
     files, problems = collect_inputs(paths)
+    if shard is not None:
+        files = files[shard[0] - 1::shard[1]]
     errors = [{"path": path, "error": line} for path, line in problems]
     for error in errors:
         err_console.print(f"error: {error['error']}", markup=False, emoji=False, highlight=False)
