@@ -279,7 +279,7 @@ def _measure_many(paths: list[Path], *, as_json: bool, out: Path | None, resume:
         done = done_paths(out)
         todo = [path for path in files if path.resolve() not in done]
         skipped, files = len(files) - len(todo), todo
-    results, rows, measured = [], 0, 0
+    results, rows, measured, shown = [], 0, 0, set()
     writer = RowWriter(out, COLUMNS) if out is not None else nullcontext()
     with writer:
         for outcome, bar in run_pool(measure_task, files, (options,),
@@ -287,7 +287,9 @@ def _measure_many(paths: list[Path], *, as_json: bool, out: Path | None, resume:
                                      show_progress=len(files) > 1):
             say = bar.console.print if bar is not None else err_console.print
             for warning in outcome.warnings:
-                say(f"warning: {warning}", markup=False, emoji=False, highlight=False)
+                if warning not in shown:  # once per run, as for any command
+                    shown.add(warning)
+                    say(f"warning: {warning}", markup=False, emoji=False, highlight=False)
             if outcome.error is not None:
                 errors.append({"path": outcome.path, "error": outcome.error})
                 say(f"error: {outcome.error}", markup=False, emoji=False, highlight=False)
@@ -302,6 +304,8 @@ def _measure_many(paths: list[Path], *, as_json: bool, out: Path | None, resume:
                + (f", {rows} rows written to {out}" if out is not None else "")
                + (f"; {skipped} already in {out}, skipped" if skipped else "")
                + (f"; {len(errors)} failed (listed above)" if errors else ""))
+    order = {str(path): number for number, path in enumerate(files)}
+    results.sort(key=lambda result: order[result["path"]])  # workers finish out of order
     if as_json:
         report = {"inputs": [str(p) for p in paths], "files": len(files), "measured": measured,
                   "failed": len(errors), "skipped_already_in_output": skipped,
