@@ -103,7 +103,7 @@ def evaluate(run_dir: Path = typer.Argument(..., metavar="RUN_FOLDER",
 
 
 def predict(
-    paths: list[Path] = typer.Argument(..., metavar="PHOTO_VIDEO_FOLDER_OR_LIST...",
+    paths: list[Path] = typer.Argument(..., metavar="PHOTO_VIDEO_FOLDER_OR_LIST",
                                        help="Photos, videos, folders and lists of files to grade."),
     model: str = typer.Option(..., "--model", metavar="MODEL"),
     weights: Path = typer.Option(..., "--weights", metavar="RUN/fold_0/best.safetensors",

@@ -173,7 +173,7 @@ def measure_file(path: Path, *, strict: bool = False, stride: int = 1,
 
 def measure_command(
     paths: list[Path] = typer.Argument(
-        ..., metavar="PHOTO_VIDEO_FOLDER_OR_LIST...",
+        ..., metavar="PHOTO_VIDEO_FOLDER_OR_LIST",
         help="Photos, videos, folders (searched in sub-folders too) and lists of files (.txt: one "
              "path a line; .csv/.tsv: a 'path' column)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (errors in 'errors')."),
