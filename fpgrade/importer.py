@@ -259,6 +259,8 @@ def folder_items(root: Path, labels: Path | None) -> Iterator[ImportItem | RowEr
     files = sorted(
         p for p in root.glob("*/*") if p.is_file() and not p.name.startswith(".")
     )
+    if not files:
+        raise FpgradeError(_no_layout(root))
     for link in sorted(p for p in root.glob("*/*") if p.is_symlink() and not p.exists()):
         yield RowError(str(link), why_missing(link))
     by_subject: dict[str, list[Path]] = {}
@@ -295,6 +297,18 @@ def folder_items(root: Path, labels: Path | None) -> Iterator[ImportItem | RowEr
     for path in files:
         if path not in labelled:
             yield ImportItem(str(path), path.parent.name, path.resolve(), movement=path.stem)
+
+
+def _no_layout(root: Path) -> str:
+    """Why a folder gave nothing to import: the layout expected, and what is there instead."""
+    flat = sum(1 for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
+    found = (f"found {flat} file(s) directly in it and none in sub-folders" if flat
+             else "found no file in its sub-folders")
+    hint = (f"; to measure or grade the files as they are, without storing them: "
+            f"fpgrade measure {root} --out table.csv" if flat else "")
+    return (f"{root}: nothing to import ({found}). Expected one sub-folder per subject holding "
+            f"that subject's photos and videos named by movement, e.g. {root / 'S001' / 'MV1.jpg'} "
+            f"and {root / 'S001' / 'MV2.mp4'}, or a manifest CSV (fpgrade import MANIFEST.csv){hint}")
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from fpgrade.errors import MediaError
-from fpgrade.storage.tables import MediaKind
 
 _CHUNK = 1 << 20
+
+
+class MediaKind(str, Enum):
+    """What a file holds. Defined here, not with the database tables that store it, so that
+    measuring a photo does not import SQLAlchemy (:mod:`fpgrade.storage.tables` re-exports it)."""
+
+    IMAGE = "image"
+    VIDEO = "video"
 
 
 def sha256_file(path: Path) -> str:

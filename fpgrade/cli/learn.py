@@ -63,15 +63,17 @@ def train(
 ) -> None:
     """Train a model under a subject-grouped protocol; checkpoints, best weights, test metrics."""
     from fpgrade.training.engine import TrainConfig
+    from fpgrade.training.protocols import check_protocol
     from fpgrade.training.run import train_run
 
     registry = get_registry()
     model_cls = registry.model(model)
+    protocol = check_protocol(protocol or model_cls.card.recipe.get("protocol", "kfold:5"))  # before any data
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume, lr=lr,
                          backbone_weights=str(backbone_weights) if backbone_weights else None,
                          options=_options(option))
     summary = train_run(registry=registry, model_id=model, data=data,
-                        protocol=protocol or model_cls.card.recipe.get("protocol", "kfold:5"),
+                        protocol=protocol,
                         out=out, config=config, scale_id=scale, splits=splits,
                         folds_to_run=fold or None, overwrite=overwrite)
     if "rank" in summary:  # a non-zero rank of a torchrun launch: rank 0 reports
@@ -101,7 +103,8 @@ def evaluate(run_dir: Path = typer.Argument(..., metavar="RUN_FOLDER",
 
 
 def predict(
-    paths: list[Path] = typer.Argument(..., metavar="PHOTO_OR_VIDEO...", help="Photos or videos to grade."),
+    paths: list[Path] = typer.Argument(..., metavar="PHOTO_VIDEO_FOLDER_OR_LIST",
+                                       help="Photos, videos, folders and lists of files to grade."),
     model: str = typer.Option(..., "--model", metavar="MODEL"),
     weights: Path = typer.Option(..., "--weights", metavar="RUN/fold_0/best.safetensors",
                                  help="A best.safetensors written by fpgrade train."),
@@ -115,16 +118,29 @@ def predict(
 
     from rich.progress import track
 
-    predictor = Predictor(get_registry(), model, weights)
-    results, failed = [], 0
+    from fpgrade.batch import collect_inputs, error_line
+
+    paths, problems = collect_inputs(paths)  # folders (recursively) and lists of files too
+    results = [{"path": where, "error": line} for where, line in problems]
+    for line in problems:
+        err_console.print(f"Error: {line[1]}", markup=False, highlight=False)
+    try:
+        predictor = Predictor(get_registry(), model, weights)
+    except FpgradeError as exc:
+        if as_json:  # stdout stays JSON: the reason, for every file
+            print_json(results + [{"path": str(path), "error": str(exc)} for path in paths])
+        raise
+    failed = len(problems)
     for path in track(paths, description="Grading", transient=True, console=err_console,
                       disable=len(paths) < 2 or not err_console.is_terminal):
         try:
             results.append(predictor.predict(path, movement, strict))
-        except FpgradeError as exc:
+        except Exception as exc:  # noqa: BLE001  one bad file does not stop the others
             failed += 1
-            results.append({"path": str(path), "error": str(exc)})
-            err_console.print(f"Error: {exc}", markup=False, highlight=False)
+            line = (error_line(path, exc) if isinstance(exc, FpgradeError)
+                    else f"{path}: could not be graded ({type(exc).__name__}: {exc})")
+            results.append({"path": str(path), "error": line})
+            err_console.print(f"Error: {line}", markup=False, highlight=False)
     if as_json:
         print_json(results)
     else:

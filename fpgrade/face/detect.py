@@ -74,7 +74,18 @@ DETECTORS = ("short", "full")
 @contextmanager
 def _native_stderr_silenced():
     """Send file descriptor 2 to /dev/null: MediaPipe's C++ logging (TFLite delegate, absl
-    warnings) writes there while graphs start, before any Python setting can reach it."""
+    warnings) writes there while graphs start, before any Python setting can reach it. One thread
+    at a time (a lock): two overlapping redirections would restore each other's /dev/null."""
+    with _SILENCE_LOCK:
+        with _stderr_to_devnull():
+            yield
+
+
+_SILENCE_LOCK = threading.RLock()
+
+
+@contextmanager
+def _stderr_to_devnull():
     sys.stderr.flush()
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -148,48 +159,53 @@ class FaceAnalyser:
         self._locks = {name: threading.Lock() for name in self.GRAPHS}
         self._graph_map: dict[str, object] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._quiet_shapes: set[tuple[str, bool]] = set()
         self._haar = None
 
     def _graph(self, name: str):
-        """One of the MediaPipe graphs (:attr:`GRAPHS`), all started (and run once, quietly) on
-        first use."""
+        """One of the MediaPipe graphs (:attr:`GRAPHS`), started on first use: a single pass
+        (mirror averaging off) never starts the mirror graphs, and a close-up never the
+        full-range detectors."""
         with self._start_lock:
-            if not self._graph_map:
-                self._start_graphs()
-        return self._graph_map[name]
+            graph = self._graph_map.get(name)
+            if graph is None:
+                with _native_stderr_silenced():
+                    graph = self._new_graph(name)
+                    # MediaPipe opens a graph's calculators in its own threads, which log as they
+                    # do: one tiny blank frame waits for them (not a warm-up on a real photo).
+                    graph.process(np.zeros((16, 16, 3), dtype=np.uint8))
+                self._graph_map[name] = graph
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="fpgrade-mirror-mesh")
+        return graph
 
-    def _start_graphs(self) -> None:
+    def _new_graph(self, name: str):
         import mediapipe as mp
-        from skimage.data import astronaut
 
-        def new_mesh():
+        if name in ("mesh", "mirror"):
             return mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=True, max_num_faces=1, refine_landmarks=True,
                 min_detection_confidence=self.min_confidence,
             )
-
-        def new_detector(model: int):
-            return mp.solutions.face_detection.FaceDetection(
-                model_selection=model, min_detection_confidence=self.min_confidence
-            )
-
-        with _native_stderr_silenced():
-            graphs = {
-                "short": new_detector(0), "full": new_detector(1),
-                "short_mirror": new_detector(0), "full_mirror": new_detector(1),
-                "mesh": new_mesh(), "mirror": new_mesh(),
-            }
-            # A real, non-square face: the mesh graph logs once on its first such input.
-            warm = np.ascontiguousarray(astronaut()[20:260, 120:330])
-            for graph in graphs.values():
-                graph.process(warm)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fpgrade-mirror-mesh")
-        self._graph_map = graphs
+        return mp.solutions.face_detection.FaceDetection(
+            model_selection=0 if name.startswith("short") else 1,
+            min_detection_confidence=self.min_confidence,
+        )
 
     def _run(self, name: str, rgb: np.ndarray):
+        """``process`` of one graph; its first input of each shape class (square or not) runs
+        with native stderr silenced: the mesh logs once on its first non-square input (this
+        replaces warming every graph on a sample photo at start-up)."""
         graph = self._graph(name)
+        shape = (name, rgb.shape[0] == rgb.shape[1])
         with self._locks[name]:
-            return graph.process(rgb)
+            if shape in self._quiet_shapes:
+                return graph.process(rgb)
+            with _native_stderr_silenced():
+                result = graph.process(rgb)
+            self._quiet_shapes.add(shape)
+            return result
 
     def _detect_with(self, rgb: np.ndarray, model: str, suffix: str = "") -> list[FaceBox]:
         """Boxes of one MediaPipe detector (graph ``model`` + ``suffix``)."""

@@ -19,14 +19,11 @@ from typing import Any
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
+from fpgrade.media import MediaKind  # noqa: F401  (re-exported: defined without SQLAlchemy)
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class MediaKind(str, Enum):
-    IMAGE = "image"
-    VIDEO = "video"
 
 
 class AnnotationSource(str, Enum):

@@ -53,6 +53,33 @@ def _split(subjects: list[str], strata: list[str], fraction: float, seed: int) -
     return sorted(rest), sorted(part)
 
 
+def check_protocol(protocol: str) -> str:
+    """``protocol`` if it is well formed (what :func:`make_folds` accepts, before any data is
+    read; the number of subjects is checked by :func:`make_folds`), else one line saying why."""
+    kind, _, args = protocol.partition(":")
+    if kind == "kfold":
+        try:
+            k = int(args or 5)
+        except ValueError:
+            raise TrainingError(f"{protocol}: expected kfold:K with a whole number K >= 2, "
+                                "e.g. kfold:5") from None
+        if k < 2:
+            raise TrainingError(f"{protocol}: K-fold cross-validation needs K >= 2 folds "
+                                "(for one train/validation/test split use split:7:2:1)")
+    elif kind in ("split", "subject"):
+        try:
+            parts = [float(x) for x in args.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+        except ValueError:
+            raise TrainingError(f"{protocol}: expected {kind}:TRAIN:VAL:TEST, e.g. {kind}:7:2:1") from None
+        if min(parts) <= 0:
+            raise TrainingError(f"{protocol}: the three parts must all be above 0, e.g. {kind}:7:2:1")
+    elif protocol != "loso":
+        raise TrainingError(f"unknown protocol {protocol!r} (kfold:K, loso, split:A:B:C, subject:A:B:C)")
+    return protocol
+
+
 def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int = 0) -> list[Fold]:
     """Folds for ``protocol`` from per-sample ``subjects`` and ``labels``."""
     per_subject = _subject_labels(subjects, labels)
