@@ -115,3 +115,41 @@ def test_the_duplicate_submit_reports_the_first_submit_and_the_queue_says_what_d
         assert (item.subject, item.movement) == ("P000", "MV1")
         assert [(p.annotator, p.label, p.cannot_grade, p.note) for p in item.passes] == \
             [("ann", "III", None, None), ("bob", None, "bad_photo", "blurred <b>eyes</b>")]
+
+
+def test_per_labeller_figures_against_the_final_labels(team, registry):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from fpgrade.labelling.raters import labeller_figures
+    from fpgrade.storage.tables import Assignment, utcnow
+
+    media = add_media(3)
+    c = campaign(registry, blind_passes=2, allow_same_rater=False)
+    ann = {media[0]: "I", media[1]: "III", media[2]: "IV"}
+    bob = {media[0]: "I", media[1]: "III", media[2]: "V"}
+    with database.session() as session:
+        for user, labels in [("ann", ann), ("bob", bob)]:
+            while (task := next_assignment(session, team[user], c.id)) is not None:
+                submit_label(session, team[user], task.assignment_id,
+                             label=labels[task.media_id])
+        # known times per item: ann 10, 20, 30 s; bob 5 s each
+        start = utcnow() - timedelta(hours=1)
+        for row in session.exec(select(Assignment).where(Assignment.pass_kind == "blind")).all():
+            ours = row.user_id == team["ann"].id
+            row.claimed_at = start
+            row.done_at = start + timedelta(seconds=10 * (media.index(row.media_id) + 1)
+                                            if ours else 5)
+            session.add(row)
+        session.commit()
+        [case] = adjudication_queue(session, team["cara"], c.id)
+        decide(session, team["cara"], case.assignment_id, label="IV", reason="forehead moves")
+        figures = {f.rater: f for f in labeller_figures(session, c.id, registry.scale(
+            "house_brackmann").codes, by=team["dan"])}
+    assert (figures["ann"].items, figures["ann"].median_seconds) == (3, 20.0)
+    assert (figures["bob"].items, figures["bob"].median_seconds) == (3, 5.0)
+    # one final label (IV, adjudicated); the agreed media await the second check
+    assert (figures["ann"].with_final, figures["ann"].accuracy) == (1, 1.0)
+    assert (figures["bob"].with_final, figures["bob"].accuracy) == (1, 0.0)
+    assert figures["ann"].kappa is None  # one class only: kappa undefined
