@@ -532,15 +532,15 @@ def build_labelling() -> gr.Blocks:
                 view = adj.open_case(me, chosen)
             except FpgradeError as exc:
                 return (None, "", gr.update(value=None), KEEP, "",
-                        gr.update(choices=[], value=None), _said(exc), "", False)
+                        gr.update(choices=[], value=None), "", False, _said(exc))
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None), view.details,
-                    gr.update(choices=view.levels, value=None), "", "", False)
+                    gr.update(choices=view.levels, value=None), "", False, "")
 
         open_button.click(as_user(on_open), [case_id],
                           [case, case_title, case_image, case_video, case_details,
-                           decision, case_message, case_face_note, case_face_on],
+                           decision, case_face_note, case_face_on, case_message],
                           api_name="open_case")
         case_face_button.click(as_user(face_toggle), [case, case_face_on],
                                [case_image, case_face_note, case_face_on], api_name=False)
