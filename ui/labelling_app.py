@@ -129,7 +129,7 @@ SHORTCUTS = """<script>
 
 #: the photo fills the window's height (1366x768 and larger without scrolling); the same size in
 #: the labelling and the adjudication view; a zoomed photo is clipped to its frame
-PHOTO_HEIGHT = "calc(100vh - 250px)"
+PHOTO_HEIGHT = "calc(100vh - 290px)"
 CSS = """#medium-image img, #case-image img { object-fit: contain; user-select: none; }
 #medium-image, #case-image { min-height: 320px; }
 #medium-image *:has(> img), #case-image *:has(> img) { overflow: hidden; }
@@ -219,6 +219,8 @@ def build_labelling() -> gr.Blocks:
                                              interactive=False, visible=False,
                                              elem_id="medium-video")
                         with gr.Column(scale=2):
+                            label_message = gr.Markdown(elem_id="label-message",
+                                                        elem_classes="message")
                             suggestion = gr.Markdown(elem_id="suggestion")
                             level = gr.Radio([], label="Level (keys 1-9)",
                                              elem_id="level-choice")
@@ -230,14 +232,12 @@ def build_labelling() -> gr.Blocks:
                                 skip_button = gr.Button("Skip (S)", elem_id="skip-button")
                                 face_button = gr.Button("Face crop (F)", elem_id="face-button")
                             face_note = gr.Markdown(elem_id="face-note")
-                            with gr.Row():
-                                reason = gr.Dropdown(CANNOT_GRADE_CHOICES, label="Cannot grade",
+                            with gr.Row(equal_height=True):
+                                reason = gr.Dropdown(CANNOT_GRADE_CHOICES, show_label=False,
                                                      value=CannotGrade.BAD_PHOTO.value,
                                                      elem_id="cannot-grade-reason")
                                 cannot_button = gr.Button("Cannot grade",
                                                           elem_id="cannot-grade-button")
-                            label_message = gr.Markdown(elem_id="label-message",
-                                                        elem_classes="message")
                     with gr.Accordion("My labels: change one before its check has run",
                                       open=False, elem_id="my-labels"):
                         with gr.Row():
@@ -273,6 +273,8 @@ def build_labelling() -> gr.Blocks:
                                                   interactive=False, visible=False,
                                                   elem_id="case-video")
                         with gr.Column(scale=2):
+                            case_message = gr.Markdown(elem_id="case-message",
+                                                       elem_classes="message")
                             case_details = gr.Markdown(elem_id="case-details")
                             decision = gr.Radio([], label="Decision (keys 1-9)",
                                                 elem_id="decision")
@@ -292,8 +294,6 @@ def build_labelling() -> gr.Blocks:
                                                          elem_id="adj-cannot-reason")
                                 exclude_button = gr.Button("Cannot be graded",
                                                            elem_id="exclude-button")
-                            case_message = gr.Markdown(elem_id="case-message",
-                                                       elem_classes="message")
                 with gr.Tab("Progress and agreement", id="agreement", visible=False,
                             elem_id="agreement-view") as agreement_tab:
                     with gr.Row():
