@@ -276,7 +276,7 @@ def test_the_admin_page_and_logout(browser, server):
     assert "fay" in dan.inner_text("#users-table")
     dan.fill("#campaign-name input, #campaign-name textarea", "c2 second look")
     dan.click("#campaign-scale input")
-    dan.get_by_role("option").filter(has_text="(house_brackmann)").first.click()
+    dan.get_by_role("option").filter(has_text="(sided7)").first.click()  # c1 holds the photos on HB
     dan.click("#create-campaign")
     dan.wait_for_selector("#admin-message:has-text('Campaign c2 second look')")
     shot(dan, "16_admin.png")
