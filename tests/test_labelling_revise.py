@@ -16,6 +16,7 @@ from fpgrade.labelling.workflow import (
     adjudication_queue, decide, media_statuses, next_assignment, skip_assignment, submit_label,
 )
 from fpgrade.storage import database
+from fpgrade.storage.tables import Annotation
 from tests.labelling_helpers import add_media, users
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
 
@@ -80,6 +81,7 @@ def test_a_label_changes_until_the_check_has_run(team, registry):
         assert [x.media_id for x in my_changeable(session, team["ann"], c.id)] == [medium]
         # back to a disagreement: the adjudication opens again
         change_label(session, team["ann"], a.assignment_id, label="IV")
+        assert session.get(Annotation, first.annotation_id).note == "looked again"  # kept
         assert [q.media_id for q in adjudication_queue(session, team["cara"], c.id)] == [medium]
         change_label(session, team["ann"], a.assignment_id, label="II")
         run_second_check(session, c.id, by=team["dan"], partial=True)

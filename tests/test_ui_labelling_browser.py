@@ -217,6 +217,7 @@ def test_the_disagreement_reaches_the_adjudicator_who_decides(browser, server):
     assert "No trained model for house_brackmann" in details
     cara.wait_for_selector("#case-image img")
     frame = photo_box(cara, "#case-image")                     # the labelling view's size
+    assert frame["y"] + frame["height"] <= 768, frame          # and it fits the window
     assert abs(frame["height"] - server["photo"]["height"]) <= 2, (frame, server["photo"])
     assert abs(frame["width"] - server["photo"]["width"]) <= 2, (frame, server["photo"])
     shot(cara, "13_adjudication.png", full_page=False)

@@ -243,7 +243,7 @@ def build_labelling() -> gr.Blocks:
                         with gr.Row():
                             mine = gr.Dropdown([], label="My label", elem_id="my-label")
                             new_level = gr.Radio([], label="New level", elem_id="new-level")
-                            change_note = gr.Textbox(label="Comment (replaces the old one)",
+                            change_note = gr.Textbox(label="New comment (empty: keep the old one)",
                                                      max_lines=2, elem_id="change-note")
                             change_button = gr.Button("Change", elem_id="change-button",
                                                       scale=0)
@@ -260,9 +260,6 @@ def build_labelling() -> gr.Blocks:
                         case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id",
                                               scale=2)
                         open_button = gr.Button("Open (O)", elem_id="open-case", scale=0)
-                    queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
-                                         label="Undecided adjudications", interactive=False,
-                                         max_height=150, elem_id="adj-queue")
                     case_title = gr.Markdown(elem_id="case-title")
                     with gr.Row():
                         with gr.Column(scale=3):
@@ -275,6 +272,12 @@ def build_labelling() -> gr.Blocks:
                         with gr.Column(scale=2):
                             case_message = gr.Markdown(elem_id="case-message",
                                                        elem_classes="message")
+                            # beside the photo, so that the photo sits where the labelling
+                            # view's does and fits the window
+                            queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
+                                                 label="Undecided adjudications",
+                                                 interactive=False, max_height=160,
+                                                 elem_id="adj-queue")
                             case_details = gr.Markdown(elem_id="case-details")
                             decision = gr.Radio([], label="Decision (keys 1-9)",
                                                 elem_id="decision")
@@ -513,7 +516,7 @@ def build_labelling() -> gr.Blocks:
 
         # -- adjudication --
         def queue_choices(rows):
-            return [(f"#{r[0]}: {r[1]}, {r[2]}", r[0]) for r in rows]
+            return [(f"#{r[0]}: {r[1]}, {r[2]}: {r[3]}", r[0]) for r in rows]
 
         @guarded(KEEP, KEEP)
         def on_queue(me, chosen):

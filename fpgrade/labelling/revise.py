@@ -54,7 +54,7 @@ def change_label(session: Session, user: Account, assignment_id: int, *,
                  label: str | None = None, cannot_grade: str | None = None,
                  note: str | None = None, registry: Registry | None = None) -> SubmitResult:
     """Change the user's stored blind pass of ``assignment_id`` (label or "cannot grade", and
-    the note) until the medium's check has run.
+    the note: ``None`` keeps the stored one) until the medium's check has run.
 
     :raises AssignmentError: not the user's blind pass; :class:`TooLateError`: the second
         check ran, or an adjudicator decided, or a final label exists;
@@ -87,7 +87,8 @@ def change_label(session: Session, user: Account, assignment_id: int, *,
             raise TooLateError(f"medium #{medium} was decided already; the label can no longer "
                                "change")
         before = (mine.label, mine.cannot_grade)
-        mine.label, mine.cannot_grade, mine.note = answer, reason, note
+        mine.label, mine.cannot_grade = answer, reason
+        mine.note = note if note is not None else mine.note   # no comment given: kept
         session.add(mine)
         session.flush()
         audit.record(session, me.name, "change_label", campaign_id=campaign.id, media_id=medium,
