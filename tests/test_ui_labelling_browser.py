@@ -1,9 +1,14 @@
 """The labelling pages end to end in a real browser (Debian's chromium driven by Playwright).
 
 One ``fpgrade label`` server for the module on its own SQLite database, with a campaign of three
-photos on House-Brackmann. Two labellers log in (each in their own browser context) and label
-the same photos in two blind passes (one with the keyboard shortcuts); they disagree on one,
-which reaches the adjudicator, who decides; the agreement page shows the kappa and the heat map;
+photos on House-Brackmann, every page at 1366x768. Two labellers log in (each in their own
+browser context) and label the same photos in two blind passes (one with the keyboard
+shortcuts: the photo fits the window, wheel / + zoom, arrows pan, C contrast, F face crop; a
+comment typed with markup; her label of one photo changed before its check); they disagree on
+one, which reaches the adjudicator's queue (subject, movement in words, both labels), who sees
+the comment as typed and decides from the keyboard at the labelling view's photo size; the
+progress page shows per-labeller figures, the agreement page the kappa and the heat map; a
+campaign the admin creates reaches a logged-in labeller's list without a new login;
 the final labels export as CSV; a labeller sees no adjudication or admin tab; logout ends the
 session; SIGTERM stops the server within 2 s. Screenshots go to ``build/test-artefacts/``.
 """

@@ -2,7 +2,12 @@
 progress, agreement with export, and admin, served by ``fpgrade label``.
 
 Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
-:mod:`fpgrade_ui.labelling_handlers`, which checks the logged-in account's role on the server.
+:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change),
+:mod:`~fpgrade_ui.labelling_adjudication`, :mod:`~fpgrade_ui.labelling_progress` or
+:mod:`~fpgrade_ui.labelling_admin`, which checks the logged-in account's role on the server.
+The photo fills the window's height (1366x768 without scrolling) at the same size in the
+labelling and adjudication views; zoom, pan, contrast and the keys are :data:`SHORTCUTS`; the
+campaign lists refresh on every tab select and with "Refresh list" (no new login).
 The account of every event comes from the request's login cookie (:func:`as_user`; checked by
 :mod:`fpgrade_ui.web_guard` on every request), never from the page. Per-user state (the open
 medium, the open case) lives in ``gr.State``, one per
@@ -270,8 +275,6 @@ def build_labelling() -> gr.Blocks:
                                                   interactive=False, visible=False,
                                                   elem_id="case-video")
                         with gr.Column(scale=2):
-                            case_message = gr.Markdown(elem_id="case-message",
-                                                       elem_classes="message")
                             # beside the photo, so that the photo sits where the labelling
                             # view's does and fits the window
                             queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
@@ -289,6 +292,9 @@ def build_labelling() -> gr.Blocks:
                                                           elem_id="decide-button")
                                 case_face_button = gr.Button("Face crop (F)",
                                                              elem_id="case-face-button")
+                            # under the button: seen where the decision was made
+                            case_message = gr.Markdown(elem_id="case-message",
+                                                       elem_classes="message")
                             case_face_note = gr.Markdown(elem_id="case-face-note")
                             with gr.Row():
                                 adj_reason = gr.Dropdown(CANNOT_GRADE_CHOICES,
