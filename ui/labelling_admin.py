@@ -13,6 +13,7 @@ from fpgrade.labelling.users import Account
 from fpgrade.registry import get_registry
 from fpgrade.storage import database
 from fpgrade_ui.labelling_handlers import _check
+from fpgrade_ui.markdown_text import md
 
 
 def users_table(account: Account | None) -> list[list]:
@@ -91,8 +92,8 @@ def import_manifest(account: Account | None, manifest: str) -> str:
         if not path.is_file():
             raise LabellingError(f"{path}: no such manifest on the server")
         report = run(path, session=session, registry=get_registry())
-    errors = "".join(f"\n- {e}" for e in report.errors[:20])
-    return (f"Imported {path.name}: {report.rows} rows, {report.media_added} media and "
+    errors = "".join(f"\n- {md(e)}" for e in report.errors[:20])
+    return (f"Imported {md(path.name)}: {report.rows} rows, {report.media_added} media and "
             f"{report.annotations_added} labels added, {report.unchanged} unchanged, "
             f"{len(report.errors)} refused.{errors}")
 

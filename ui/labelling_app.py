@@ -37,7 +37,7 @@ CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items
 ROLES = [r.value for r in Role]
 
 def _said(error: Exception) -> str:
-    return f"**Refused:** {error}"
+    return f"**Refused:** {md(str(error))}"   # a refusal may quote what the user typed
 
 
 def guarded(*fallback):
