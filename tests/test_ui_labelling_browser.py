@@ -1,9 +1,14 @@
 """The labelling pages end to end in a real browser (Debian's chromium driven by Playwright).
 
 One ``fpgrade label`` server for the module on its own SQLite database, with a campaign of three
-photos on House-Brackmann. Two labellers log in (each in their own browser context) and label
-the same photos in two blind passes (one with the keyboard shortcuts); they disagree on one,
-which reaches the adjudicator, who decides; the agreement page shows the kappa and the heat map;
+photos on House-Brackmann, every page at 1366x768. Two labellers log in (each in their own
+browser context) and label the same photos in two blind passes (one with the keyboard
+shortcuts: the photo fits the window, wheel / + zoom, arrows pan, C contrast, F face crop; a
+comment typed with markup; her label of one photo changed before its check); they disagree on
+one, which reaches the adjudicator's queue (subject, movement in words, both labels), who sees
+the comment as typed and decides from the keyboard at the labelling view's photo size; the
+progress page shows per-labeller figures, the agreement page the kappa and the heat map; a
+campaign the admin creates reaches a logged-in labeller's list without a new login;
 the final labels export as CSV; a labeller sees no adjudication or admin tab; logout ends the
 session; SIGTERM stops the server within 2 s. Screenshots go to ``build/test-artefacts/``.
 """
@@ -24,8 +29,11 @@ from tests.browser import ARGS, ARTEFACTS, BROWSER_TEST, CHROMIUM, WAIT_MS, fpgr
 
 pytestmark = BROWSER_TEST
 
-#: what each labeller says per photo (by order of the photos); they disagree on the third
+#: what each labeller says per photo (by order of the photos); they disagree on the third (ann
+#: first says II there, with a comment, and changes it to IV before the check)
 ANN = ["I", "III", "IV"]
+ANN_FIRST = ["I", "III", "II"]
+COMMENT = "left brow <b>droops</b> | check forehead"
 BOB = ["I", "III", "V"]
 
 
@@ -82,7 +90,7 @@ def browser(server):
 
 def open_as(browser, server, name: str):
     """A fresh browser context (its own session) logged in as ``name``."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+    context = browser.new_context(viewport={"width": 1366, "height": 768},
                                   accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
@@ -94,12 +102,46 @@ def open_as(browser, server, name: str):
     return page
 
 
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTEFACTS / name), full_page=True)
+def shot(page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(ARTEFACTS / name), full_page=full_page)
+
+
+def photo_box(page, frame: str) -> dict:
+    """Where the shown photo's frame is on the page (its <img> is zoomed inside it)."""
+    return page.locator(f"{frame}").bounding_box()
+
+
+def zoom_of(page, frame: str) -> float:
+    return float(page.locator(f"{frame} img").get_attribute("data-zoom") or 1)
 
 
 def medium_number(page) -> int:
     return int(re.search(r"Medium #(\d+)", page.inner_text("#medium-title")).group(1))
+
+
+def zoom_and_face(page) -> None:
+    """The photo fits 1366x768; wheel and + zoom, 0 goes back; F shows the face crop and back."""
+    frame = photo_box(page, "#medium-image")
+    assert frame["y"] + frame["height"] <= 768, frame      # the whole photo, no scrolling
+    assert frame["height"] >= 400, frame
+    page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 3)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("Number(document.querySelector('#medium-image img')"
+                           ".dataset.zoom) > 1.2")
+    page.locator("#medium-title").click()
+    page.keyboard.press("+")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("c")
+    assert zoom_of(page, "#medium-image") > 1.5
+    shot(page, "10b_label_view_zoomed.png", full_page=False)
+    page.keyboard.press("0")
+    assert zoom_of(page, "#medium-image") == 1.0
+    page.keyboard.press("f")
+    page.wait_for_selector("#face-note:has-text('Face crop (')")
+    shot(page, "10c_label_view_face_crop.png", full_page=False)
+    page.locator("#medium-title").click()
+    page.keyboard.press("f")
+    page.wait_for_function("() => !document.querySelector('#face-note').innerText.includes('Face')")
 
 
 def label_everything(page, server, labels: list[str], *, keys: bool, screenshot: str | None):
@@ -116,8 +158,13 @@ def label_everything(page, server, labels: list[str], *, keys: bool, screenshot:
         position = ["I", "II", "III", "IV", "V", "VI"].index(code) + 1
         page.wait_for_selector("#medium-image img")
         assert "hidden in this blind pass" in page.inner_text("#suggestion")
+        assert "At rest, looking straight ahead (MV0)" in page.inner_text("#medium-title")
         if screenshot and done == 0:
-            shot(page, screenshot)
+            shot(page, screenshot, full_page=False)
+            if keys:
+                zoom_and_face(page)
+        if keys and number == server["media"][2]:
+            page.fill("#note textarea, #note input", COMMENT)
         if keys:
             page.locator("#medium-title").click()  # focus out of any input
             page.keyboard.press(str(position))
@@ -136,7 +183,19 @@ def test_two_labellers_label_the_same_photos_in_two_blind_passes(browser, server
     assert not ann.get_by_role("tab", name="Adjudication").is_visible()
     assert not ann.get_by_role("tab", name="Admin").is_visible()
     assert "Moderate dysfunction" not in ann.inner_text("#main")  # nothing open yet
-    assert label_everything(ann, server, ANN, keys=True, screenshot="10_label_view.png") == 3
+    assert label_everything(ann, server, ANN_FIRST, keys=True,
+                            screenshot="10_label_view.png") == 3
+    server["photo"] = photo_box(ann, "#medium-image")
+    # ann changes her label of the third photo (II -> IV) before its check has run
+    ann.click("#my-labels")
+    shot(ann, "10d_my_labels.png")
+    ann.click("#my-label input")
+    ann.get_by_role("option").filter(has_text=f"medium #{server['media'][2]} ").click()
+    ann.locator("#new-level label").nth(3).click()        # IV
+    ann.fill("#change-note textarea, #change-note input", COMMENT)
+    ann.click("#change-button")
+    ann.wait_for_selector(f"#change-message:has-text('Changed: medium #{server['media'][2]} = IV')")
+    shot(ann, "10d_label_changed.png")
     bob = open_as(browser, server, "bob")
     assert label_everything(bob, server, BOB, keys=False, screenshot="11_label_view_bob.png") == 3
     shot(bob, "12_label_nothing_left.png")
@@ -148,22 +207,36 @@ def test_two_labellers_label_the_same_photos_in_two_blind_passes(browser, server
 
 def test_the_disagreement_reaches_the_adjudicator_who_decides(browser, server):
     cara = open_as(browser, server, "cara")
-    cara.get_by_role("tab", name="Adjudication").click()
-    cara.click("#queue-button")
+    cara.get_by_role("tab", name="Adjudication").click()     # the queue loads on the tab
     cara.wait_for_selector("#case-message:has-text('1 undecided')")
-    cara.click("#open-case")
+    queue = cara.inner_text("#adj-queue")
+    # subject, movement in words and the disagreement (ann's changed label, her comment flagged)
+    assert "P003" in queue and "At rest, looking straight ahead (MV0)" in queue, queue
+    assert "ann: IV (comment) / bob: V" in queue, queue
+    cara.locator("#adj-queue").click()                         # focus out of any input
+    cara.keyboard.press("o")                                   # opens the chosen case
     cara.wait_for_selector("#case-details:has-text('bob')")
     details = cara.inner_text("#case-details")
     assert "ann" in details and "IV" in details and "V" in details
+    assert COMMENT in details, details                         # shown as typed, not as markup
     assert "No trained model for house_brackmann" in details
     cara.wait_for_selector("#case-image img")
-    shot(cara, "13_adjudication.png")
-    cara.locator("#decision label").nth(3).click()  # IV
-    cara.fill("#decision-reason textarea, #decision-reason input",
-              "synkinesis mild; forehead movement present: IV not V")
-    cara.click("#decide-button")
+    frame = photo_box(cara, "#case-image")                     # the labelling view's size
+    assert frame["y"] + frame["height"] <= 768, frame          # and it fits the window
+    assert abs(frame["height"] - server["photo"]["height"]) <= 2, (frame, server["photo"])
+    assert abs(frame["width"] - server["photo"]["width"]) <= 2, (frame, server["photo"])
+    shot(cara, "13_adjudication.png", full_page=False)
+    cara.locator("#case-title").click()
+    cara.keyboard.press("f")                                   # the face crop here too
+    cara.wait_for_selector("#case-face-note:has-text('Face crop (')")
+    cara.locator("#case-title").click()
+    cara.keyboard.press("4")                                   # IV
+    cara.wait_for_function("document.querySelectorAll('#decision input')[3].checked")
+    cara.keyboard.press("r")                                   # to the reason
+    cara.keyboard.type("synkinesis mild; forehead movement present: IV not V")
+    cara.keyboard.press("Control+Enter")                       # decides
     cara.wait_for_selector("#case-message:has-text('= IV (final label)')")
-    shot(cara, "14_adjudication_decided.png")
+    shot(cara, "14_adjudication_decided.png", full_page=False)
     cara.click("#decide-button")  # a second decision of the same case is refused
     cara.wait_for_selector("#case-message:has-text('decided already by cara')")
     cara.context.close()
@@ -177,7 +250,11 @@ def test_the_agreement_page_shows_the_kappa_and_the_export_downloads(browser, se
     text = cara.inner_text("#agreement-text")
     assert re.search(r"ann / bob\s+3\s+66\.7%\s+0\.\d{3}\s+0\.\d{3}", text), text
     assert "Fleiss' kappa" in text
-    assert "final" in cara.inner_text("#progress-text")
+    progress = cara.inner_text("#progress-text")
+    assert "final" in progress and "Per labeller" in progress
+    # ann agreed with the one final label (IV), bob did not
+    assert re.search(r"ann\s+3\s+\d+\.\d s\s+1\s+100%", progress), progress
+    assert re.search(r"bob\s+3\s+\d+\.\d s\s+1\s+0%", progress), progress
     cara.wait_for_selector("#heatmap img")
     shot(cara, "15_agreement.png")
     cara.click("#export-button")
@@ -194,6 +271,7 @@ def test_the_agreement_page_shows_the_kappa_and_the_export_downloads(browser, se
 
 
 def test_the_admin_page_and_logout(browser, server):
+    ann = open_as(browser, server, "ann")              # logged in before the new campaign
     dan = open_as(browser, server, "dan")
     dan.get_by_role("tab", name="Admin").click()
     dan.wait_for_selector("#users-table:has-text('cara')")
@@ -202,7 +280,16 @@ def test_the_admin_page_and_logout(browser, server):
     dan.click("#add-user")
     dan.wait_for_selector("#admin-message:has-text('User fay added (labeller)')")
     assert "fay" in dan.inner_text("#users-table")
+    dan.fill("#campaign-name input, #campaign-name textarea", "c2 second look")
+    dan.click("#campaign-scale input")
+    dan.get_by_role("option").filter(has_text="(sided7)").first.click()  # c1 holds the photos on HB
+    dan.click("#create-campaign")
+    dan.wait_for_selector("#admin-message:has-text('Campaign c2 second look')")
     shot(dan, "16_admin.png")
+    ann.click("#refresh-campaigns")                     # no new login needed
+    ann.click("#label-campaign input")
+    ann.get_by_role("option").filter(has_text="c2 second look").wait_for()
+    ann.context.close()
     dan.click("#logout-button")
     dan.wait_for_selector("#message:has-text('Logged out')")
     assert dan.url.endswith("login?bye=1") and not dan.locator("#main").count()

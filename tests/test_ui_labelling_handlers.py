@@ -4,6 +4,7 @@ adjudication view, progress, agreement, export, admin, and the server-side role 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,11 @@ from fpgrade.storage.tables import (
     Subject,
     Visit,
 )
+from fpgrade_ui import labelling_adjudication as adj
+from fpgrade_ui import labelling_admin as adm
 from fpgrade_ui import labelling_handlers as h
+from fpgrade_ui import labelling_progress as prog
+from fpgrade_ui.markdown_text import md
 from tests.labelling_helpers import PASSWORD, users
 from tests.media_rows import add_medium
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
@@ -56,7 +61,7 @@ def team():
 @pytest.fixture
 def campaign(team, tmp_path):
     media_files(tmp_path / "media", 3)
-    message = h.create_campaign(team["dan"], "c1", "house_brackmann", "MV0", 2)
+    message = adm.create_campaign(team["dan"], "c1", "house_brackmann", "MV0", 2)
     assert "created" in message
     return 1
 
@@ -74,7 +79,7 @@ def test_login_logout_and_a_disabled_account(team):
     h.logout(ann)
     with pytest.raises(h.NotLoggedInError, match="log in first"):
         h.open_campaigns(None)  # the page's state after logout
-    h.set_disabled(team["dan"], "ann", True)
+    adm.set_disabled(team["dan"], "ann", True)
     with pytest.raises(PermissionDeniedError, match="disabled"):
         h.open_campaigns(ann)  # a session opened before the account was disabled
     with pytest.raises(AuthenticationError):
@@ -102,8 +107,11 @@ def test_a_double_submit_after_the_next_medium_opened_stores_once(team, campaign
     first = h.next_task(team["ann"], campaign)
     h.submit(team["ann"], first, "II", shown=first.task.assignment_id)
     second = h.next_task(team["ann"], campaign)    # the page opened the next medium
-    again = h.submit(team["ann"], second, "II", shown=first.task.assignment_id)
-    assert again.duplicate and "Already stored" in again.message
+    # the other tab answered I: what is stored is the first submit's II, and the message says so
+    again = h.submit(team["ann"], second, "I", shown=first.task.assignment_id)
+    assert again.duplicate
+    assert again.message == (f"Already stored: medium #of assignment {first.task.assignment_id}"
+                             " = II (your first submit).")
     with database.session() as session:
         rows = session.exec(Annotation.__table__.select()).all()
     assert [r.assignment_id for r in rows] == [first.task.assignment_id]
@@ -132,36 +140,56 @@ def test_two_blind_passes_adjudication_agreement_and_export(team, campaign, tmp_
     labels = {1: "II", 2: "III", 3: "IV"}
     label_all(team["ann"], campaign, labels)
     label_all(team["bob"], campaign, {**labels, 3: "V"})
-    queue = h.adjudication_queue(team["cara"], campaign)
-    assert [row[2] for row in queue] == [3]
-    case = h.open_case(team["cara"], queue[0][0])
+    # bob's comment on medium 3, typed with markup: escaped in the case, flagged in the queue
+    [bobs] = [(text, value) for text, value in h.my_labels(team["bob"], campaign)
+              if text.startswith("medium #3 ")]
+    assert bobs[0] == "medium #3 (At rest, looking straight ahead (MV0)): V"
+    assert "Changed: medium #3 = V (logged)." == h.change(
+        team["bob"], bobs[1], "V", "forehead <b>still</b> | moves")
+    queue = adj.adjudication_queue(team["cara"], campaign)
+    assert adj.QUEUE_HEADERS[:4] == ["adjudication", "subject", "movement", "disagreement"]
+    assert [row[1:] for row in queue] == [["S002", "At rest, looking straight ahead (MV0)",
+                                           "ann: IV / bob: V (comment)", 3, "open"]]
+    case = adj.open_case(team["cara"], queue[0][0])
     assert "| ann |" in case.details and "| bob |" in case.details and "V" in case.details
+    assert md("forehead <b>still</b> | moves") in case.details  # shown as typed, escaped
+    assert "At rest, looking straight ahead (MV0)" in case.title
+    assert [text for text, _ in case.levels][:2] == ["1: I (Normal)", "2: II (Slight dysfunction)"]
     assert "No trained model for house_brackmann" in case.details
-    other = h.open_case(team["dan"], queue[0][0])                 # opened twice at once
-    assert "IV" in h.decide(team["cara"], case, "IV", "bob's V is too severe at rest")
+    other = adj.open_case(team["dan"], queue[0][0])                 # opened twice at once
+    assert "IV" in adj.decide(team["cara"], case, "IV", "bob's V is too severe at rest")
     with pytest.raises(AlreadyDecidedError, match="by cara"):
-        h.decide(team["dan"], other, "V", "second opinion")
-    report = h.agreement(team["eve"], campaign)
+        adj.decide(team["dan"], other, "V", "second opinion")
+    report = prog.agreement(team["eve"], campaign)
     assert "Cohen's kappa" in report.text and "Fleiss' kappa" in report.text
     assert "ann / bob | 3 | 66.7%" in report.text
     assert report.heatmap.ndim == 3 and report.heatmap.shape[2] == 3
-    assert "final" in h.progress(team["eve"], campaign)
-    path, count = h.export_csv(team["eve"], campaign, str(tmp_path))
+    figures = prog.progress(team["eve"], campaign)
+    assert "final" in figures and "#### Per labeller" in figures
+    # both raters: 3 items; one final label (IV), ann agreed with it, bob did not
+    assert re.search(r"\| ann \| 3 \| \d+\.\d s \| 1 \| 100% \| n/a \|", figures), figures
+    assert re.search(r"\| bob \| 3 \| \d+\.\d s \| 1 \| 0% \| 0\.00 \|", figures), figures
+    # decided: no more change of either label of medium 3
+    assert h.my_labels(team["bob"], campaign) == [
+        (t, v) for t, v in h.my_labels(team["bob"], campaign) if not t.startswith("medium #3 ")]
+    with pytest.raises(LabellingError, match="decided already"):
+        h.change(team["bob"], bobs[1], "IV")
+    path, count = prog.export_csv(team["eve"], campaign, str(tmp_path))
     rows = list(csv.DictReader(open(path)))
     assert count == 1 and rows[0]["label"] == "IV" and rows[0]["method"] == "adjudicated"
     assert rows[0]["subject"] == "S002"
 
 
 @pytest.mark.parametrize("call", [
-    lambda a: h.adjudication_queue(a), lambda a: h.open_case(a, 1),
-    lambda a: h.users_table(a), lambda a: h.add_user(a, "mallory", PASSWORD, "admin"),
-    lambda a: h.set_disabled(a, "cara", True), lambda a: h.create_campaign(a, "x", "sided7"),
-    lambda a: h.close_campaign(a, 1), lambda a: h.run_second_check(a, 1),
-    lambda a: h.import_manifest(a, "/etc/passwd"), lambda a: h.progress(a, 1),
-    lambda a: h.agreement(a, 1), lambda a: h.export_csv(a, 1),
+    lambda a: adj.adjudication_queue(a), lambda a: adj.open_case(a, 1),
+    lambda a: adm.users_table(a), lambda a: adm.add_user(a, "mallory", PASSWORD, "admin"),
+    lambda a: adm.set_disabled(a, "cara", True), lambda a: adm.create_campaign(a, "x", "sided7"),
+    lambda a: adm.close_campaign(a, 1), lambda a: adm.run_second_check(a, 1),
+    lambda a: adm.import_manifest(a, "/etc/passwd"), lambda a: prog.progress(a, 1),
+    lambda a: prog.agreement(a, 1), lambda a: prog.export_csv(a, 1),
     # the role is checked before anything else is looked at
-    lambda a: h.agreement(a, None), lambda a: h.open_case(a, None),
-    lambda a: h.decide(a, None, "I", "reason"), lambda a: h.progress(a, None),
+    lambda a: prog.agreement(a, None), lambda a: adj.open_case(a, None),
+    lambda a: adj.decide(a, None, "I", "reason"), lambda a: prog.progress(a, None),
 ])
 def test_a_labeller_is_refused_by_every_adjudication_admin_and_view_handler(team, campaign,
                                                                           call):
@@ -174,6 +202,7 @@ def test_a_labeller_is_refused_by_every_adjudication_admin_and_view_handler(team
 @pytest.mark.parametrize("call", [
     lambda a: h.next_task(a, 1), lambda a: h.my_queue(a, 1), lambda a: h.open_campaigns(a),
     lambda a: h.submit(a, None, "I", shown=1), lambda a: h.skip(a, None, 1),
+    lambda a: h.my_labels(a, 1), lambda a: h.change(a, 1, "I"), lambda a: h.face_crop(a, None),
 ])
 def test_a_clinician_or_nobody_is_refused_by_the_labelling_handlers(team, campaign, call):
     with pytest.raises(PermissionDeniedError):
@@ -183,14 +212,14 @@ def test_a_clinician_or_nobody_is_refused_by_the_labelling_handlers(team, campai
 
 
 def test_admin_handlers(team, tmp_path):
-    assert ["cara", "adjudicator", "active"] in h.users_table(team["dan"])
-    assert "added" in h.add_user(team["dan"], "fay", PASSWORD, "labeller")
-    assert "disabled" in h.set_disabled(team["dan"], "fay", True)
-    assert ["fay", "labeller", "disabled"] in h.users_table(team["dan"])
+    assert ["cara", "adjudicator", "active"] in adm.users_table(team["dan"])
+    assert "added" in adm.add_user(team["dan"], "fay", PASSWORD, "labeller")
+    assert "disabled" in adm.set_disabled(team["dan"], "fay", True)
+    assert ["fay", "labeller", "disabled"] in adm.users_table(team["dan"])
     with pytest.raises(LabellingError, match="no medium"):
-        h.create_campaign(team["dan"], "empty", "sided7")
+        adm.create_campaign(team["dan"], "empty", "sided7")
     with pytest.raises(LabellingError, match="no such manifest"):
-        h.import_manifest(team["dan"], str(tmp_path / "missing.csv"))
+        adm.import_manifest(team["dan"], str(tmp_path / "missing.csv"))
 
 
 def test_a_stored_suggestion_is_shown_where_allowed_and_stored_with_its_version(team, tmp_path):
@@ -203,7 +232,7 @@ def test_a_stored_suggestion_is_shown_where_allowed_and_stored_with_its_version(
         session.add(Prediction(media_id=ids[0], model_version_id=version.id, scale="house_brackmann",
                                label="II", probabilities={"II": 0.81, "III": 0.19}))
         session.commit()
-    h.create_campaign(team["dan"], "open", "house_brackmann", "", 2, suggestions_in_blind=True)
+    adm.create_campaign(team["dan"], "open", "house_brackmann", "", 2, suggestions_in_blind=True)
     view = h.next_task(team["ann"], 1)
     assert "**II** (probability 0.81), model version `m-v1`" in view.suggestion_text
     h.submit(team["ann"], view, "II")
@@ -215,7 +244,7 @@ def test_a_stored_suggestion_is_shown_where_allowed_and_stored_with_its_version(
 
 def test_no_trained_model_no_suggestion_said_plainly(team, tmp_path):
     media_files(tmp_path / "media", 1)
-    h.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
+    adm.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
     view = h.next_task(team["ann"], 1)
     assert view.suggestion is None and view.suggestion_text == \
         "No trained model for sided7: no suggestion."
@@ -235,7 +264,7 @@ def test_a_video_is_shown_as_a_copy_in_the_servers_temporary_folder(team, tmp_pa
         session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.VIDEO,
                           movement="MV4", sha256="v" * 64))
         session.commit()
-    h.create_campaign(team["dan"], "videos", "sided7", "MV4", 2)
+    adm.create_campaign(team["dan"], "videos", "sided7", "MV4", 2)
     view = h.next_task(team["ann"], 1, str(tmp_path / "served"))
     assert view.image is None and Path(view.video).read_bytes() == path.read_bytes()
     assert Path(view.video).parent.parent == tmp_path / "served"
@@ -259,7 +288,7 @@ def test_without_a_stored_prediction_the_current_trained_version_suggests(team, 
     monkeypatch.setattr(models, "current_versions", lambda scales=None: {"sided7": info})
     monkeypatch.setattr(models, "grade", lambda registry, i, path, movement=None: {
         "label": "L2", "probabilities": {"L2": 0.64, "N": 0.36}})
-    h.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
+    adm.create_campaign(team["dan"], "open", "sided7", "", 2, suggestions_in_blind=True)
     view = h.next_task(team["ann"], 1)
     assert "**L2** (probability 0.64), model version `ac-v7`" in view.suggestion_text
     h.submit(team["ann"], view, "L1")
@@ -267,3 +296,30 @@ def test_without_a_stored_prediction_the_current_trained_version_suggests(team, 
         stored = session.exec(Annotation.__table__.select()).one()
     assert stored.suggestion_shown and stored.suggestion_model_version == "ac-v7"
     assert stored.suggestion_label == "L2" and not stored.suggestion_accepted
+
+
+def test_the_face_crop_of_a_real_photo_and_the_whole_photo_where_no_face_is_found(team, tmp_path):
+    """fpgrade's face detection (real MediaPipe) on scikit-image's astronaut: the crop holds the
+    face and is much smaller than the photo; a photo without a face: the whole photo, said."""
+    from PIL import Image
+
+    from tests.media_factory import astronaut
+
+    path = tmp_path / "A001_MV0.png"
+    Image.fromarray(astronaut()).save(path)
+    with database.session() as session:
+        add_medium(session, "A001", path, "a" * 64, movement="MV0")
+        session.commit()
+    media_files(tmp_path / "media", 1)   # a flat grey square: no face
+    adm.create_campaign(team["dan"], "faces", "house_brackmann", "MV0", 2)
+    seen = {}
+    while (view := h.next_task(team["ann"], 1)) is not None:
+        crop, note = h.face_crop(team["ann"], view)
+        seen[view.task.media_id] = (view.image.shape, crop.shape, note)
+        assert h.face_crop(team["ann"], view)[0] is crop      # computed once per open photo
+        h.submit(team["ann"], view, "I")
+    (photo, face, said), (grey, same, none) = seen[1], seen[2]
+    assert said.startswith("Face crop (") and face[0] * face[1] < photo[0] * photo[1] / 3
+    assert same == grey and none == "No face found: the whole photo is shown."
+    with pytest.raises(PermissionDeniedError):
+        h.face_crop(team["eve"], None)

@@ -2,7 +2,12 @@
 progress, agreement with export, and admin, served by ``fpgrade label``.
 
 Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
-:mod:`fpgrade_ui.labelling_handlers`, which checks the logged-in account's role on the server.
+:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change),
+:mod:`~fpgrade_ui.labelling_adjudication`, :mod:`~fpgrade_ui.labelling_progress` or
+:mod:`~fpgrade_ui.labelling_admin`, which checks the logged-in account's role on the server.
+The photo fills the window's height (1366x768 without scrolling) at the same size in the
+labelling and adjudication views; zoom, pan, contrast and the keys are :data:`SHORTCUTS`; the
+campaign lists refresh on every tab select and with "Refresh list" (no new login).
 The account of every event comes from the request's login cookie (:func:`as_user`; checked by
 :mod:`fpgrade_ui.web_guard` on every request), never from the page. Per-user state (the open
 medium, the open case) lives in ``gr.State``, one per
@@ -18,36 +23,18 @@ import gradio as gr
 
 from fpgrade.errors import FpgradeError
 from fpgrade.labelling.model import Action, CannotGrade, Role
+from fpgrade_ui import labelling_adjudication as adj
+from fpgrade_ui import labelling_admin as adm
 from fpgrade_ui import labelling_handlers as h
+from fpgrade_ui import labelling_progress as prog
+from fpgrade_ui.labelling_page import (  # noqa: F401 - CSS, SHORTCUTS: ui/app.py mounts them
+    CSS, PHOTO_HEIGHT, PHOTO_LABEL, SHORTCUTS,
+)
 from fpgrade_ui.markdown_text import md
 
 TITLE = "fpgrade: labelling (triple check)"
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
 ROLES = [r.value for r in Role]
-
-#: keyboard shortcuts of the labelling view: 1-9 choose a level, Enter submits, S skips
-SHORTCUTS = """<script>
-document.addEventListener('keydown', (e) => {
-  const t = e.target;
-  if (e.ctrlKey || e.metaKey || e.altKey) return;
-  if (t && (t.tagName === 'TEXTAREA' || t.isContentEditable ||
-            (t.tagName === 'INPUT' && !['radio', 'checkbox'].includes(t.type)))) return;
-  const view = document.querySelector('#label-view');
-  if (!view || view.offsetParent === null) return;
-  if (/^[1-9]$/.test(e.key)) {
-    const inputs = document.querySelectorAll('#level-choice input[type=radio]');
-    const input = inputs[Number(e.key) - 1];
-    if (input) { input.click(); e.preventDefault(); }
-  } else if (e.key === 'Enter') {
-    document.querySelector('#submit-label')?.click(); e.preventDefault();
-  } else if (e.key === 's' || e.key === 'S') {
-    document.querySelector('#skip-button')?.click(); e.preventDefault();
-  }
-});
-</script>"""
-
-CSS = "#medium-image img { object-fit: contain; } .message p { font-weight: 600; }"
-
 
 def _said(error: Exception) -> str:
     return f"**Refused:** {md(str(error))}"   # a refusal may quote what the user typed
@@ -84,88 +71,127 @@ def as_user(fn):
     return run
 
 
+def keep_choice(choices: list[tuple[str, int]], current) -> object:
+    """A refreshed dropdown: the new choices, the current value kept while it is still one."""
+    values = [value for _, value in choices]
+    return gr.update(choices=choices, value=current if current in values else
+                     (values[0] if values else None))
+
+
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         task = gr.State(None)
         case = gr.State(None)
-        gr.Markdown(f"# {TITLE}\nBlind passes, the asymmetry check and adjudication (paper 001, "
-                    "section 2.3.3). Subjects are pseudonyms; no patient name is shown or stored.")
+        face_on = gr.State(False)       # the labelling view shows the face crop
+        case_face_on = gr.State(False)
         with gr.Column(elem_id="main"):
-            with gr.Row():
+            with gr.Row(equal_height=True):
+                gr.Markdown(f"**{TITLE}**: blind passes, the asymmetry check and adjudication "
+                            "(paper 001, section 2.3.3). Subjects are pseudonyms.",
+                            elem_id="page-head")
                 whoami = gr.Markdown(elem_id="whoami")
-                gr.Button("Log out", link="logout", elem_id="logout-button", scale=0)
+                gr.Button("Log out", link="logout", elem_id="logout-button", scale=0,
+                          size="sm")
             with gr.Tabs():
                 with gr.Tab("Label", id="label", elem_id="label-view") as label_tab:
-                    with gr.Row():
-                        campaign = gr.Dropdown([], label="Campaign", elem_id="label-campaign")
+                    with gr.Row(equal_height=True):
+                        campaign = gr.Dropdown([], label="Campaign", elem_id="label-campaign",
+                                               scale=3)
+                        refresh_button = gr.Button("Refresh list", elem_id="refresh-campaigns",
+                                                   scale=0, size="sm")
                         next_button = gr.Button("Next medium", variant="primary",
                                                 elem_id="next-button", scale=0)
-                    queue_line = gr.Markdown(elem_id="my-queue")
+                        queue_line = gr.Markdown(elem_id="my-queue")
                     title = gr.Markdown(elem_id="medium-title")
                     shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
                     with gr.Row():
                         with gr.Column(scale=3):
-                            image = gr.Image(label="Medium", type="numpy", height=560,
-                                             interactive=False, elem_id="medium-image")
-                            video = gr.Video(label="Medium (video)", height=560,
+                            image = gr.Image(label=PHOTO_LABEL, type="numpy",
+                                             height=PHOTO_HEIGHT, interactive=False,
+                                             elem_id="medium-image")
+                            video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
                                              interactive=False, visible=False,
                                              elem_id="medium-video")
                         with gr.Column(scale=2):
+                            label_message = gr.Markdown(elem_id="label-message",
+                                                        elem_classes="message")
                             suggestion = gr.Markdown(elem_id="suggestion")
                             level = gr.Radio([], label="Level (keys 1-9)",
                                              elem_id="level-choice")
-                            note = gr.Textbox(label="Note (optional)", max_lines=2,
-                                              elem_id="note")
+                            note = gr.Textbox(label="Comment for the adjudicator (optional)",
+                                              max_lines=2, elem_id="note")
                             with gr.Row():
                                 submit_button = gr.Button("Submit (Enter)", variant="primary",
                                                           elem_id="submit-label")
                                 skip_button = gr.Button("Skip (S)", elem_id="skip-button")
-                            with gr.Row():
-                                reason = gr.Dropdown(CANNOT_GRADE_CHOICES, label="Cannot grade",
+                                face_button = gr.Button("Face crop (F)", elem_id="face-button")
+                            face_note = gr.Markdown(elem_id="face-note")
+                            with gr.Row(equal_height=True):
+                                reason = gr.Dropdown(CANNOT_GRADE_CHOICES, show_label=False,
                                                      value=CannotGrade.BAD_PHOTO.value,
                                                      elem_id="cannot-grade-reason")
                                 cannot_button = gr.Button("Cannot grade",
                                                           elem_id="cannot-grade-button")
-                            label_message = gr.Markdown(elem_id="label-message",
-                                                        elem_classes="message")
+                    with gr.Accordion("My labels: change one before its check has run",
+                                      open=False, elem_id="my-labels"):
+                        with gr.Row():
+                            mine = gr.Dropdown([], label="My label", elem_id="my-label")
+                            new_level = gr.Radio([], label="New level", elem_id="new-level")
+                            change_note = gr.Textbox(label="New comment (empty: keep the old one)",
+                                                     max_lines=2, elem_id="change-note")
+                            change_button = gr.Button("Change", elem_id="change-button",
+                                                      scale=0)
+                        change_message = gr.Markdown(elem_id="change-message",
+                                                     elem_classes="message")
                     levels_text = gr.Markdown(elem_id="levels-text")
                 with gr.Tab("Adjudication", id="adjudication", visible=False,
                             elem_id="adjudication-view") as adjudication_tab:
-                    with gr.Row():
+                    with gr.Row(equal_height=True):
                         adj_campaign = gr.Dropdown([], label="Campaign (empty: all)",
-                                                   elem_id="adj-campaign")
-                        queue_button = gr.Button("Refresh queue", elem_id="queue-button",
+                                                   elem_id="adj-campaign", scale=2)
+                        queue_button = gr.Button("Refresh queue (Q)", elem_id="queue-button",
                                                  scale=0)
-                    queue = gr.Dataframe(headers=["adjudication", "campaign", "medium", "state"],
-                                         label="Undecided adjudications", interactive=False,
-                                         elem_id="adj-queue")
-                    with gr.Row():
-                        case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id")
-                        open_button = gr.Button("Open", elem_id="open-case", scale=0)
+                        case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id",
+                                              scale=2)
+                        open_button = gr.Button("Open (O)", elem_id="open-case", scale=0)
                     case_title = gr.Markdown(elem_id="case-title")
                     with gr.Row():
                         with gr.Column(scale=3):
-                            case_image = gr.Image(label="Medium", type="numpy", height=520,
-                                                  interactive=False, elem_id="case-image")
-                            case_video = gr.Video(label="Medium (video)", height=520,
+                            case_image = gr.Image(label=PHOTO_LABEL, type="numpy",
+                                                  height=PHOTO_HEIGHT, interactive=False,
+                                                  elem_id="case-image")
+                            case_video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
                                                   interactive=False, visible=False,
                                                   elem_id="case-video")
                         with gr.Column(scale=2):
+                            # beside the photo, so that the photo sits where the labelling
+                            # view's does and fits the window
+                            queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
+                                                 label="Undecided adjudications",
+                                                 interactive=False, max_height=160,
+                                                 elem_id="adj-queue")
                             case_details = gr.Markdown(elem_id="case-details")
-                            decision = gr.Radio([], label="Decision", elem_id="decision")
-                            why = gr.Textbox(label="Reason (required)", max_lines=3,
+                            decision = gr.Radio([], label="Decision (keys 1-9)",
+                                                elem_id="decision")
+                            why = gr.Textbox(label="Reason (required; R goes here, "
+                                             "Ctrl+Enter decides)", max_lines=3,
                                              elem_id="decision-reason")
                             with gr.Row():
-                                decide_button = gr.Button("Decide", variant="primary",
+                                decide_button = gr.Button("Decide (Enter)", variant="primary",
                                                           elem_id="decide-button")
+                                case_face_button = gr.Button("Face crop (F)",
+                                                             elem_id="case-face-button")
+                            # under the button: seen where the decision was made
+                            case_message = gr.Markdown(elem_id="case-message",
+                                                       elem_classes="message")
+                            case_face_note = gr.Markdown(elem_id="case-face-note")
+                            with gr.Row():
                                 adj_reason = gr.Dropdown(CANNOT_GRADE_CHOICES,
                                                          value=CannotGrade.BAD_PHOTO.value,
                                                          label="Cannot grade",
                                                          elem_id="adj-cannot-reason")
                                 exclude_button = gr.Button("Cannot be graded",
                                                            elem_id="exclude-button")
-                            case_message = gr.Markdown(elem_id="case-message",
-                                                       elem_classes="message")
                 with gr.Tab("Progress and agreement", id="agreement", visible=False,
                             elem_id="agreement-view") as agreement_tab:
                     with gr.Row():
@@ -210,7 +236,7 @@ def build_labelling() -> gr.Blocks:
                     gr.Markdown("### Campaigns")
                     with gr.Row():
                         c_name = gr.Textbox(label="New campaign", elem_id="campaign-name")
-                        c_scale = gr.Dropdown(h.scale_choices(), label="Scale",
+                        c_scale = gr.Dropdown(adm.scale_choices(), label="Scale",
                                               elem_id="campaign-scale")
                         c_movements = gr.Textbox(label="Movements (e.g. MV0, MV4; empty: all)",
                                                  elem_id="campaign-movements")
@@ -241,7 +267,7 @@ def build_labelling() -> gr.Blocks:
 
         # -- who is logged in (the login form and logout are routes of fpgrade_ui.web_auth) --
         def on_load(me):
-            return (f"Logged in as **{me.name}** ({me.role})",
+            return (f"Logged in as **{md(me.name)}** ({me.role})",
                     gr.update(visible=h.can(me, Action.LABEL)),
                     gr.update(visible=h.can(me, Action.ADJUDICATE)),
                     gr.update(visible=h.can(me, Action.VIEW)),
@@ -251,27 +277,52 @@ def build_labelling() -> gr.Blocks:
                     [whoami, label_tab, adjudication_tab, agreement_tab, admin_tab,
                      *campaign_dropdowns], api_name="whoami")
 
+        # -- the campaign lists refresh without a new login: on tab select and the button --
+        def refreshed(me, *current):
+            """Each campaign dropdown's choices now, keeping what is chosen while it exists."""
+            label = h.open_campaigns(me) if h.can(me, Action.LABEL) else []
+            every = h.all_campaigns(me) if h.can(me, Action.VIEW) else []
+            return [keep_choice(label, current[0]), keep_choice(every, current[1])
+                    if current[1] is not None else gr.update(choices=every),
+                    keep_choice(every, current[2]), keep_choice(every, current[3])
+                    if current[3] is not None else gr.update(choices=every)]
+
+        @guarded(*[KEEP] * 3)
+        def on_refresh(me, *current):
+            return (*refreshed(me, *current), "")
+
+        for tab in (label_tab, adjudication_tab, agreement_tab, admin_tab):
+            tab.select(as_user(on_refresh), campaign_dropdowns,
+                       [*campaign_dropdowns, label_message], api_name=False)
+        refresh_button.click(as_user(on_refresh), campaign_dropdowns,
+                             [*campaign_dropdowns, label_message], api_name="refresh_campaigns")
+
         # -- labelling view --
         def show_task(view, message):
             if view is None:
                 return (None, "Nothing left for you in this campaign.",
                         gr.update(value=None, visible=True), gr.update(value=None, visible=False),
-                        gr.update(value=None, visible=False), "", "", message, None)
+                        gr.update(value=None, visible=False), "", "", message, None, "", False)
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None),
                     gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
-                    view.suggestion_text, message, view.task.assignment_id)
+                    view.suggestion_text, message, view.task.assignment_id, "", False)
 
+        # the API's outputs keep their places (bench/labelling_load reads title [0], the
+        # message [6] and the shown id [7]); the face note and state come after
         task_outputs = [task, title, image, video, level, levels_text, suggestion,
-                        label_message, shown]
+                        label_message, shown, face_note, face_on]
+
+        def refused(view, exc):
+            return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP, KEEP)
 
         def on_next(me, chosen):
             try:
                 return show_task(h.next_task(me, chosen), "")
             except FpgradeError as exc:
                 return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
-                        "", "", _said(exc), None)
+                        "", "", _said(exc), None, "", False)
 
         def on_queue_line(me, chosen):
             try:
@@ -279,9 +330,22 @@ def build_labelling() -> gr.Blocks:
             except FpgradeError:
                 return ""
 
-        next_button.click(as_user(on_next), [campaign], task_outputs,
-                          api_name="next_medium").then(
-            as_user(on_queue_line), [campaign], queue_line, api_name=False)
+        def on_mine(me, chosen, view):
+            """The rater's labels that may still change, and the scale's levels to change to."""
+            try:
+                labels = h.my_labels(me, chosen)
+            except FpgradeError:
+                return KEEP, KEEP
+            levels = view.levels if view is not None else KEEP
+            return (gr.update(choices=labels, value=labels[0][1] if labels else None),
+                    gr.update(choices=levels) if levels is not KEEP else KEEP)
+
+        def after_each(event):
+            event.then(as_user(on_queue_line), [campaign], queue_line, api_name=False).then(
+                as_user(on_mine), [campaign, task], [mine, new_level], api_name=False)
+
+        after_each(next_button.click(as_user(on_next), [campaign], task_outputs,
+                                     api_name="next_medium"))
 
         def after(me, chosen, message):
             """The next medium after a submit or skip, with the message of what was done."""
@@ -289,74 +353,104 @@ def build_labelling() -> gr.Blocks:
                 return show_task(h.next_task(me, chosen), message)
             except FpgradeError as exc:
                 return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
-                        "", "", f"{message} {_said(exc)}", None)
+                        "", "", f"{message} {_said(exc)}", None, "", False)
 
         def on_submit(me, view, chosen, level_code, text, shown_id):
             try:
                 done = h.submit(me, view, level_code, note=text, shown=shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
+                return (*refused(view, exc), KEEP)
             return (*after(me, chosen, done.message), "")
 
-        submit_button.click(as_user(on_submit), [task, campaign, level, note, shown],
-                            [*task_outputs, note], api_name="submit_label").then(
-            as_user(on_queue_line), [campaign], queue_line, api_name=False)
+        after_each(submit_button.click(as_user(on_submit), [task, campaign, level, note, shown],
+                                       [*task_outputs, note], api_name="submit_label"))
 
         def on_cannot(me, view, chosen, why_not, text, shown_id):
             try:
                 done = h.submit(me, view, None, cannot_grade=why_not, note=text, shown=shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP)
+                return (*refused(view, exc), KEEP)
             return (*after(me, chosen, done.message), "")
 
-        cannot_button.click(as_user(on_cannot), [task, campaign, reason, note, shown],
-                            [*task_outputs, note], api_name="cannot_grade").then(
-            as_user(on_queue_line), [campaign], queue_line, api_name=False)
+        after_each(cannot_button.click(as_user(on_cannot),
+                                       [task, campaign, reason, note, shown],
+                                       [*task_outputs, note], api_name="cannot_grade"))
 
         def on_skip(me, view, chosen, shown_id):
             try:
                 message = h.skip(me, view, shown_id)
             except FpgradeError as exc:
-                return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP)
+                return refused(view, exc)
             return after(me, chosen, message)
 
         skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
                           api_name="skip")
 
+        def face_toggle(me, view, on):
+            """The face crop, or back to the whole photo (F)."""
+            try:
+                if on:
+                    return gr.update(value=view.image if view else None), "", False
+                crop, said = h.face_crop(me, view)
+                return gr.update(value=crop), said, True
+            except FpgradeError as exc:
+                return KEEP, _said(exc), on
+
+        face_button.click(as_user(face_toggle), [task, face_on], [image, face_note, face_on],
+                          api_name="face_crop")
+
+        @guarded(KEEP)
+        def on_change(me, chosen, assignment, code, text):
+            message = h.change(me, assignment, code, text)
+            labels = h.my_labels(me, chosen)
+            return gr.update(choices=labels, value=assignment if assignment in
+                             [v for _, v in labels] else None), message
+
+        change_button.click(as_user(on_change), [campaign, mine, new_level, change_note],
+                            [mine, change_message], api_name="change_label")
+
         # -- adjudication --
+        def queue_choices(rows):
+            return [(f"#{r[0]}: {r[1]}, {r[2]}: {r[3]}", r[0]) for r in rows]
+
         @guarded(KEEP, KEEP)
         def on_queue(me, chosen):
-            rows = h.adjudication_queue(me, chosen)
-            ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
+            rows = adj.adjudication_queue(me, chosen)
+            ids = queue_choices(rows)
             return (rows, gr.update(choices=ids, value=ids[0][1] if ids else None),
                     f"{len(rows)} undecided.")
 
         queue_button.click(as_user(on_queue), [adj_campaign], [queue, case_id, case_message],
                            api_name="adjudication_queue")
+        adjudication_tab.select(as_user(on_queue), [adj_campaign],
+                                [queue, case_id, case_message], api_name=False)
 
         def on_open(me, chosen):
             try:
-                view = h.open_case(me, chosen)
+                view = adj.open_case(me, chosen)
             except FpgradeError as exc:
                 return (None, "", gr.update(value=None), KEEP, "",
-                        gr.update(choices=[], value=None), _said(exc))
+                        gr.update(choices=[], value=None), "", False, _said(exc))
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None), view.details,
-                    gr.update(choices=view.levels, value=None), "")
+                    gr.update(choices=view.levels, value=None), "", False, "")
 
         open_button.click(as_user(on_open), [case_id],
                           [case, case_title, case_image, case_video, case_details,
-                           decision, case_message], api_name="open_case")
+                           decision, case_face_note, case_face_on, case_message],
+                          api_name="open_case")
+        case_face_button.click(as_user(face_toggle), [case, case_face_on],
+                               [case_image, case_face_note, case_face_on], api_name=False)
 
         @guarded()
         def on_decide(me, view, code, text):
-            return h.decide(me, view, code, text)
+            return adj.decide(me, view, code, text)
 
         @guarded(KEEP, KEEP)
         def refresh_queue(me, chosen):  # after a decision: the queue without the decided case
-            rows = h.adjudication_queue(me, chosen)
-            ids = [(f"#{r[0]} (medium #{r[2]})", r[0]) for r in rows]
+            rows = adj.adjudication_queue(me, chosen)
+            ids = queue_choices(rows)
             return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
 
         decide_button.click(as_user(on_decide), [case, decision, why], case_message,
@@ -366,7 +460,7 @@ def build_labelling() -> gr.Blocks:
 
         @guarded()
         def on_exclude(me, view, why_not, text):
-            return h.decide(me, view, None, text, cannot_grade=why_not)
+            return adj.decide(me, view, None, text, cannot_grade=why_not)
 
         exclude_button.click(as_user(on_exclude), [case, adj_reason, why], case_message,
                              api_name="exclude").then(
@@ -376,8 +470,8 @@ def build_labelling() -> gr.Blocks:
         # -- progress, agreement, export --
         @guarded(KEEP, KEEP, KEEP)
         def on_show(me, chosen):
-            report = h.agreement(me, chosen)
-            return h.progress(me, chosen), report.text, report.heatmap, ""
+            report = prog.agreement(me, chosen)
+            return prog.progress(me, chosen), report.text, report.heatmap, ""
 
         show_button.click(as_user(on_show), [view_campaign],
                           [progress_text, agreement_text, heatmap, view_message],
@@ -385,7 +479,7 @@ def build_labelling() -> gr.Blocks:
 
         @guarded(KEEP)
         def on_export(me, chosen):
-            path, count = h.export_csv(me, chosen)
+            path, count = prog.export_csv(me, chosen)
             return path, f"{count} final labels exported."
 
         export_button.click(as_user(on_export), [view_campaign], [export_file, view_message],
@@ -394,7 +488,7 @@ def build_labelling() -> gr.Blocks:
         # -- admin --
         @guarded(KEEP)
         def on_users(me):
-            return h.users_table(me), ""
+            return adm.users_table(me), ""
 
         admin_tab.select(as_user(on_users), None, [users, admin_message], api_name="users")
 
@@ -402,25 +496,27 @@ def build_labelling() -> gr.Blocks:
             @guarded(KEEP)
             def run(me, *args):
                 message = fn(me, *args)
-                return h.users_table(me), message
+                return adm.users_table(me), message
             return run
 
         @guarded(KEEP, KEEP)
         def on_add(me, user, secret, role):
-            message = h.add_user(me, user, secret, role)
-            return h.users_table(me), "", message   # the password is not kept in the form
+            message = adm.add_user(me, user, secret, role)
+            return adm.users_table(me), "", message   # the password is not kept in the form
 
         add_button.click(as_user(on_add), [new_name, new_password, new_role],
                          [users, new_password, admin_message], api_name="add_user")
-        disable_button.click(as_user(admin_action(lambda me, n: h.set_disabled(me, n, True))), [who], [users, admin_message], api_name="disable_user")
-        enable_button.click(as_user(admin_action(lambda me, n: h.set_disabled(me, n, False))), [who], [users, admin_message], api_name="enable_user")
-        role_button.click(as_user(admin_action(h.set_role)), [who, other_role],
+        disable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, True))),
+                             [who], [users, admin_message], api_name="disable_user")
+        enable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, False))),
+                            [who], [users, admin_message], api_name="enable_user")
+        role_button.click(as_user(admin_action(adm.set_role)), [who, other_role],
                           [users, admin_message], api_name="set_role")
 
         @guarded(KEEP, KEEP)
         def on_reset(me, user, secret):
-            message = h.reset_password(me, user, secret)
-            return h.users_table(me), "", message   # the password is not kept in the form
+            message = adm.reset_password(me, user, secret)
+            return adm.users_table(me), "", message   # the password is not kept in the form
 
         reset_button.click(as_user(on_reset), [who, reset_password],
                            [users, reset_password, admin_message], api_name="reset_password")
@@ -429,12 +525,15 @@ def build_labelling() -> gr.Blocks:
         def on_campaign_change(me, fn, *args):
             return (*choices(me), fn(me, *args))
 
-        create_button.click(as_user(lambda me, *a: on_campaign_change(me, h.create_campaign, *a)), [c_name, c_scale, c_movements, c_passes, c_suggest],
+        create_button.click(
+            as_user(lambda me, *a: on_campaign_change(me, adm.create_campaign, *a)),
+            [c_name, c_scale, c_movements, c_passes, c_suggest],
             [*campaign_dropdowns, admin_message], api_name="create_campaign")
-        close_button.click(as_user(lambda me, c: on_campaign_change(me, h.close_campaign, c)), [a_campaign], [*campaign_dropdowns, admin_message],
-                           api_name="close_campaign")
-        check_button.click(as_user(guarded()(h.run_second_check)), [a_campaign], admin_message,
-                           api_name="second_check")
-        import_button.click(as_user(guarded()(h.import_manifest)), [manifest], admin_message,
+        close_button.click(
+            as_user(lambda me, c: on_campaign_change(me, adm.close_campaign, c)), [a_campaign],
+            [*campaign_dropdowns, admin_message], api_name="close_campaign")
+        check_button.click(as_user(guarded()(adm.run_second_check)), [a_campaign],
+                           admin_message, api_name="second_check")
+        import_button.click(as_user(guarded()(adm.import_manifest)), [manifest], admin_message,
                             api_name="import_manifest")
     return blocks

@@ -15,29 +15,22 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from fpgrade.labelling import agreement as agreement_core
 from fpgrade.labelling import campaigns as campaigns_core
 from fpgrade.labelling import users as users_core
 from fpgrade.labelling import workflow
-from fpgrade.labelling.export import write_csv
-from fpgrade.labelling.final import final_labels
-from fpgrade.labelling.model import Action, CannotGrade, LabellingError, PermissionDeniedError
+from fpgrade.labelling.model import Action, LabellingError, PermissionDeniedError
 from fpgrade.labelling.users import Account
 from fpgrade.labelling.workflow import Suggestion
 from fpgrade.registry import get_registry
 from fpgrade.storage import database
+from fpgrade_ui.labelling_words import (  # noqa: F401 - re-exported for the page
+    CANNOT_GRADE_TEXT, cannot_grade_words, levels_markdown, movement_words, scale_levels,
+)
 from fpgrade_ui.markdown_text import md
-
-CANNOT_GRADE_TEXT = {
-    CannotGrade.BAD_PHOTO.value: "bad photo",
-    CannotGrade.WRONG_MOVEMENT.value: "wrong movement",
-    CannotGrade.NO_FACE.value: "no face",
-    CannotGrade.OTHER.value: "other (note why)",
-}
-
 
 class NotLoggedInError(PermissionDeniedError):
     """A handler called without a logged-in account (never logged in, or logged out)."""
@@ -124,36 +117,6 @@ def all_campaigns(account: Account | None) -> list[tuple[str, int]]:
                 for c in campaigns_core.list_campaigns(session)]
 
 
-ASPECTS = {"at_rest": "At rest", "motion": "Motion"}
-
-
-def scale_levels(scale_id: str) -> list[tuple[str, str, str]]:
-    """(code, name, description) of each level of a scale, from its plugin; a level's details
-    by aspect (House-Brackmann: at rest, motion) follow its description, the gross description
-    once."""
-    scale = get_registry().scale(scale_id)
-    out = []
-    for level in scale.levels:
-        parts = [level.description.strip()]
-        for aspect, text in level.details.items():
-            if text.strip() and text.strip() != level.description.strip():
-                parts.append(f"{ASPECTS.get(aspect, aspect.replace('_', ' ').capitalize())}: "
-                             f"{text.strip()}")
-        out.append((level.code, level.name, " ".join(p for p in parts if p)))
-    return out
-
-
-def levels_markdown(scale_id: str) -> str:
-    """The levels with their clinical descriptions, keys first (the labelling view's legend)."""
-    scale = get_registry().scale(scale_id)
-    lines = [f"**{scale.name}**: press a level's key (1-9), then Enter; or click the level and "
-             "Submit. S skips.", "", "| key: level | what you see |", "|---|---|"]
-    for number, (code, name, text) in enumerate(scale_levels(scale_id), start=1):
-        key = f"**{number}**: " if number <= 9 else ""
-        lines.append(f"| {key}**{code}** {name} | {text.replace('|', '/')} |")
-    return "\n".join(lines)
-
-
 @dataclass
 class TaskView:
     """What the labelling view shows for one claimed assignment."""
@@ -166,6 +129,8 @@ class TaskView:
     levels_text: str
     suggestion: Suggestion | None   # what is shown (and reported as shown at submit)
     suggestion_text: str
+    face: object | None = None      # the face crop, once asked for (computed once per view)
+    face_note: str = ""
 
 
 def _suggestion_for(task: workflow.Task) -> tuple[Suggestion | None, str]:
@@ -226,7 +191,7 @@ def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
         image, video, problem = None, None, f" ({exc})"
     levels = [(f"{n}: {code} ({name})", code)
               for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
-    title = (f"Medium #{task.media_id}, movement {md(task.movement or 'unknown')}, "
+    title = (f"Medium #{task.media_id}: {movement_words(task.movement)}, "
              f"{task.pass_kind} pass {task.pass_number}{problem}")
     return TaskView(task, title, image, video, levels, levels_markdown(task.scale), suggestion,
                     text)
@@ -299,11 +264,13 @@ def submit(account: Account | None, view: TaskView | None, label: str | None = N
             session, me, assignment_id, label=label or None,
             cannot_grade=None if label else cannot_grade, note=(note or "").strip() or None,
             suggestion=view.suggestion if current else None)
-    what = label or f"cannot grade ({cannot_grade})"
-    prefix = "Already stored" if result.duplicate else "Stored"
+    # what is really stored: for a duplicate, the first submit's answer, not this one's
+    what = result.label or f"cannot grade ({cannot_grade_words(result.cannot_grade)})"
     medium = view.task.media_id if current else f"of assignment {assignment_id}"
-    return Submitted(f"{prefix}: medium #{medium} = {what}.", result.duplicate,
-                     result.status.value)
+    if result.duplicate:
+        return Submitted(f"Already stored: medium #{medium} = {what} (your first submit).",
+                         True, result.status.value)
+    return Submitted(f"Stored: medium #{medium} = {what}.", False, result.status.value)
 
 
 def skip(account: Account | None, view: TaskView | None,
@@ -316,272 +283,83 @@ def skip(account: Account | None, view: TaskView | None,
     return f"Skipped medium #{view.task.media_id} (it goes to another rater)."
 
 
-# -- adjudication ----------------------------------------------------------------------------
+# -- the face crop ---------------------------------------------------------------------------
 
-def adjudication_queue(account: Account | None, campaign: int | str | None = None) -> list[list]:
-    """Rows (adjudication id, campaign id, medium id, state) of the undecided adjudications."""
+#: the face box is widened by this share of its size on each side (forehead, chin, ears)
+FACE_MARGIN = 0.35
+_DETECT_LOCK = threading.Lock()
+
+
+def face_crop(account: Account | None, view) -> tuple[object | None, str]:
+    """The open photo (of a :class:`TaskView`, or an adjudication's case view) cropped to the face (fpgrade's face detection:
+    :meth:`fpgrade.face.detect.FaceAnalyser.detect`, the largest face, widened by
+    :data:`FACE_MARGIN`), and a note; where no face is found, the whole photo with a note
+    saying so. Computed once per open photo (kept in the view); MediaPipe is called under a
+    lock (its graphs are not shared between threads)."""
     with database.session() as session:
-        me = _check(session, account, Action.ADJUDICATE)
-        items = workflow.adjudication_queue(session, me, campaign or None)
-    return [[i.assignment_id, i.campaign_id, i.media_id, i.state] for i in items]
+        _check(session, account, Action.LABEL if isinstance(view, TaskView) or view is None
+               else Action.ADJUDICATE)
+    if view is None or view.image is None:
+        raise LabellingError("no photo is open (a video has no face crop)")
+    if view.face is None:
+        import numpy as np
+
+        from fpgrade.face.detect import default_analyser
+
+        rgb = np.ascontiguousarray(view.image)
+        with _DETECT_LOCK:
+            boxes = default_analyser().detect(rgb)
+        if not boxes:
+            view.face, view.face_note = rgb, "No face found: the whole photo is shown."
+        else:
+            box = boxes[0]
+            height, width = rgb.shape[:2]
+            mx, my = FACE_MARGIN * box.width, FACE_MARGIN * box.height
+            x0, y0 = max(0, int(box.x - mx)), max(0, int(box.y - my))
+            x1 = min(width, int(box.x + box.width + mx))
+            y1 = min(height, int(box.y + box.height + my))
+            view.face = rgb[y0:y1, x0:x1].copy()
+            view.face_note = (f"Face crop ({x1 - x0} x {y1 - y0} px of {width} x {height}); "
+                              "F: the whole photo.")
+    return view.face, view.face_note
 
 
-@dataclass
-class CaseView:
-    case: workflow.AdjudicationCase
-    title: str
-    image: object | None
-    video: str | None
-    levels: list[tuple[str, str]]
-    details: str
-    suggestion: Suggestion | None
+# -- changing one's own label before the check -----------------------------------------------
 
+def my_labels(account: Account | None, campaign: int | str | None) -> list[tuple[str, int]]:
+    """(``medium #16 (movement): III``, assignment id) of the rater's labels in a campaign that
+    may still change (the medium's check has not run), newest first."""
+    from fpgrade.labelling.revise import my_changeable
+    from fpgrade.storage.tables import Media
 
-def open_case(account: Account | None, assignment_id: int | str | None,
-              workdir: str | None = None) -> CaseView:
-    """Both passes, the second check with its ranges, and the model suggestion (always shown
-    to adjudicators)."""
     with database.session() as session:
-        me = _check(session, account, Action.ADJUDICATE)
-        if assignment_id in (None, ""):
-            raise LabellingError("choose an adjudication from the queue")
-        case = workflow.adjudication_case(session, me, int(assignment_id))
-    suggestion = case.suggestion or _predicted(case.scale, case.path, case.movement)
-    image, video = _media(case.path, case.kind, workdir)
-    lines = ["| pass | rater | label | cannot grade | note |", "|---|---|---|---|---|"]
-    lines += [f"| {p.pass_number} | {md(p.annotator)} | {md(p.label)} | "
-              f"{CANNOT_GRADE_TEXT.get(p.cannot_grade or '', '')} | {md(p.note)} |"
-              for p in case.passes]
-    if case.check is None:
-        lines += ["", "Second check: not run (the blind passes disagreed or one could not grade)."]
-    else:
-        c = case.check
-        lines += ["", f"Second check ({c.method}, {c.version}): **{c.outcome}** for label "
-                  f"{md(c.label)}" + (f": {md(c.reason)}" if c.reason else "")]
-        if c.indices:
-            lines += ["", "| index | value | range of the label |", "|---|---|---|"]
-            for name, value in c.indices.items():
-                low_high = c.ranges.get(name)
-                shown = (f"{low_high[0]:.3g} to {low_high[1]:.3g}"
-                         if isinstance(low_high, (list, tuple)) and len(low_high) == 2 else "")
-                lines.append(f"| {name} | {value:.3g} | {shown} |" if isinstance(value, float)
-                             else f"| {name} | {value} | {shown} |")
-    lines += ["", suggestion_markdown(suggestion) if suggestion
-              else f"No trained model for {case.scale}: no suggestion."]
-    levels = [(f"{code} ({name})", code) for code, name, _ in scale_levels(case.scale)]
-    title = f"Adjudication #{case.assignment_id}: medium #{case.media_id}, movement " \
-            f"{md(case.movement or 'unknown')} ({case.state})"
-    return CaseView(case, title, image, video, levels, "\n".join(lines), suggestion)
-
-
-def decide(account: Account | None, view: CaseView | None, label: str | None, reason: str, *,
-           cannot_grade: str | None = None) -> str:
-    """The adjudicator's decision; a second adjudicator is told who decided first
-    (:class:`AlreadyDecidedError`)."""
-    with database.session() as session:
-        me = _check(session, account, Action.ADJUDICATE)
-        if view is None:
-            raise LabellingError("open an adjudication first")
-        decision = workflow.decide(session, me, view.case.assignment_id, reason=reason or "",
-                                   label=label or None,
-                                   cannot_grade=None if label else cannot_grade or None,
-                                   suggestion=view.suggestion)
-    if decision.label is None:
-        return f"Decided: medium #{decision.media_id} cannot be graded (excluded)."
-    return f"Decided: medium #{decision.media_id} = {decision.label} (final label)."
-
-
-# -- progress, agreement, export -------------------------------------------------------------
-
-def progress(account: Account | None, campaign: int | str | None) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.VIEW)
-        _chosen(campaign)
-        p = campaigns_core.campaign_progress(session, campaign, by=me).as_dict()
-    lines = [f"### {md(p['campaign'])}: {p['media']} media, {p['assignments_done']} of "
-             f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
-    lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
-    waiting = p["statuses"].get("awaiting_check", 0)
-    if waiting:
-        lines += ["", f"{waiting} agreed media await the second check (Admin: 'Run the second "
-                  "check', or `fpgrade campaign check`); then they become final or go to "
-                  "adjudication."]
-    lines += ["", "| rater | passes done |", "|---|---|"]
-    lines += [f"| {md(rater)} | {count} |" for rater, count in sorted(p["by_rater"].items())]
-    return "\n".join(lines)
-
-
-def _fmt(value: float | None, digits: int = 3, unit: str = "") -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
-
-
-@dataclass
-class AgreementView:
-    text: str
-    heatmap: object | None       # RGB array: confusion between the first pair of raters
-    report: agreement_core.AgreementReport = field(repr=False, default=None)
-
-
-def agreement(account: Account | None, campaign: int | str | None) -> AgreementView:
-    """Percent agreement per check, Cohen's and quadratic-weighted kappa between passes and
-    between raters, Fleiss' kappa, and a confusion heat map between raters."""
-    with database.session() as session:
-        me = _check(session, account, Action.VIEW)
-        _chosen(campaign)
-        scale = get_registry().scale(campaigns_core.get_campaign(session, campaign).scale)
-        r = agreement_core.campaign_agreement(session, campaign, scale, by=me)
-    first, second = r.first_check, r.second_check
-    lines = [f"### {md(r.campaign)} ({r.scale})", "",
-             f"- First check (blind passes agree): {first['agreed']} of {first['media']} media "
-             f"({_fmt(first['percent'], 1, '%')})",
-             f"- Second check (asymmetry ranges / model): {second['agree']} agree, "
-             f"{second['disagree']} disagree, {second['undecided']} undecided "
-             f"({_fmt(second['percent'], 1, '%')} agree)",
-             f"- Fleiss' kappa over the media with every blind pass: {_fmt(r.fleiss_kappa)} "
-             f"({r.raters} raters)", "",
-             "| between | n | % agree | Cohen's kappa | quadratic-weighted kappa |",
-             "|---|---|---|---|---|"]
-    for p in filter(None, [r.between_passes, *r.between_raters]):
-        lines.append(f"| {md(p.first)} / {md(p.second)} | {p.n} | {_fmt(p.percent, 1, '%')} | "
-                     f"{_fmt(p.kappa)} | {_fmt(p.weighted_kappa)} |")
-    if r.model:
-        lines += ["", "| model version | suggestions shown | accepted |", "|---|---|---|"]
-        lines += [f"| `{v}` | {e['shown']} | {e['accepted']} ({e['percent_accepted']:.0f}%) |"
-                  for v, e in r.model.items()]
-    pairs = r.between_raters or ([r.between_passes] if r.between_passes else [])
-    heatmap = confusion_heatmap(pairs[0], r.labels) if pairs else None
-    if heatmap is None:
-        lines += ["", "No medium labelled by two raters yet: no heat map."]
-    return AgreementView("\n".join(lines), heatmap, r)
-
-
-def confusion_heatmap(pair: agreement_core.PairAgreement, labels) -> object:
-    """The confusion matrix of two raters as an RGB image (rows: first rater)."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    matrix = np.asarray(pair.confusion)
-    fig = Figure(figsize=(1.2 + 0.55 * len(labels), 1.0 + 0.5 * len(labels)), dpi=110)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels)
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel(pair.second)
-    ax.set_ylabel(pair.first)
-    ax.set_title(f"{pair.first} vs {pair.second} (n={pair.n})")
-    top = matrix.max() or 1
-    for (i, j), value in np.ndenumerate(matrix):
-        if value:
-            ax.text(j, i, str(value), ha="center", va="center",
-                    color="white" if value > top / 2 else "black")
-    fig.tight_layout()
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
-
-
-def export_csv(account: Account | None, campaign: int | str | None,
-               folder: str | None = None) -> tuple[str, int]:
-    """The campaign's final labels with provenance as a CSV file (path, rows)."""
-    with database.session() as session:
-        _check(session, account, Action.VIEW)
+        me = _check(session, account, Action.LABEL)
         _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
-        records = final_labels(session, campaign_id=found.id)
-        name, found_id = found.name, found.id
-    folder = folder or tempfile.mkdtemp(prefix="fpgrade-label-",
-                                        dir=os.environ.get("GRADIO_TEMP_DIR"))
-    path = Path(folder) / f"final_labels_{found_id}_{safe_stem(name)}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        count = write_csv(records, handle)
-    return str(path), count
+        out = []
+        for a in my_changeable(session, me, found.id):
+            medium = session.get(Media, a.media_id)
+            said = a.label or f"cannot grade ({cannot_grade_words(a.cannot_grade)})"
+            out.append((f"medium #{a.media_id} ({movement_words(medium.movement, markdown=False)})"
+                        f": {said}", a.assignment_id))
+    return out
 
 
-# -- admin -----------------------------------------------------------------------------------
-
-def users_table(account: Account | None) -> list[list]:
-    with database.session() as session:
-        _check(session, account, Action.ADMIN)
-        return [[a.name, a.role, "disabled" if a.disabled else "active"]
-                for a in users_core.list_users(session)]
-
-
-def add_user(account: Account | None, name: str, password: str, role: str) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        added = users_core.add_user(session, (name or "").strip(), password or "", role, by=me)
-    return f"User {added.name} added ({added.role})."
-
-
-def set_disabled(account: Account | None, name: str, disabled: bool) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        changed = users_core.set_disabled(session, (name or "").strip(), disabled, by=me)
-    return f"User {changed.name} {'disabled' if changed.disabled else 'enabled'}."
-
-
-def set_role(account: Account | None, name: str, role: str) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        changed = users_core.set_role(session, (name or "").strip(), role, by=me)
-    return f"User {changed.name} is now {changed.role} (their sessions ended)."
-
-
-def reset_password(account: Account | None, name: str, password: str) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        changed = users_core.set_password(session, (name or "").strip(), password or "", by=me)
-    return f"Password of {changed.name} reset (their sessions ended)."
-
-
-def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",
-                    passes: int = 2, suggestions_in_blind: bool = False,
-                    include_synthetic: bool = False) -> str:
-    chosen = [m.strip() for m in (movements or "").replace(";", ",").split(",") if m.strip()]
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        c = campaigns_core.create_campaign(
-            session, (name or "").strip(), scale, registry=get_registry(), movements=chosen,
-            blind_passes=int(passes), suggestions_in_blind=bool(suggestions_in_blind),
-            include_synthetic=bool(include_synthetic), by=me)
-    return f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes."
-
-
-def close_campaign(account: Account | None, campaign: int | str | None) -> str:
-    with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        c = campaigns_core.close_campaign(session, campaign, by=me)
-    return f"Campaign {c.name} closed."
-
-
-def run_second_check(account: Account | None, campaign: int | str | None,
-                     partial: bool = False) -> str:
-    from fpgrade.labelling.second_check import run_second_check as run
+def change(account: Account | None, assignment_id: int | str | None, label: str | None,
+           note: str | None = None, *, cannot_grade: str | None = None) -> str:
+    """Change the rater's own label (or "cannot grade") of one of :func:`my_labels`."""
+    from fpgrade.labelling.revise import change_label
+    from fpgrade.storage.tables import Assignment
 
     with database.session() as session:
-        me = _check(session, account, Action.ADMIN)
-        counts = run(session, campaign, by=me, partial=partial)
-    return (f"Second check: {counts.get('agree', 0)} agree, {counts.get('disagree', 0)} "
-            f"disagree, {counts.get('undecided', 0)} undecided (the last two go to adjudication).")
-
-
-def import_manifest(account: Account | None, manifest: str) -> str:
-    """Import a manifest CSV that lies on the server (``fpgrade import``'s format)."""
-    from fpgrade.importer import import_manifest as run
-
-    path = Path((manifest or "").strip())
-    with database.session() as session:
-        _check(session, account, Action.ADMIN)
-        if not path.is_file():
-            raise LabellingError(f"{path}: no such manifest on the server")
-        report = run(path, session=session, registry=get_registry())
-    errors = "".join(f"\n- {md(e)}" for e in report.errors[:20])
-    return (f"Imported {md(path.name)}: {report.rows} rows, {report.media_added} media and "
-            f"{report.annotations_added} labels added, {report.unchanged} unchanged, "
-            f"{len(report.errors)} refused.{errors}")
-
-
-def scale_choices() -> list[tuple[str, str]]:
-    return [(f"{s.name} ({s.id})", s.id) for s in get_registry().scales.values()]
-
+        me = _check(session, account, Action.LABEL)
+        if assignment_id in (None, ""):
+            raise LabellingError("choose one of your labels to change")
+        if not label and not cannot_grade:
+            raise LabellingError("choose the new level (or 'cannot grade' with a reason)")
+        result = change_label(session, me, int(assignment_id), label=label or None,
+                              cannot_grade=None if label else cannot_grade,
+                              note=(note or "").strip() or None)
+        media_id = session.get(Assignment, int(assignment_id)).media_id
+    what = result.label or f"cannot grade ({cannot_grade_words(result.cannot_grade)})"
+    return f"Changed: medium #{media_id} = {what} (logged)."

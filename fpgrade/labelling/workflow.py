@@ -41,7 +41,7 @@ from fpgrade.registry import Registry, get_registry
 from fpgrade.labelling._tx import transaction
 from fpgrade.storage.tables import (
     Annotation, AnnotationSource, Assignment, Campaign, CheckResult, FinalLabel, Media, MediaKind,
-    ModelVersion, Prediction, utcnow,
+    ModelVersion, Prediction, Subject, Visit, utcnow,
 )
 
 #: a claimed assignment not submitted within this time may be claimed by another rater
@@ -80,6 +80,8 @@ class SubmitResult:
     annotation_id: int
     duplicate: bool        # this submit had already been stored (a double submit stores once)
     status: Status
+    label: str | None = None          # what is stored (for a duplicate: the first submit's)
+    cannot_grade: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ class QueueItem:
     campaign_id: int
     media_id: int
     state: str
+    subject: str = ""                       # the pseudonymous subject code
+    movement: str | None = None
+    passes: tuple[PassView, ...] = ()       # the blind passes that disagreed (or the check did)
 
 
 @dataclass(frozen=True)
@@ -240,7 +245,9 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
     """Claim the user's next blind assignment of a campaign (or return the one they hold).
 
     Never the same assignment for two raters: the claim is ``UPDATE ... WHERE state = 'open'``
-    (or a claim whose lease ran out). Skipped assignments are not offered to the same user again.
+    (or a claim whose lease ran out). A medium the user skipped is never offered to them again in
+    this campaign, in no pass (before, only the skipped assignment was withheld, so a skipped
+    photo came back as the rater's other pass).
     ``None`` when nothing is left for this user.
 
     :raises PermissionDeniedError: the user may not label; :class:`CampaignError`: closed.
@@ -258,8 +265,7 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
             Assignment.claimed_at >= expired).order_by(Assignment.claimed_at)).first()
         if held is not None:
             return _task(session, found, held)
-        skipped = {e.assignment_id for e in audit.events(session, campaign_id=found.id,
-                                                          actor=me.name, action="skip")}
+        skipped = skipped_media(session, found.id, me.name)
         mine: dict[int, list[Assignment]] = {}
         for a in session.exec(select(Assignment).where(
                 Assignment.campaign_id == found.id, Assignment.user_id == me.id,
@@ -274,7 +280,7 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
             .order_by(Assignment.pass_number, Assignment.order_key).limit(CANDIDATES)).all()
         for candidate in candidates:
             held_before = [a for a in mine.get(candidate.media_id, []) if a.id != candidate.id]
-            if candidate.id in skipped or not _may_take(found, held_before, moment):
+            if candidate.media_id in skipped or not _may_take(found, held_before, moment):
                 continue
             rows = _medium_rows(session, found.id, candidate.media_id)
             others = [a for a in rows if a.id != candidate.id and a.user_id == me.id
@@ -300,8 +306,15 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
     return transaction(session, work)
 
 
+def skipped_media(session: Session, campaign_id: int, user_name: str) -> set[int]:
+    """The media a user skipped in a campaign (from the audit log's ``skip`` events)."""
+    return {e.media_id for e in audit.events(session, campaign_id=campaign_id, actor=user_name,
+                                             action="skip")}
+
+
 def skip_assignment(session: Session, user: Account, assignment_id: int) -> None:
-    """Give a claimed assignment back (it is not offered to this user again).
+    """Give a claimed assignment back (the medium is not offered to this user again in this
+    campaign, in no pass: :func:`skipped_media`).
 
     :raises AssignmentError: not claimed by this user.
     """
@@ -380,7 +393,8 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
         if assignment.state == AssignmentState.DONE:
             stored = _annotations(session, [assignment_id]).get(assignment_id)
             if stored is not None and stored.user_id == me.id:
-                return SubmitResult(stored.id, True, _status_of(session, campaign, rows))
+                return SubmitResult(stored.id, True, _status_of(session, campaign, rows),
+                                    stored.label, stored.cannot_grade)
             raise AssignmentLostError(f"assignment {assignment_id} was submitted by another rater")
         moment = utcnow()
         won = session.execute(
@@ -406,7 +420,8 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
                      suggestion_shown=suggestion is not None)
         rows = _medium_rows(session, campaign.id, assignment.media_id)
         _after_blind_pass(session, campaign, assignment.media_id, rows, me.name)
-        return SubmitResult(annotation.id, False, _status_of(session, campaign, rows))
+        return SubmitResult(annotation.id, False, _status_of(session, campaign, rows), answer,
+                            reason)
 
     return transaction(session, work)
 
@@ -472,8 +487,27 @@ def adjudication_queue(session: Session, user: Account,
                                      Assignment.state != AssignmentState.DONE.value)
     if campaign is not None:
         query = query.where(Assignment.campaign_id == get_campaign(session, campaign).id)
-    return [QueueItem(a.id, a.campaign_id, a.media_id, a.state)
-            for a in session.exec(query.order_by(Assignment.id)).all()]
+    rows = session.exec(query.order_by(Assignment.id)).all()
+    if not rows:
+        return []
+    media = {m.id: (m, code) for m, code in session.exec(
+        select(Media, Subject.code).join(Visit, Media.visit_id == Visit.id)
+        .join(Subject, Visit.subject_id == Subject.id)
+        .where(Media.id.in_({a.media_id for a in rows}))).all()}
+    passes: dict[tuple[int, int], list[PassView]] = {}
+    for a in session.exec(select(Annotation).where(
+            Annotation.media_id.in_({a.media_id for a in rows}),
+            Annotation.pass_kind == PassKind.BLIND.value)
+            .order_by(Annotation.pass_number)).all():
+        passes.setdefault((a.campaign_id, a.media_id), []).append(
+            PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note))
+    out = []
+    for a in rows:
+        medium, code = media.get(a.media_id, (None, ""))
+        out.append(QueueItem(a.id, a.campaign_id, a.media_id, a.state, code,
+                             medium.movement if medium else None,
+                             tuple(passes.get((a.campaign_id, a.media_id), ()))))
+    return out
 
 
 def adjudication_case(session: Session, user: Account, assignment_id: int) -> AdjudicationCase:
