@@ -169,3 +169,15 @@ def labelstudio(tmp_path_factory):
     files_root = tmp_path_factory.mktemp("labelstudio-files")
     with labelstudio_server(workdir, files_root) as server:
         yield server
+
+
+@pytest.fixture
+def ls_env(labelstudio, monkeypatch):
+    """The session's Label Studio server, configured for this test (``FPGRADE_LABEL_STUDIO_*``)."""
+    from fpgrade.settings import get_settings
+
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", labelstudio.url)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", labelstudio.token)
+    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(labelstudio.files_root))
+    get_settings.cache_clear()
+    return labelstudio

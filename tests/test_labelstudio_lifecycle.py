@@ -40,15 +40,10 @@ def rater(labelstudio):
 
 
 @pytest.fixture
-def ls(labelstudio, monkeypatch):
-    from fpgrade.settings import get_settings
-
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", labelstudio.url)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", labelstudio.token)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(labelstudio.files_root))
-    get_settings.cache_clear()
+def ls(ls_env):
     from label_studio_sdk import LabelStudio
 
+    labelstudio = ls_env
     labelstudio.admin = LabelStudio(base_url=labelstudio.url, api_key=labelstudio.token)
     return labelstudio
 

@@ -18,14 +18,8 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "labelstudio.md"
 
 
 @pytest.fixture
-def ls(labelstudio, monkeypatch):
-    from fpgrade.settings import get_settings
-
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", labelstudio.url)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", labelstudio.token)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(labelstudio.files_root))
-    get_settings.cache_clear()
-    return labelstudio
+def ls(ls_env):
+    return ls_env
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

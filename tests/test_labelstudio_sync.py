@@ -15,17 +15,6 @@ from tests.labelstudio_helpers import (campaign_with_files, probabilities,
                                        promoted_version_with_predictions)
 
 
-@pytest.fixture
-def ls_env(labelstudio, monkeypatch):
-    from fpgrade.settings import get_settings
-
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_URL", labelstudio.url)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_TOKEN", labelstudio.token)
-    monkeypatch.setenv("FPGRADE_LABEL_STUDIO_FILES_ROOT", str(labelstudio.files_root))
-    get_settings.cache_clear()
-    return labelstudio
-
-
 def _client(server):
     from label_studio_sdk import LabelStudio
 

@@ -85,16 +85,9 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
     per_subject = _subject_labels(subjects, labels)
     names = list(per_subject)
     strata = [per_subject[s] for s in names]
-    kind, _, args = protocol.partition(":")
+    kind, _, args = check_protocol(protocol).partition(":")
     if kind == "kfold":
-        try:
-            k = int(args or 5)
-        except ValueError:
-            raise TrainingError(f"{protocol}: expected kfold:K with a whole number K >= 2, "
-                                "e.g. kfold:5") from None
-        if k < 2:
-            raise TrainingError(f"{protocol}: K-fold cross-validation needs K >= 2 folds "
-                                "(for one train/validation/test split use split:7:2:1)")
+        k = int(args or 5)
         # each fold tests ~1/K of the subjects and needs two more: one to train, one to validate
         if len(names) < k + 2:
             raise TrainingError(f"{protocol}: needs at least {k + 2} subjects, found {len(names)}")
@@ -119,17 +112,12 @@ def make_folds(subjects: list[str], labels: list[str], protocol: str, seed: int 
             folds.append(Fold(sorted(s for s in names if s not in (test, val)), [val], [test]))
         return folds
     if kind in ("split", "subject"):
-        try:
-            a, b, c = (float(x) for x in args.split(":"))
-        except ValueError:
-            raise TrainingError(f"{protocol}: expected {kind}:TRAIN:VAL:TEST, e.g. {kind}:7:2:1") from None
-        if min(a, b, c) <= 0:
-            raise TrainingError(f"{protocol}: the three parts must all be above 0, e.g. {kind}:7:2:1")
+        a, b, c = (float(x) for x in args.split(":"))
         total = a + b + c
         rest, test = _split(names, strata, c / total, seed)
         train, val = _split(rest, [per_subject[s] for s in rest], b / (a + b), seed)
         return [Fold(train, val, test)]
-    raise TrainingError(f"unknown protocol {protocol!r} (kfold:K, loso, split:A:B:C, subject:A:B:C)")
+    raise AssertionError(kind)   # check_protocol refused every other kind
 
 
 def save_folds(path: Path, protocol: str, seed: int, folds: list[Fold]) -> None:
