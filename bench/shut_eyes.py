@@ -64,7 +64,7 @@ def labelled(shared: Path = SHARED, every: int = 1) -> Iterator[tuple[str, str, 
                 labels = ("shut", "open") if side == "right" else ("open", "shut")
                 yield "winks", f"wink {open_index}/{shut_index} {side}", wink(
                     kept[open_index], kept[shut_index], side), labels
-    for path in sorted((ROOT / "examples" / "media" / "set").glob("*.jpg")):
+    for path in sorted((ROOT / "ui" / "examples" / "set").glob("*.jpg")):
         state = "shut" if path.stem in SHUT_PHOTOS else "open"
         yield "photos", path.name, np.asarray(load_image(path)), (state, state)
     for name in PHOTOS:

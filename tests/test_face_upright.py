@@ -21,7 +21,7 @@ from fpgrade.face.upright import quarter_turns, upright
 from fpgrade.imageio import load_image
 from tests.media_factory import astronaut
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "media" / "set"
+EXAMPLES = Path(__file__).resolve().parents[1] / "ui" / "examples" / "set"
 
 
 @pytest.fixture(scope="module")
