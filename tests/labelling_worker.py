@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 
-def label_for(media_id: int, user_name: str) -> str:
-    """Raters disagree on every fifth medium (one of them says R2)."""
-    return "R2" if media_id % 5 == 0 and user_name.endswith(("1", "3")) else "L1"
+def label_for(media_id: int, pass_number: int) -> str:
+    """Raters disagree on every fifth medium: its second pass says R2, whichever rater takes it
+    (a rule on the rater's name made the disagreements depend on which processes the machine
+    ran first: on a busy machine none came)."""
+    return "R2" if media_id % 5 == 0 and pass_number == 2 else "L1"
 
 
 def main(argv: list[str]) -> dict:
@@ -37,7 +39,7 @@ def main(argv: list[str]) -> dict:
                 task = next_assignment(session, me, campaign)
                 if task is None:
                     break
-                label = label_for(task.media_id, name)
+                label = label_for(task.media_id, task.pass_number)
                 first = submit_label(session, me, task.assignment_id, label=label)
                 again = submit_label(session, me, task.assignment_id, label=label)  # double click
             out["latencies"].append(time.perf_counter() - start)
