@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "media" / "faces"
 PHOTOS = ("single_face.jpg", "0-f1-su-ph.jpg", "Image_with_alpha.png")
 VIDEO_FRAMES = (("WolfgangLanger_Pexels.mp4", (0, 120, 240, 360)), ("single_face.mp4", (0,)))
 KINDS = ("tight", "small", "rotated", "swapped", "grey")

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 
-DEFAULT_PHOTO = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces" / "single_face.jpg"
+DEFAULT_PHOTO = Path(__file__).resolve().parents[1] / "tests" / "media" / "faces" / "single_face.jpg"
 
 RAW = r'''
 import sys, json

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.measure_throughput [--photos 200] [--workers 1 2] [--single-pass]
 
-The photos are made from the real faces of ``../shared/data/faces`` and scikit-image's
+The photos are made from the real faces of ``tests/media/faces`` and scikit-image's
 astronaut: each source flipped or not, cropped by 0-15 % and rescaled to 320-640 px on its
 longer side (deterministic). Each run is one new ``fpgrade`` process over a folder of the first
 N photos, with the cache off (every photo is analysed) in a new data folder; it reports the
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.machine import describe
 
-FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+FACES = Path(__file__).resolve().parents[1] / "tests" / "media" / "faces"
 SOURCES = ("single_face.jpg", "0-f1-su-ph.jpg", "45-m7-di-ph.jpg", "multi_face.jpg")
 
 

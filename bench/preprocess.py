@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.machine import describe, median_seconds
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "media" / "faces"
 PHOTOS = ("single_face.jpg", "0-f1-su-ph.jpg", "Image_with_alpha.png", "multi_face.jpg")
 
 

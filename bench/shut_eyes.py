@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "faces"
+SHARED = ROOT / "tests" / "media" / "faces"
 VIDEO = "WolfgangLanger_Pexels.mp4"
 WINK_OPEN = (200, 300)
 WINK_SHUT = (452, 446, 22, 96, 121, 60, 430, 386)

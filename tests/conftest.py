@@ -14,7 +14,7 @@ from fpgrade import registry as registry_module
 from fpgrade import settings as settings_module
 from fpgrade.storage import database
 
-SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+SHARED_FACES = Path(__file__).resolve().parent / "media" / "faces"
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +42,7 @@ def registry():
 
 @pytest.fixture
 def shared_faces() -> Path:
-    """``../shared/data/faces``: real photos and videos (skipped with a reason when absent)."""
+    """``tests/media/faces``: real photos and videos (skipped with a reason when absent)."""
     if not SHARED_FACES.is_dir():
         pytest.skip(f"real test media not found at {SHARED_FACES}")
     return SHARED_FACES
@@ -114,7 +114,7 @@ def astronaut_landmarks():
 def synthetic_sided7(tmp_path_factory):
     """A small SYNTHETIC sided7 data set (10 subjects, each a different real person), written once.
 
-    The 10 identities: scikit-image's astronaut and faces of ``../shared/data/faces``: the five of
+    The 10 identities: scikit-image's astronaut and faces of ``tests/media/faces``: the five of
     multi_face.jpg, three single-face photos and one video (single_face.mp4 and face_noface.mov
     are left out: they show the man of single_face.jpg). Without the shared media there is one
     person, too few for any subject-grouped split: the tests that need it are skipped.

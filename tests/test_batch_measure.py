@@ -1,7 +1,7 @@
 """``fpgrade measure`` over a folder (issue 21): one process, a pool of two workers, real photos
 with broken files among them; rows to CSV, one reason per bad file, ``--resume``, ``--json``.
 
-The photos are the real faces of ``../shared/data/faces`` and scikit-image's astronaut, flipped,
+The photos are the real faces of ``tests/media/faces`` and scikit-image's astronaut, flipped,
 cropped and rescaled to at most 320 px (small, so that the test stays fast).
 """
 
@@ -34,7 +34,7 @@ def _variants(image: Image.Image) -> list[Image.Image]:
 
 @pytest.fixture(scope="module")
 def photo_folder(tmp_path_factory) -> tuple[Path, list[Path], list[Path]]:
-    faces = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+    faces = Path(__file__).resolve().parent / "media" / "faces"
     if not faces.is_dir():
         pytest.skip(f"real test media not found at {faces}")
     folder = tmp_path_factory.mktemp("photos")
@@ -184,7 +184,7 @@ def test_predict_with_unusable_weights_still_prints_json(photo_folder, tmp_path)
 
 
 def test_a_video_gives_a_median_row_and_a_row_per_frame(photo_folder, tmp_path):
-    faces = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+    faces = Path(__file__).resolve().parent / "media" / "faces"
     video = faces / "WolfgangLanger_Pexels.mp4"
     out = tmp_path / "v.jsonl"
     done = _fpgrade("measure", video, "--max-frames", "2", "--stride", "5", "--out", out,

@@ -324,7 +324,7 @@ def test_the_asymmetry_classifier_beats_chance_on_held_out_synthetic_subjects(tm
     from tests.conftest import SHARED_FACES
 
     if not SHARED_FACES.is_dir():
-        pytest.skip("needs the real faces of ../shared/data/faces")
+        pytest.skip("needs the real faces of tests/media/faces")
     data = tmp_path_factory.mktemp("learnable")
     faces = [SHARED_FACES / n for n in ("single_face.jpg", "0-f1-su-ph.jpg", "WolfgangLanger_Pexels.mp4",
                                         "Image_with_alpha.png", "multi_face.jpg")]
