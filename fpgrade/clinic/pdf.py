@@ -3,8 +3,9 @@
 Page 1: who and when, the summary (with the rest-photo warning), the scores with their ranges
 and normal values, one grade per scale for the set (the rule that combines photos stated), and
 every photo of the set with its landmarks. Then the full measurement table per movement (normal
-values and quality flags beside the values), the eFACE and Sunnybrook items, each photo's model
-grades and notes, a free-text comment, a line for the clinician (name, signature, date) and the
+values and quality flags beside the values), the eFACE chart (every item against normal, as
+Auto-eFACE shows it: :mod:`fpgrade.clinic.eface_chart`), the eFACE and Sunnybrook items, each
+photo's model grades and notes, a free-text comment, a line for the clinician (name, signature, date) and the
 disclaimer on every page.
 """
 
@@ -118,6 +119,21 @@ class _Pages:
         axes = self.figure.add_axes((LEFT, self.y - height, ratio, height))
         axes.imshow(image)
         axes.axis("off")
+        self.y -= height + 0.01
+
+    def eface_chart(self, items, values: Mapping, scores: Mapping, automatic: Mapping,
+                    why: Mapping) -> None:
+        """The eFACE chart (:mod:`fpgrade.clinic.eface_chart`) drawn on the page itself, so its
+        words stay text (searchable, sharp when printed)."""
+        from fpgrade.clinic import eface_chart
+
+        height = eface_chart.height_inches(items) * 0.8 / A4[1]
+        self.need(height + 0.02)
+        left = LEFT + 0.22  # the item names go in the margin the axes leave
+        axes = self.figure.add_axes((left, self.y - height + 0.03, RIGHT - left - 0.02,
+                                     height - 0.05))
+        eface_chart.draw(axes, items, {i.id: values.get(i.id) for i in items}, scores, automatic,
+                         why)
         self.y -= height + 0.01
 
     def finish(self, path: Path) -> Path:
@@ -251,6 +267,7 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
     pages.heading("eFACE items (0-100, 100 = like the healthy side; 0 = the worst)")
     items = eface.get("items") or {}
     why = {k: v.get("why", "") for k, v in result.eface_items.items()}
+    pages.eface_chart(eface_scale.items, items, eface.get("scores") or {}, automatic, why)
     eface_rows = []
     for item in eface_scale.items:
         value = items.get(item.id)
