@@ -17,7 +17,7 @@ from collections.abc import Callable
 import gradio as gr
 
 from fpgrade.clinic.movements import MOVEMENTS
-from fpgrade_ui import handlers
+from fpgrade_ui import handlers, recovery_compare, visit_handlers
 
 
 CHANGED = "The photos changed: press **Grade** to grade them (nothing of the last grading is kept)."
@@ -101,6 +101,8 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                                 + ("" if item.automatic else " (clinician)"),
                                 minimum=0, maximum=100, value=None, precision=1,
                                 placeholder="not graded", elem_id=f"eface-{item.id}"))
+                eface_chart = gr.Image(label="eFACE items against normal (100)", type="numpy",
+                                       interactive=False, elem_id="eface-chart")
             with gr.Accordion("Sunnybrook (entered by the clinician)", open=False):
                 empty_sunny = handlers.sunnybrook_markdown(handlers.sunnybrook_from_form([]))
                 sunny_text = gr.Markdown(empty_sunny, elem_id="sunnybrook-scores")
@@ -119,6 +121,8 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 visit = gr.Textbox(label="Visit date (YYYY-MM-DD, not in the future)",
                                    value=lambda: _dt.date.today().isoformat(), elem_id="visit")
                 save = gr.Button("Save visit", elem_id="save-visit")
+            keep = gr.Checkbox(False, label=visit_handlers.keep_photos_label(),
+                               elem_id="keep-photos")
             message = gr.Markdown(elem_id="message")  # beside the buttons it speaks of
             with gr.Row(visible=False, elem_id="ask-existing") as ask:
                 replace = gr.Button("Replace the saved assessment", elem_id="save-replace")
@@ -142,6 +146,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 headers=["Visit", "eFACE at rest (static)", "eFACE movement (dynamic)",
                          "eFACE total", "Sunnybrook composite", "Trained-model grades of the set"],
                 elem_id="recovery-table")
+            recovery_compare.build(who, show)
         with gr.Tab("About", id="about"):
             about_text = gr.Markdown()
             blocks.load(about, outputs=about_text)
@@ -150,7 +155,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
         outputs = [summary, notes, gallery, chart, table, grades, photo_grades, eface_text,
                    *eface_fields, session]
         # what a new patient resets besides the graded outputs: the clinician's entries
-        entries = [*sunny_fields, sunny_text, message, files, ask, comment]
+        entries = [*sunny_fields, sunny_text, message, files, ask, comment, keep]
 
         def shown(graded: handlers.Graded) -> tuple:
             return (graded.summary_text, graded.notes, graded.gallery, graded.chart,
@@ -159,7 +164,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
 
         def reset_entries() -> tuple:
             return (*[None] * len(sunny_fields), empty_sunny, "", None, gr.update(visible=False),
-                    "")
+                    "", False)
 
         def on_reset(page: str, notes: str):
             _patients.next(page)
@@ -217,15 +222,19 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
         for field in eface_fields:  # the notes follow an edited item
             field.input(on_update, inputs=[session, *eface_fields, *sunny_fields],
                         outputs=[eface_text, sunny_text, summary])
+        # the chart follows the scores' text (a grading, an edited item, a new patient)
+        eface_text.change(lambda state, *values: visit_handlers.eface_chart_image(state, values),
+                          inputs=[session, *eface_fields], outputs=eface_chart)
 
         def saver(on_existing):
-            def on_save(state, who_, day, *values):
+            def on_save(state, who_, day, keep_, *values):
                 text, asking = handlers.save_visit(state, who_, day, values[:len(eface_fields)],
-                                                   values[len(eface_fields):], on_existing)
+                                                   values[len(eface_fields):], on_existing,
+                                                   keep_photos=bool(keep_))
                 return text, gr.update(visible=asking)
             return on_save
 
-        save_inputs = [session, subject, visit, *eface_fields, *sunny_fields]
+        save_inputs = [session, subject, visit, keep, *eface_fields, *sunny_fields]
         save.click(saver(None), inputs=save_inputs, outputs=[message, ask])
         replace.click(saver("replace"), inputs=save_inputs, outputs=[message, ask])
         keep_both.click(saver("keep_both"), inputs=save_inputs, outputs=[message, ask])

@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fpgrade.clinic import recovery, report, set_grades, tables
+from fpgrade.clinic import recovery, report, set_grades, tables, visit_photos
 from fpgrade.clinic.assess import SetResult, grade_set, summary
 from fpgrade.clinic.models import grades_for_set
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS
 from fpgrade.clinic.vocabulary import scale_words
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
+from fpgrade_ui import visit_handlers
 from fpgrade_ui.texts import (eface_markdown, grades_markdown, notes_markdown,  # noqa: F401
                               photo_grades_markdown, sunnybrook_markdown)
 
@@ -238,20 +239,24 @@ def export(session: Session | None, eface_values: Sequence, sunny_choices: Seque
 
 
 def save_visit(session: Session | None, subject: str, visit: str, eface_values: Sequence,
-               sunny_choices: Sequence, on_existing: str | None = None) -> tuple[str, bool]:
+               sunny_choices: Sequence, on_existing: str | None = None,
+               keep_photos: bool = False) -> tuple[str, bool]:
     """Save the last graded set to a subject (pseudonym) and a visit date: (message, ask). ``ask``
     is true when the subject already has an assessment on that date: the page then offers
-    ``on_existing`` = ``"replace"`` or ``"keep_both"``, and nothing is saved until one is chosen."""
+    ``on_existing`` = ``"replace"`` or ``"keep_both"``, and nothing is saved until one is chosen.
+    ``keep_photos``: keep the photos and overlays with it (:mod:`fpgrade_ui.visit_handlers`)."""
     problem = _graded(session)
     if problem:
         return f"⚠️ {problem}", False
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
         measurements = {p.movement: p.measurements.as_dict() for p in session.result.photos if p.ok}
+        photos, photo_notes = visit_handlers.kept(session) if keep_photos else ([], [])
         assessment = recovery.save(subject, visit, healthy_side=session.result.healthy_side,
                                    eface=eface, sunnybrook=sunny,
                                    grades=set_grades.with_set_grades(session.grades),
-                                   measurements=measurements, on_existing=on_existing)
+                                   measurements=measurements, on_existing=on_existing,
+                                   photos=photos or None)
     except recovery.VisitExistsError as exc:
         return (f"⚠️ Not saved yet: {exc}. Replace it with this assessment, or keep both (the "
                 "recovery view shows the latest)?"), True
@@ -261,7 +266,10 @@ def save_visit(session: Session | None, subject: str, visit: str, eface_values: 
     return (f"Saved assessment {assessment} for subject **{subject.strip()}**, visit "
             f"{recovery.parse_date(visit).isoformat()}"
             + (f" ({done[on_existing]})" if on_existing else "")
-            + " (the photos themselves are not kept)."), False
+            + (f" with its {len(photos)} photo{'s' if len(photos) != 1 else ''} and overlays, "
+               f"kept on this computer in {visit_photos.root()}"
+               + "".join(f"; {n}" for n in photo_notes) if photos
+               else " (the photos themselves are not kept)") + "."), False
 
 
 def subject_view(subject: str) -> tuple[object, list[list], str]:

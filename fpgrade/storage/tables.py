@@ -299,7 +299,8 @@ class Prediction(SQLModel, table=True):
 class Assessment(SQLModel, table=True):
     """A graded set saved by a clinician for one visit: the eFACE and Sunnybrook items and scores,
     the trained models' grades (with their versions) and the measurements, as the page showed
-    them. The photos themselves are not kept (only where the user saves them)."""
+    them. The photos themselves are kept only where the clinician asks for it
+    (:class:`VisitPhoto`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id", index=True)
@@ -308,6 +309,25 @@ class Assessment(SQLModel, table=True):
     sunnybrook: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     grades: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     measurements: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VisitPhoto(SQLModel, table=True):
+    """A photo of a saved assessment, kept only where the clinician asked for it at save (issue
+    19): the copy of the photo and of its overlay (landmarks and measurement lines) under the
+    data folder, as paths relative to it (``visit_photos/<assessment id>/...``), so that moving
+    the data folder keeps them. Deleted with the assessment (:mod:`fpgrade.clinic.visit_photos`).
+    ``photo`` is ``None`` where only the overlay exists (a video's graded frame)."""
+
+    __table_args__ = (UniqueConstraint("assessment_id", "movement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    movement: str = Field(max_length=32)
+    name: str = Field(max_length=255)
+    kind: str = Field(default="image", max_length=16)
+    photo: str | None = Field(default=None, max_length=500)
+    overlay: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
 
 
