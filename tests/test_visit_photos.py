@@ -160,6 +160,10 @@ def test_two_visits_side_by_side_per_movement_with_signed_differences(graded_set
     smile = next(v for v in result.movements if v.key == "smile")
     assert "not comparable" in smile.table  # the later visit has no smile photo
     assert "eFACE total" in result.scores and "eFACE item: Brow at rest" in result.scores
+    # five photos against one: the totals average other items, never a "better" or "worse"
+    assert "not comparable: different items graded (7 and 3)" in result.scores
+    assert "Sunnybrook" not in result.scores  # graded at neither visit: no row
+    assert "Measured at 2026-01-10 only" in smile.table
     assert visit_handlers.compare_visits(first, first).message == "⚠️ Choose two different visits."
 
 
@@ -191,6 +195,10 @@ def test_the_differences_are_signed_and_judged_by_the_gap_between_the_sides():
     assert scores[("sunnybrook", "composite")].verdict == "better"
     hb = scores[("house_brackmann", "grade")]
     assert (hb.earlier, hb.later, hb.change, hb.verdict) == ("IV", "II", -2.0, "better")
+    fewer = dict(after, eface={"scores": {"total": 90.0}, "items": {"brow_rest": 90.0,
+                                                                    "brow_elevation": 90.0}})
+    total = next(c for c in compare.score_changes(before, fewer) if c.key == "total")
+    assert (total.verdict, total.change) == (compare.NONE, None) and "different items" in total.note
     html = visit_handlers.scores_html(list(scores.values()), "2026-01-10", "2026-03-12")
     assert "+30" in html and "color:#1a7f37" in html and ">better<" in html
     table = visit_handlers.measurements_html([mrd1], "2026-01-10", "2026-03-12")

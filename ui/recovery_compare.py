@@ -25,16 +25,6 @@ def build(who: gr.Textbox, show: gr.Button) -> None:
         later = gr.Dropdown([], label="Later visit (right)", elem_id="compare-later")
         go = gr.Button("Compare", variant="primary", elem_id="compare-visits")
     compare_text = gr.Markdown(elem_id="compare-text")
-    with gr.Accordion("Delete a saved visit (its scores, measurements and kept photos)",
-                      open=False, elem_id="delete-box"):
-        with gr.Row():
-            doomed = gr.Dropdown([], label="Visit to delete", elem_id="delete-choice")
-            remove = gr.Button("Delete this visit…", variant="stop", elem_id="delete-visit")
-        delete_text = gr.Markdown(elem_id="delete-text")
-        with gr.Row(visible=False, elem_id="ask-delete") as ask:
-            confirm = gr.Button("Yes, delete it for good", variant="stop",
-                                elem_id="delete-confirm")
-            cancel = gr.Button("No, keep it", elem_id="delete-cancel")
     scores = gr.HTML(elem_id="compare-scores")
     groups, outputs = [], []
     for m in MOVEMENTS:
@@ -48,6 +38,16 @@ def build(who: gr.Textbox, show: gr.Button) -> None:
             table = gr.HTML(elem_id=f"compare-{m.key}-table")
         groups.append(group)
         outputs += [group, heading, left, right, table]
+    with gr.Accordion("Delete a saved visit (its scores, measurements and kept photos)",
+                      open=False, elem_id="delete-box"):
+        with gr.Row():
+            doomed = gr.Dropdown([], label="Visit to delete", elem_id="delete-choice")
+            remove = gr.Button("Delete this visit…", variant="stop", elem_id="delete-visit")
+        delete_text = gr.Markdown(elem_id="delete-text")
+        with gr.Row(visible=False, elem_id="ask-delete") as ask:
+            confirm = gr.Button("Yes, delete it for good", variant="stop",
+                                elem_id="delete-confirm")
+            cancel = gr.Button("No, keep it", elem_id="delete-cancel")
 
     def empty_views() -> list:
         return [gr.update(visible=False), "", None, None, ""] * len(MOVEMENTS)

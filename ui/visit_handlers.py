@@ -96,11 +96,15 @@ class Comparison:
 def _signed(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
+    if abs(value) < 0.05:  # no "−0.0": a change too small to show has no sign
+        return f"0.0{(' ' + unit) if unit else ''}"
     return f"{value:+.1f}{(' ' + unit) if unit else ''}".replace("-", "−")
 
 
 def _num(value, digits: int = 1) -> str:
-    return "–" if not isinstance(value, (int, float)) else f"{value:.{digits}f}"
+    if not isinstance(value, (int, float)):
+        return "–"
+    return f"{0.0 if abs(value) < 0.5 * 10 ** -digits else value:.{digits}f}"
 
 
 def _verdict_cell(verdict: str, detail: str = "") -> str:
@@ -116,7 +120,12 @@ def _unit(unit: str) -> str:
 def measurements_html(rows: list[compare.MeasureChange], earlier: str, later: str) -> str:
     """The differences of one movement's measurements as an HTML table."""
     if not rows:
-        return "<p>No measurement of this movement at one of the two visits.</p>"
+        return "<p>No measurement of this movement at either visit.</p>"
+    only = None
+    if all(r.gap[1] is None for r in rows):
+        only = earlier
+    elif all(r.gap[0] is None for r in rows):
+        only = later
     head = ("<tr><th>Measurement</th><th>Right (patient's)<br>"
             f"{html.escape(earlier)} → {html.escape(later)}</th><th>change</th>"
             f"<th>Left (patient's)<br>{html.escape(earlier)} → {html.escape(later)}</th>"
@@ -133,7 +142,9 @@ def measurements_html(rows: list[compare.MeasureChange], earlier: str, later: st
             f"<td>{_num(r.left[0])} → {_num(r.left[1])}</td><td>{_signed(r.left_change, unit)}</td>"
             f"<td>{_num(r.gap[0])} → {_num(r.gap[1])} {html.escape(unit)}</td>"
             f"<td>{_signed(r.change, unit)}</td>{_verdict_cell(r.verdict, detail)}</tr>")
-    return f"<table {TABLE_STYLE}>{head}{''.join(body)}</table>"
+    note = (f"<p><b>Measured at {html.escape(only)} only</b>: nothing to compare; its values "
+            "are shown.</p>") if only else ""
+    return f"{note}<table {TABLE_STYLE}>{head}{''.join(body)}</table>"
 
 
 def scores_html(rows: list[compare.ScoreChange], earlier: str, later: str) -> str:
@@ -154,7 +165,8 @@ def scores_html(rows: list[compare.ScoreChange], earlier: str, later: str) -> st
         strong = r.key in ("total", "composite", "grade")
         name = f"<b>{html.escape(r.words)}</b>" if strong else html.escape(r.words)
         body.append(f"<tr><td>{name}</td><td>{shown(r.earlier)}</td><td>{shown(r.later)}</td>"
-                    f"<td>{change}</td>{_verdict_cell(r.verdict)}</tr>")
+                    f"<td>{change}</td>{_verdict_cell(r.verdict, f': {r.note}' if r.note else '')}"
+                    "</tr>")
     return f'<table {TABLE_STYLE} id="score-changes">{head}{"".join(body)}</table>'
 
 

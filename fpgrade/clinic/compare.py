@@ -14,7 +14,9 @@ Scores: eFACE items and scores and the Sunnybrook voluntary and composite scores
 higher, Sunnybrook resting symmetry and synkinesis better when lower (Ross et al. 1996); a trained
 model's grade of the set is better when its level's severity is lower (House-Brackmann I better
 than II; side-aware levels by severity only). A change under 1 point (the page shows whole
-points) reads unchanged. A value missing at either visit is "not comparable", never 0.
+points) reads unchanged. A value missing at either visit is "not comparable", never 0; so is an
+eFACE score whose items graded differ between the visits (a total over 3 static items is not the
+total over 9 items: the mean of other items, not a change of the face).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ class ScoreChange:
     later: object
     change: float | None
     verdict: str
+    note: str = ""
 
 
 def _minus(earlier, later) -> float | None:
@@ -137,10 +140,20 @@ def score_changes(earlier: Mapping, later: Mapping) -> list[ScoreChange]:
         name = "eFACE" if scale == "eface" else "Sunnybrook"
         for key in dict.fromkeys([*(a.get("scores") or {}), *(b.get("scores") or {})]):
             x, y = (a.get("scores") or {}).get(key), (b.get("scores") or {}).get(key)
+            if x is None and y is None:
+                continue
             change = _minus(x, y)
+            verdict = _verdict(change, UNCHANGED_POINTS,
+                               lower_is_better=(scale, key) in LOWER_IS_BETTER)
+            note = ""
+            if scale == "eface" and change is not None:
+                first, second = (_graded_items(composite, v, key) for v in (a, b))
+                if first != second:
+                    verdict, change = NONE, None
+                    note = (f"different items graded ({len(first)} and {len(second)}): the mean "
+                            "of other items, not a change")
             out.append(ScoreChange(scale, key, f"{name} {SCORE_WORDS.get(key, key)}", x, y,
-                                   change, _verdict(change, UNCHANGED_POINTS, lower_is_better=(
-                                       scale, key) in LOWER_IS_BETTER)))
+                                   change, verdict, note))
         if scale == "eface":
             for item in composite.items:
                 x, y = (a.get("items") or {}).get(item.id), (b.get("items") or {}).get(item.id)
@@ -157,6 +170,13 @@ def score_changes(earlier: Mapping, later: Mapping) -> list[ScoreChange]:
         out.append(ScoreChange(scale_id, "grade", f"{scale_words(scale_id)} (trained model)", x,
                                y, *_grade_change(registry.scales.get(scale_id), x, y)))
     return out
+
+
+def _graded_items(composite, saved: Mapping, score: str) -> set[str]:
+    """The eFACE items graded in a saved form that ``score`` (a group or ``total``) averages."""
+    items = saved.get("items") or {}
+    return {i.id for i in composite.items if items.get(i.id) is not None
+            and (score == "total" or i.group == score)}
 
 
 def _set_label(entry: Mapping | None) -> str | None:
