@@ -169,5 +169,7 @@ def test_two_visits_with_photos_side_by_side_then_one_deleted(server):
             assert first_id not in {r.assessment_id for r in session.exec(select(VisitPhoto)).all()}
         page.wait_for_function(
             "document.querySelector('#compare-earlier input').value.startsWith('2026-03-12')")
+        page.wait_for_selector("#recovery-text:has-text('1 visit(s) of P900')")  # redrawn
+        assert "2026-01-10" not in page.inner_text("#recovery-table")
         shot(page, "visits_06_deleted.png")
         browser.close()

@@ -146,7 +146,8 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 headers=["Visit", "eFACE at rest (static)", "eFACE movement (dynamic)",
                          "eFACE total", "Sunnybrook composite", "Trained-model grades of the set"],
                 elem_id="recovery-table")
-            recovery_compare.build(who, show)
+            recovery_compare.build(who, show, refresh=(
+                handlers.subject_view, [recovery_plot, recovery_table, recovery_text]))
         with gr.Tab("About", id="about"):
             about_text = gr.Markdown()
             blocks.load(about, outputs=about_text)

@@ -17,8 +17,10 @@ import gradio as gr
 from fpgrade.clinic.movements import MOVEMENTS
 from fpgrade_ui import visit_handlers
 
-def build(who: gr.Textbox, show: gr.Button) -> None:
-    """The comparison's components, below whatever the tab already holds, and their events."""
+def build(who: gr.Textbox, show: gr.Button, refresh: tuple | None = None) -> None:
+    """The comparison's components, below whatever the tab already holds, and their events.
+    ``refresh``: (function of the subject, its outputs) that redraws the tab's history after a
+    deletion."""
     gr.Markdown("### Before and after: two saved visits side by side")
     with gr.Row():
         earlier = gr.Dropdown([], label="Earlier visit (left)", elem_id="compare-earlier")
@@ -89,4 +91,6 @@ def build(who: gr.Textbox, show: gr.Button) -> None:
     remove.click(on_ask, inputs=doomed, outputs=[delete_text, ask])
     cancel.click(lambda: ("Nothing was deleted.", gr.update(visible=False)),
                  outputs=[delete_text, ask])
-    confirm.click(on_delete, inputs=[doomed, who], outputs=[*listed, *view])
+    deleted = confirm.click(on_delete, inputs=[doomed, who], outputs=[*listed, *view])
+    if refresh is not None:
+        deleted.then(refresh[0], inputs=who, outputs=refresh[1])
