@@ -241,3 +241,34 @@ def test_the_page_chart_and_the_pdf_show_the_eface_items(graded_set, tmp_path):
     assert "eFACE: each item against normal" in text and "normal 100" in text
     assert "Platysmal synkinesis" in text and "Total score" in text
     np.testing.assert_array_equal(image[..., 0].shape, image[..., 1].shape)
+
+
+def test_a_video_keeps_its_graded_frame_and_a_vanished_upload_its_overlay(graded_set, tmp_path,
+                                                                          isolated_settings):
+    import copy
+    import shutil
+
+    _, one = graded_set
+    session = copy.copy(one.session)
+    result = copy.copy(one.session.result)
+    photo = copy.copy(result.photos[0])
+    moved = tmp_path / "gone.jpg"
+    shutil.copy(photo.path, moved)
+    photo.path = str(moved)
+    result.photos = [photo]
+    session.result = result
+    moved.unlink()  # the server's cache removed the upload before the save
+    kept, notes = visit_handlers.kept(session)
+    assert kept[0].source is None and kept[0].overlay is not None
+    assert notes == ["At rest, looking straight ahead: the uploaded file is no longer on the "
+                     "server; only its overlay is kept"]
+    video = visit_photos.Kept("smile", "/nonexistent/clip.mp4", "clip.mp4", "video",
+                              np.zeros((8, 8, 3), np.uint8))
+    day = recovery.save("P051", "2026-01-10", healthy_side="left", eface={}, sunnybrook={},
+                        grades={}, measurements={}, photos=[*kept, video])
+    saved = recovery.load(day)
+    assert saved["photos"]["smile"]["photo"] is None and saved["photos"]["smile"]["kind"] == "video"
+    assert saved["photos"]["rest"]["photo"] is None
+    assert sorted(p.name for p in saved["folder"].iterdir()) == ["rest.overlay.png",
+                                                                 "smile.overlay.png"]
+    assert visit_photos.image(saved["photos"]["smile"]["overlay"]).shape == (8, 8, 3)

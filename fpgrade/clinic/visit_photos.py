@@ -78,9 +78,13 @@ def absolute(relative: str | None) -> Path | None:
 
 
 def _private_folder(path: Path) -> None:
-    for part in (get_settings().data_dir, root(), path):
-        if not part.is_dir():
-            part.mkdir(mode=PRIVATE_FOLDER, parents=part is get_settings().data_dir)
+    """The data folder, ``visit_photos`` and ``path``, each created private where missing
+    (another process may create one at the same moment: that is no error)."""
+    data_dir = get_settings().data_dir
+    if not data_dir.is_dir():
+        data_dir.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+    for part in (root(), path):
+        part.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)
 
 
 def _write_private(path: Path, data: bytes) -> None:
