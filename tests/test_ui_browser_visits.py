@@ -114,6 +114,7 @@ def test_two_visits_with_photos_side_by_side_then_one_deleted(server):
         page.wait_for_selector("#compare-rest-earlier img", state="attached")
         page.wait_for_selector("#compare-rest-later img", state="attached")
         assert "At rest, looking straight ahead" in page.inner_text("#compare-rest")
+        assert "The sides, over 10 measurements" in page.inner_text("#compare-rest")
         assert "2026-01-10 (earlier)" in page.inner_text("#compare-rest-earlier")
         assert "2026-03-12 (later)" in page.inner_text("#compare-rest-later")
         table = page.inner_text("#compare-rest-table")

@@ -157,7 +157,9 @@ def test_two_visits_side_by_side_per_movement_with_signed_differences(graded_set
     assert rest.later_label == "2026-03-12: saved without photos: numbers only"
     assert "MRD1" in rest.table and ("better" in rest.table or "worse" in rest.table
                                      or "unchanged" in rest.table)
+    assert rest.summary.startswith("The sides, over 10 measurements: ")
     smile = next(v for v in result.movements if v.key == "smile")
+    assert smile.summary == "Nothing to compare: this movement was measured at one visit only."
     assert "not comparable" in smile.table  # the later visit has no smile photo
     assert "eFACE total" in result.scores and "eFACE item: Brow at rest" in result.scores
     # five photos against one: the totals average other items, never a "better" or "worse"

@@ -71,7 +71,7 @@ def build(who: gr.Textbox, show: gr.Button, refresh: tuple | None = None) -> Non
             if v is None:
                 shown += [gr.update(visible=False), "", None, None, ""]
                 continue
-            shown += [gr.update(visible=True), f"#### {v.heading}",
+            shown += [gr.update(visible=True), f"#### {v.heading}\n\n{v.summary}",
                       gr.update(value=v.earlier, label=v.earlier_label),
                       gr.update(value=v.later, label=v.later_label), v.table]
         return (result.message, result.scores, *shown)

@@ -84,6 +84,7 @@ class MovementView:
     earlier_label: str = ""
     later_label: str = ""
     table: str = ""
+    summary: str = ""
 
 
 @dataclass
@@ -217,11 +218,23 @@ def compare_visits(earlier_id, later_id) -> Comparison:
                 label = f"{saved['date']}: no photo of this movement"
             setattr(view, which, picture)
             setattr(view, f"{which}_label", label)
-        view.table = measurements_html(compare.measurement_changes(a, b, key), a["date"],
-                                       b["date"])
+        changes = compare.measurement_changes(a, b, key)
+        view.table = measurements_html(changes, a["date"], b["date"])
+        view.summary = tally(changes)
         views.append(view)
     return Comparison(message, scores_html(compare.score_changes(a, b), a["date"], b["date"]),
                       views)
+
+
+def tally(changes: list[compare.MeasureChange]) -> str:
+    """``"The sides: 3 measurements closer (better), 1 further apart (worse), 6 unchanged."``"""
+    counts = {v: sum(c.verdict == v for c in changes)
+              for v in (compare.BETTER, compare.WORSE, compare.SAME)}
+    if not any(counts.values()):
+        return "Nothing to compare: this movement was measured at one visit only."
+    words = [f"{counts[compare.BETTER]} closer (better)", f"{counts[compare.WORSE]} further "
+             "apart (worse)", f"{counts[compare.SAME]} unchanged"]
+    return f"The sides, over {sum(counts.values())} measurements: " + ", ".join(words) + "."
 
 
 def delete_question(assessment_id) -> tuple[str, bool]:
