@@ -28,7 +28,7 @@ def build(who: gr.Textbox, show: gr.Button, refresh: tuple | None = None) -> Non
         go = gr.Button("Compare", variant="primary", elem_id="compare-visits")
     compare_text = gr.Markdown(elem_id="compare-text")
     scores = gr.HTML(elem_id="compare-scores")
-    groups, outputs = [], []
+    outputs = []
     for m in MOVEMENTS:
         with gr.Group(visible=False, elem_id=f"compare-{m.key}") as group:
             heading = gr.Markdown(f"#### {m.instruction}")
@@ -38,7 +38,6 @@ def build(who: gr.Textbox, show: gr.Button, refresh: tuple | None = None) -> Non
                 right = gr.Image(type="numpy", label="later", height=320, interactive=False,
                                  elem_id=f"compare-{m.key}-later")
             table = gr.HTML(elem_id=f"compare-{m.key}-table")
-        groups.append(group)
         outputs += [group, heading, left, right, table]
     with gr.Accordion("Delete a saved visit (its scores, measurements and kept photos)",
                       open=False, elem_id="delete-box"):
