@@ -7,7 +7,11 @@ astronaut: each source flipped or not, cropped by 0-15 % and rescaled to 320-640
 longer side (deterministic). Each run is one new ``fpgrade`` process over a folder of the first
 N photos, with the cache off (every photo is analysed) in a new data folder; it reports the
 wall time, photos per second, and the marginal cost per photo between successive folder sizes
-(start-up excluded): a flat per-photo cost means those costs stay put as N grows.
+(start-up excluded): a flat per-photo cost means those costs stay put as N grows. The CPU time
+(user + system of the process and its workers, from ``os.wait4``) is printed beside the wall time:
+on a machine shared with other work the wall time grows with the load, the CPU time much less, so
+``cores / CPU seconds per photo`` is what an idle machine of that many cores would reach. The load
+average before and after each configuration is printed.
 """
 
 from __future__ import annotations
@@ -51,18 +55,20 @@ def make_photos(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def run(folder: Path, workers: int, mirror: bool) -> tuple[float, int]:
-    """Wall seconds of one ``fpgrade measure`` over ``folder``, and the photos it measured."""
+def run(folder: Path, workers: int, mirror: bool) -> tuple[float, int, float]:
+    """Wall seconds of one ``fpgrade measure`` over ``folder``, the photos it measured, and its
+    CPU seconds (the process and its worker processes)."""
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "FPGRADE_DATA_DIR": data, "FPGRADE_CACHE_ENABLED": "0",
                "FPGRADE_MIRROR_AVERAGED_LANDMARKS": "1" if mirror else "0"}
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "fpgrade", "measure", str(folder), "--out",
-                        str(Path(data) / "table.csv"), "--workers", str(workers)],
-                       env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen([sys.executable, "-m", "fpgrade", "measure", str(folder),
+                                    "--out", str(Path(data) / "table.csv"), "--workers", str(workers)],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(process.pid, 0)  # includes the workers it waited for
         seconds = time.perf_counter() - start
         with open(Path(data) / "table.csv") as handle:
-            return seconds, sum(1 for _ in handle) - 1
+            return seconds, sum(1 for _ in handle) - 1, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -85,18 +91,23 @@ def main(argv: list[str] | None = None) -> None:
             folders[size] = folder
         for mirror in ((True, False) if args.single_pass else (True,)):
             for workers in args.workers:
+                load = os.getloadavg()[0]
                 runs = {size: run(folders[size], workers, mirror) for size in sizes}
-                times = {size: seconds for size, (seconds, _) in runs.items()}
+                times = {size: seconds for size, (seconds, _, _) in runs.items()}
+                cpu = {size: used for size, (_, _, used) in runs.items()}
                 name = "mirror-averaged" if mirror else "single pass"
+                print(f"{name}, {workers} worker(s): load average {load:.1f} before, "
+                      f"{os.getloadavg()[0]:.1f} after", flush=True)
                 for size in sizes:
                     print(f"{name}, {workers} worker(s), {size:4d} photos: {times[size]:6.1f} s, "
-                          f"{size / times[size]:5.2f} photos/s ({runs[size][1]} measured)",
-                          flush=True)
+                          f"{size / times[size]:5.2f} photos/s, CPU {cpu[size]:6.1f} s "
+                          f"({runs[size][1]} measured)", flush=True)
                 for small, large in zip(sizes, sizes[1:]):
                     marginal = (times[large] - times[small]) / (large - small)
+                    marginal_cpu = (cpu[large] - cpu[small]) / (large - small)
                     print(f"{name}, {workers} worker(s): photos {small + 1}-{large} cost "
-                          f"{marginal * 1000:.0f} ms each ({1 / marginal:.1f} photos/s once started)",
-                          flush=True)
+                          f"{marginal * 1000:.0f} ms each ({1 / marginal:.1f} photos/s once started), "
+                          f"CPU {marginal_cpu * 1000:.0f} ms each", flush=True)
 
 if __name__ == "__main__":
     main()

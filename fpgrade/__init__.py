@@ -7,7 +7,6 @@ plugin through the ``fpgrade`` entry-point group, the built-ins included.
 """
 
 import os
-from importlib.metadata import PackageNotFoundError, version
 
 # Quiet the native libraries' own logging (FFmpeg inside OpenCV, glog/TFLite inside MediaPipe):
 # fpgrade reports their failures itself, as one line naming the file. Set before they load.
@@ -15,7 +14,17 @@ for _name, _value in {"OPENCV_FFMPEG_LOGLEVEL": "-8", "OPENCV_LOG_LEVEL": "ERROR
                       "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}.items():
     os.environ.setdefault(_name, _value)
 
-try:
-    __version__ = version("fpgrade")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+
+def __getattr__(name: str) -> str:
+    """``fpgrade.__version__``, read from the installed metadata on first use: importlib.metadata
+    costs a one-photo ``fpgrade measure`` 50-100 ms of start-up (issue 21) and it rarely asks."""
+    if name != "__version__":
+        raise AttributeError(f"module 'fpgrade' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("fpgrade")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        value = "0.0.0+unknown"
+    globals()["__version__"] = value
+    return value

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from fpgrade import __version__
+import fpgrade
 from fpgrade.media import sha256_file
 from fpgrade.settings import get_settings
 
@@ -53,7 +53,7 @@ class PreprocessCache:
 
     @staticmethod
     def key(file_sha256: str, preprocessor_id: str, params: Mapping[str, Any]) -> str:
-        payload = json.dumps([file_sha256, preprocessor_id, dict(params), __version__],
+        payload = json.dumps([file_sha256, preprocessor_id, dict(params), fpgrade.__version__],
                              sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 

@@ -209,3 +209,20 @@ def test_rows_are_written_in_batches_and_every_batch_is_kept(tmp_path, registry)
         assert (report.rows, report.media_added, report.annotations_added) == (7, 6, 6)
         assert [e.origin.rsplit(":", 1)[1] for e in report.errors] == ["6"]
         assert counts(session) == {"Subject": 3, "Visit": 3, "Media": 6, "Annotation": 6}
+
+
+def test_a_folder_without_the_expected_layout_says_which_layout_it_expected(tmp_path, capsys):
+    """A flat folder of photos (issue 21) is not "0 rows ... 0 refused" with exit 0: one line says
+    the layout expected, with an example, and how to measure the files as they are."""
+    from fpgrade.cli import main
+
+    flat = tmp_path / "photos"
+    write_image(flat / "a.jpg")
+    write_image(flat / "b.jpg")
+    assert main(["import", str(flat)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing to import (found 2 file(s) directly in it and none in sub-folders)" in err
+    assert f"{flat / 'S001' / 'MV1.jpg'}" in err and "fpgrade measure" in err
+    (tmp_path / "empty").mkdir()
+    assert main(["import", str(tmp_path / "empty")]) == 1
+    assert "found no file in its sub-folders" in capsys.readouterr().err

@@ -4,6 +4,7 @@ command needs it (issue 7). Timing is measured by ``bench/startup.py``, not here
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,3 +51,22 @@ def test_the_registry_lists_every_model_without_importing_torch():
 def test_building_a_network_imports_torch_then():
     assert _python("r.model('asymmetry_classifier').build('sided7', num_classes=7); "
                    "print('torch' in sys.modules)") == "True"
+
+
+def test_measuring_one_photo_loads_no_plugin_database_or_scipy_package(tmp_path):
+    """A one-photo ``fpgrade measure`` (issue 21: within 1.5x a raw MediaPipe script, timed by
+    ``bench/measure_startup.py``) loads MediaPipe and nothing it does not need: no plugin, no
+    database layer, no torch, and SciPy's compiled FITPACK without the scipy.interpolate package."""
+    from tests.conftest import SHARED_FACES
+
+    probe = ("import json, sys; from fpgrade.cli import main; "
+             f"code = main(['measure', {str(SHARED_FACES / 'single_face.jpg')!r}, '--json']); "
+             "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('torch', 'sqlalchemy', 'sqlmodel', 'pluggy', 'fpgrade_plugins', 'gradio') or m in "
+             "('fpgrade.registry', 'scipy.interpolate', 'scipy.optimize', 'scipy.special'))]))")
+    env = {**os.environ, "FPGRADE_CACHE_ENABLED": "0", "FPGRADE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                          env=env)
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    assert loaded == []

@@ -7,11 +7,15 @@ while in use: :func:`~fpgrade.cli.console.fault_line`); a traceback is shown onl
 shown once per command however often it is raised (one per fold would be noise), never with a
 Python source line. Plugins add commands through ``register_commands``. Command modules import
 their heavy dependencies (torch, OpenCV, MediaPipe, SQLAlchemy) inside the command, so that
-``fpgrade --help`` and the listings start at once (``bench/startup.py``).
+``fpgrade --help`` and the listings start at once (``bench/startup.py``). A command that needs
+no plugin (:data:`STANDALONE`: ``measure``) builds only its own module and loads no plugin, so a
+one-photo ``fpgrade measure`` starts as fast as a plain MediaPipe script (issue 21,
+``bench/measure_startup.py``).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 from collections.abc import Iterator
@@ -19,12 +23,14 @@ from contextlib import contextmanager
 
 import typer
 
-from fpgrade.cli import data, labelling, learn, listing, measure, serve, sync, versions
 from fpgrade.cli.console import err_console, fault_line
 from fpgrade.errors import FpgradeError
-from fpgrade.registry import get_registry
 
 DEBUG_FLAG = "--debug"
+# The modules of the built-in commands, in the order of ``fpgrade --help``.
+MODULES = ("listing", "versions", "sync", "data", "measure", "learn", "serve", "labelling")
+# Built-in commands that use no plugin: ``fpgrade measure ...`` builds this module alone.
+STANDALONE = {"measure": "measure"}
 
 
 def _root(
@@ -33,8 +39,9 @@ def _root(
     """Grade facial nerve paralysis from photos and videos."""
 
 
-def build_app() -> typer.Typer:
-    """The root application: built-in commands, then every plugin's."""
+def build_app(command: str | None = None) -> typer.Typer:
+    """The root application: built-in commands, then every plugin's; for a ``command`` of
+    :data:`STANDALONE`, that command alone (its usage and help are the same)."""
     app = typer.Typer(
         name="fpgrade",
         no_args_is_help=True,
@@ -43,14 +50,13 @@ def build_app() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.callback()(_root)
-    listing.register(app)
-    versions.register(app)
-    sync.register(app)
-    data.register(app)
-    measure.register(app)
-    learn.register(app)
-    serve.register(app)
-    labelling.register(app)
+    if command in STANDALONE:
+        importlib.import_module(f"fpgrade.cli.{STANDALONE[command]}").register(app)
+        return app
+    for module in MODULES:
+        importlib.import_module(f"fpgrade.cli.{module}").register(app)
+    from fpgrade.registry import get_registry
+
     registry = get_registry()
     registry.add_commands(app)
     for failure in registry.failures:
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str], debug: bool) -> int:
     try:
         # Standalone mode: typer prints usage errors itself and exits with click's codes.
-        build_app()(args=argv, prog_name="fpgrade")
+        build_app(_command(argv))(args=argv, prog_name="fpgrade")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except FpgradeError as exc:
@@ -102,6 +108,11 @@ def _run(argv: list[str], debug: bool) -> int:
         _print_error(line)
         return 1
     return 0
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command word of ``argv`` (the root takes options only, no values)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def _print_error(line: str) -> None:

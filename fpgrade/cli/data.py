@@ -1,4 +1,5 @@
-"""``fpgrade import`` and ``fpgrade db upgrade``: getting data in, keeping the schema current."""
+"""``fpgrade import``, ``fpgrade db upgrade`` and ``fpgrade db relocate``: getting data in,
+keeping the schema current, following a data folder that moved."""
 
 from __future__ import annotations
 
@@ -26,6 +27,51 @@ def db_upgrade(
     url = database.upgrade(revision=revision)
     at, newest = database.revision(url)
     console.print(f"database at {'head (' + str(at) + ')' if newest else at}: {database.safe_url(url)}")
+
+
+@db_app.command("relocate")
+def db_relocate(
+    old: Path = typer.Argument(..., metavar="OLD_FOLDER",
+                               help="Where the data folder was when its media were imported."),
+    new: Path = typer.Argument(..., metavar="NEW_FOLDER", help="Where it is now."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every file; change nothing."),
+    partial: bool = typer.Option(False, "--partial",
+                                 help="Relocate the files that match even if others are missing "
+                                      "or changed (those keep their old path)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Update the stored paths of media after their data folder moved.
+
+    Each medium stored under OLD_FOLDER is looked for at the same place under NEW_FOLDER and its
+    sha256 compared with the one stored at import: paths change only for the same bytes, all in
+    one transaction. A missing or different file is named and, without --partial, nothing
+    changes. Labels, visits and campaigns stay attached to the media."""
+    import getpass
+
+    from fpgrade.storage import database
+    from fpgrade.storage.relocate import RelocationError, relocate
+
+    with database.session() as session:
+        try:
+            report = relocate(session, old, new, dry_run=dry_run, partial=partial,
+                              actor=f"{getpass.getuser()} (fpgrade db relocate)")
+        except RelocationError as exc:
+            if as_json:
+                print_json({"old": str(old), "new": str(new), "written": False,
+                            "errors": [str(exc)]})
+            raise
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        verb = "would relocate" if dry_run else "relocated"
+        count = len(report.moved) if (dry_run or report.written) else 0
+        console.print(f"{verb} {count} media from {report.old} to {report.new}"
+                      + (f"; {report.already} already there" if report.already else ""),
+                      markup=False, highlight=False)
+        for line in report.problems:
+            err_console.print(f"not relocated: {line}", markup=False, highlight=False)
+    if report.problems:
+        raise typer.Exit(code=1)
 
 
 def import_(

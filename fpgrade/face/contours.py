@@ -4,8 +4,6 @@ are in :mod:`fpgrade.face.measure`'s docstring; split from it along this seam (i
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from fpgrade.face.landmarks import Circle
@@ -60,11 +58,11 @@ class Contour:
 
     @staticmethod
     def _fit(x: np.ndarray, y: np.ndarray, smoothing: float):
-        from scipy.interpolate import UnivariateSpline
+        from fpgrade.face.fitpack import SmoothingSpline
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # FITPACK's iteration notes: the fit is still valid
-            spline = UnivariateSpline(x, y, k=3, s=smoothing)
+        # SciPy's UnivariateSpline, without importing scipy.interpolate (fpgrade.face.fitpack);
+        # FITPACK's iteration notes (SciPy's warnings) are ignored: the fit is still valid.
+        spline = SmoothingSpline(x, y, k=3, s=smoothing)
         return spline if np.all(np.isfinite(spline(x))) else None
 
     def sample(self, xs) -> np.ndarray:
@@ -87,7 +85,7 @@ def point_at_distance(contour: Contour, centre: np.ndarray, radius: float,
                        towards: float) -> np.ndarray:
     """The point of ``contour`` at ``radius`` from ``centre``, searched from ``centre``'s x
     towards x = ``towards`` (Emotrics' circle around the commissure meeting the upper lip)."""
-    from scipy.optimize import brentq
+    from fpgrade.face.fitpack import brentq  # scipy.optimize's, without its package import
 
     def gap(x: float) -> float:
         return float(np.hypot(x - centre[0], contour(x) - centre[1]) - radius)

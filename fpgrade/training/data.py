@@ -162,8 +162,9 @@ def check_stored_files(records: list[Record]) -> None:
             shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
             problems.append(f"{len(paths)} stored file(s) {what}: {shown}")
     if problems:
-        raise TrainingError("; ".join(problems) + ". Restore the files, or import the new "
-                            "versions (they are new media, to be labelled again)")
+        raise TrainingError("; ".join(problems) + ". If the data folder moved: fpgrade db "
+                            "relocate OLD_FOLDER NEW_FOLDER (checks each file's sha256). A file "
+                            "that really changed is new media: import it and label it again")
 
 
 def load_records(source: str, scale: GradingScale, registry: Registry,
