@@ -14,25 +14,27 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 
 
 def plugins(as_json: bool = JSON_OPTION) -> None:
-    """List installed plugins, their versions and what each registered."""
+    """List every plugin once: its version, whether it loaded (ok, failed, blocked) and what it
+    registered, or why it was left out."""
     registry = get_registry()
-    rows = [info.as_dict() for info in registry.plugins.values()]
-    rows += [{**f.as_dict(), "version": None, "scales": [], "preprocessors": [], "models": []}
-             for f in registry.failures]
     if as_json:
-        print_json(rows)
+        print_json([info.as_dict() for info in registry.plugins.values()])
         return
-    table = Table("plugin", "version", "registers", title="fpgrade plugins")
+    table = Table("plugin", "version", "status", "registers, or why it was left out",
+                  title="fpgrade plugins")
+    colours = {"ok": "green", "failed": "red", "blocked": "yellow"}
     for info in registry.plugins.values():
         registered = [f"{kind} {item}" for kind, items in
                       (("scale", info.scales), ("preprocessor", info.preprocessors),
                        ("model", info.models)) for item in items]
-        table.add_row(info.name, info.version or "?", "\n".join(registered) or "commands only")
+        if info.ok:
+            what = "\n".join(registered) or (
+                "commands only" if "register_commands" in info.hooks else "nothing")
+        else:
+            what = info.reason or ""
+        table.add_row(info.name, info.version or "?", Text(info.status, colours[info.status]),
+                      Text(what))
     console.print(table)
-    for failure in registry.failures:
-        console.print(Text.assemble(("failed", "red"), f" {failure.name}: {failure.error}"))
-    if registry.blocked:
-        console.print(f"blocked by FPGRADE_DISABLE_PLUGINS: {', '.join(registry.blocked)}")
 
 
 def scales(as_json: bool = JSON_OPTION) -> None:
