@@ -130,7 +130,7 @@ BAD_MODELS = {
     "string augmentation": ('input_keys = ("x",); input_layouts = {"x": "image"}; augmentation = "vgg"',
                             "not an fpgrade.augmentation.Augmentation"),
     "unknown optimizer": ('input_keys = ("x",); input_layouts = {"x": "image"}; RECIPE = {"optimizer": "lion"}',
-                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam; or override"),
+                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam, adamw; or override"),
     "vector without mirror": ('input_keys = ("x",); input_layouts = {"x": "vector"}; '
                               'augmentation = Augmentation(flip=0.5)', "gives no mirror_signs"),
 }

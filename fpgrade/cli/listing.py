@@ -1,4 +1,4 @@
-"""``fpgrade plugins``, ``fpgrade scales``, ``fpgrade models``: what is installed."""
+"""``fpgrade plugins``, ``scales``, ``preprocessors``, ``models``: what is installed."""
 
 from __future__ import annotations
 
@@ -80,7 +80,45 @@ def models(as_json: bool = JSON_OPTION) -> None:
     console.print(table)
 
 
+def preprocessors(as_json: bool = JSON_OPTION) -> None:
+    """List preprocessors: what each requires and provides (keys, dtype, shape, and the model
+    input layout a result fits), and how each layout is normalised for a network."""
+    from fpgrade.result_catalogue import NORMALISATION, preprocessor_details
+
+    details = preprocessor_details(get_registry())
+    if as_json:
+        print_json({"preprocessors": details, "normalisation": NORMALISATION})
+        return
+    table = Table("preprocessor", "requires", "provides", title="fpgrade preprocessors")
+    for item in details:
+        requires = [f"{r['key']}: {_kind(r)} ({_source(r['provided_by'])})"
+                    for r in item["requires"]]
+        provides = [f"{r['key']}: {_kind(r)}" + (f", model input `{r['layout']}`" if r["layout"]
+                                                   else "") for r in item["provides"]]
+        table.add_row(Text(f"{item['id']} (plugin {item['plugin']})\n{item['description']}"), Text("\n".join(requires)),
+                      Text("\n".join(provides)))
+    console.print(table)
+    layouts = Table("layout", "to the network", title="model inputs by layout")
+    for layout, words in NORMALISATION.items():
+        layouts.add_row(layout, words)
+    console.print(layouts)
+
+
+def _source(providers: list[str]) -> str:
+    if providers == ["given"]:
+        return "given by the caller"
+    return f"from {', '.join(providers)}" if providers else "no preprocessor provides it"
+
+
+def _kind(row: dict) -> str:
+    return f"{row['dtype']} {row['shape']}".strip()
+
+
 def register(app: typer.Typer) -> None:
+    from fpgrade.cli import check
+
     app.command()(plugins)
     app.command()(scales)
-    # ``models`` is a group (its registry commands): fpgrade.cli.versions
+    app.command()(preprocessors)
+    # ``models`` is a group (its registry commands): fpgrade.cli.versions; ``models check``:
+    check.register()
