@@ -6,33 +6,38 @@ its plugin is left out with the reason (``fpgrade plugins``). The checks are tho
 would otherwise meet only at ``fpgrade train``, once per file:
 
 - ``input_keys`` and a known layout (:data:`fpgrade.model_api.LAYOUTS`) for each;
-- the card's scales and preprocessors are registered (strict when every plugin loaded; when a
-  plugin is blocked or failed, a missing id may be its, so one registered scale is enough and a
-  missing preprocessor only matters through the pipeline check below);
+- every scale and preprocessor the card names is registered, unless it may belong to a plugin
+  that is blocked (``FPGRADE_DISABLE_PLUGINS``: not loaded, so what it would register is unknown)
+  or that failed and offered that id; one registered scale is needed in any case;
 - the recipe names an optimiser and a schedule fpgrade builds (unless ``optimisers()`` is the
   model's own), the ``optimisers()`` signature, the augmentation and the mirror signs;
 - for every medium on the card, the preprocessing pipeline plans
   (:func:`fpgrade.pipeline.plan`) and, where the model keeps the default ``samples()``, every
-  input key is a result some registered preprocessor provides.
+  input key is a result some registered preprocessor provides; while a plugin is blocked or
+  failed, one medium that plans is enough (the others may need its preprocessors).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from fpgrade.augmentation import Augmentation
 from fpgrade.model_api import LAYOUTS, RECIPE_OPTIMIZERS, RECIPE_SCHEDULES, GradingModel
 
 
-def model_problem(cls: type[GradingModel], registry, *, strict: bool) -> str | None:
+def model_problem(cls: type[GradingModel], registry,
+                  elsewhere: Callable[[str, str], bool] = lambda kind, item_id: False) -> str | None:
     """The first problem of ``cls`` in words (None if none).
 
     :param registry: a :class:`fpgrade.registry.Registry` holding the scales and preprocessors.
-    :param strict: every plugin loaded: each scale and preprocessor the card names must exist.
+    :param elsewhere: ``(kind, id)`` -> whether a missing scale or preprocessor may belong to a
+        blocked or failed plugin (then it is no fault of this model).
     """
-    return (_inputs_problem(cls) or _card_problem(cls, registry, strict) or _recipe_problem(cls)
-            or _augmentation_problem(cls) or _pipeline_problem(cls, registry, strict))
+    strict = not elsewhere("any", "")
+    return (_inputs_problem(cls) or _card_problem(cls, registry, elsewhere)
+            or _recipe_problem(cls) or _augmentation_problem(cls)
+            or _pipeline_problem(cls, registry, strict))
 
 
 def _inputs_problem(cls: type[GradingModel]) -> str | None:
@@ -48,15 +53,18 @@ def _inputs_problem(cls: type[GradingModel]) -> str | None:
     return None
 
 
-def _card_problem(cls: type[GradingModel], registry, strict: bool) -> str | None:
+def _card_problem(cls: type[GradingModel], registry, elsewhere) -> str | None:
     card = cls.card
     scales = registry.scales
     missing = [s for s in card.scales if s not in scales]
-    if not card.scales or len(missing) == len(card.scales) or (strict and missing):
-        return (f"names the scale {', '.join(map(repr, missing)) or 'none'} on its card, which no "
-                f"plugin registered (registered: {', '.join(sorted(scales)) or 'none'})")
-    unknown = [p for p in card.preprocessors if p not in registry.preprocessors]
-    if strict and unknown:
+    unexplained = [s for s in missing if not elsewhere("scale", s)]
+    if not card.scales or len(missing) == len(card.scales) or unexplained:
+        return (f"names the scale {', '.join(map(repr, unexplained or missing)) or 'none'} on its "
+                f"card, which no plugin registered (registered: "
+                f"{', '.join(sorted(scales)) or 'none'})")
+    unknown = [p for p in card.preprocessors
+               if p not in registry.preprocessors and not elsewhere("preprocessor", p)]
+    if unknown:
         return (f"names the preprocessor {', '.join(map(repr, unknown))} on its card, which no "
                 f"plugin registered (registered: {', '.join(sorted(registry.preprocessors))})")
     media = [m for m in card.media if m not in ("image", "video")]

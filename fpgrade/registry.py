@@ -209,7 +209,6 @@ class Registry:
     def _admit(self, *kinds: str) -> bool:
         """Register each ok plugin's offers of these kinds, a plugin all or nothing; True when a
         plugin failed (the round starts again without it)."""
-        strict = all(p.ok for p in self.plugins.values())
         for name, info in self.plugins.items():
             if not info.ok:
                 continue
@@ -217,7 +216,7 @@ class Registry:
             problem = None
             seen: set[tuple[str, str]] = set()
             for kind, item in offers:
-                problem = self._problem(name, kind, item, seen, strict)
+                problem = self._problem(name, kind, item, seen)
                 if problem:
                     break
                 seen.add(("scale" if kind == "scale" else kind, _item_id(kind, item)))
@@ -228,7 +227,18 @@ class Registry:
                 self._store(name, kind, item)
         return False
 
-    def _problem(self, plugin: str, kind: str, item: Any, seen: set, strict: bool) -> str | None:
+    def _elsewhere(self, kind: str, item_id: str) -> bool:
+        """Whether a missing id may belong to a blocked plugin (not loaded: its ids unknown) or
+        to a failed one that offered it; ``("any", "")``: whether any plugin is blocked or failed."""
+        if self.blocked:
+            return True
+        failed = [p.name for p in self.plugins.values() if p.status == FAILED]
+        if kind == "any":
+            return bool(failed)
+        return any(k == kind and _item_id(k, item) == item_id
+                   for name in failed for k, item in self._offered.get(name, ()))
+
+    def _problem(self, plugin: str, kind: str, item: Any, seen: set) -> str | None:
         item_id = _item_id(kind, item)
         key = (kind, item_id)
         if key in seen:
@@ -240,7 +250,7 @@ class Registry:
                     f"{self.plugins[plugin].module}); {plugin!r} is left out "
                     f"(FPGRADE_DISABLE_PLUGINS={first.name} would keep it instead)")
         if kind == "model":
-            problem = model_problem(item, self, strict=strict)
+            problem = model_problem(item, self, self._elsewhere)
             if problem:
                 return f"model {item_id!r} {problem}"
         return None
