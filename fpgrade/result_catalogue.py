@@ -18,10 +18,10 @@ NOT_DECLARED = Output("?", "?", "not declared by its preprocessor")
 
 #: how an input of each layout reaches ``forward`` (batch dimension B first)
 NORMALISATION = {
-    "image": "uint8 (H, W, 3) -> float32 (B, 3, H, W): x / 255, then (x - mean) / std per channel "
+    "image": "uint8 (H, W, C) -> float32 (B, C, H, W): x / 255, then (x - mean) / std per channel "
              "with the card's mean and std",
-    "sequence": "uint8 (T, H, W, 3) -> float32 (B, T, 3, H, W): x / 255, then (x - mean) / std",
-    "clip": "uint8 (T, H, W, 3) -> float32 (B, 3, T, H, W): x / 255, then (x - mean) / std",
+    "sequence": "uint8 (T, H, W, C) -> float32 (B, T, C, H, W): x / 255, then (x - mean) / std",
+    "clip": "uint8 (T, H, W, C) -> float32 (B, C, T, H, W): x / 255, then (x - mean) / std",
     "mask": "class indices (H, W) -> int64 (B, H, W), as they are",
     "vector": "(N,) -> float32 (B, N), as it is: no scaling, no normalisation",
 }
