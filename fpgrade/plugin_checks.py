@@ -116,20 +116,32 @@ def _pipeline_problem(cls: type[GradingModel], registry, strict: bool) -> str | 
         medium = "photo" if kind == "image" else kind
         try:
             targets = tuple(cls.pipeline_targets(kind))
+        except Exception as exc:  # noqa: BLE001 - the plugin's own code raised
+            problems.append(f"cannot prepare a {medium}: pipeline_targets({kind!r}) raised "
+                            f"{type(exc).__name__}: {exc}")
+            continue
+        unknown = [t for t in targets if t not in offered and t not in registry.preprocessors
+                   and t not in ("path", "movement")]
+        if unknown:
+            problems.append(f"takes the input {', '.join(map(repr, unknown))} (for a {medium}), "
+                            f"which no registered preprocessor provides (results on offer: "
+                            f"{', '.join(offered)})")
+            continue
+        try:
             pipeline = plan(registry, targets)
         except FpgradeError as exc:
             problems.append(f"cannot prepare a {medium}: {exc} (results on offer: "
                             f"{', '.join(offered)})")
             continue
-        except Exception as exc:  # noqa: BLE001 - the plugin's own code raised
-            problems.append(f"cannot prepare a {medium}: pipeline_targets({kind!r}) raised "
+        except Exception as exc:  # noqa: BLE001 - a preprocessor's constructor raised
+            problems.append(f"cannot prepare a {medium}: making its preprocessors raised "
                             f"{type(exc).__name__}: {exc}")
             continue
         provided = {"path", "movement", *(n for step in pipeline.steps for n in step.provides)}
         missing = [k for k in cls.input_keys if k not in provided]
         if default_samples and missing:
-            problems.append(f"takes the input {', '.join(map(repr, missing))}, which no "
-                            f"registered preprocessor provides (results on offer: "
+            problems.append(f"takes the input {', '.join(map(repr, missing))} (for a {medium}), "
+                            f"which no registered preprocessor provides (results on offer: "
                             f"{', '.join(offered)})")
     if problems and (strict or len(problems) == len(cls.card.media)):
         return problems[0]

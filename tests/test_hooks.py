@@ -108,20 +108,20 @@ BAD_MODELS = {
                              "names the preprocessor 'face_crop_244' on its card, which no plugin "
                              "registered"),
     "input nobody provides": ('input_keys = ("face_100",); input_layouts = {"face_100": "image"}',
-                              "cannot prepare a photo: no preprocessor provides 'face_100' "
-                              "(needed by the request)"),
+                              "takes the input 'face_100' (for a photo), which no registered "
+                              "preprocessor provides (results on offer: "),
     "video input nobody provides": (
         'input_keys = ("face_224",); input_layouts = {"face_224": "image"}; MEDIA = ("image", "video")\n'
         '            @classmethod\n'
         '            def pipeline_targets(cls, kind):\n'
         '                return ("face_224",) if kind == "image" else ("face_sequence",)',
-        "cannot prepare a video: no preprocessor provides 'face_sequence'"),
+        "takes the input 'face_sequence' (for a video), which no registered preprocessor provides"),
     "input made elsewhere": (
         'input_keys = ("face_224", "age"); input_layouts = {"face_224": "image", "age": "vector"}\n'
         '            @classmethod\n'
         '            def pipeline_targets(cls, kind):\n'
         '                return ("face_224",)',
-        "takes the input 'age', which no registered preprocessor provides"),
+        "takes the input 'age' (for a photo), which no registered preprocessor provides"),
     "old optimisers": ('input_keys = ("x",); input_layouts = {"x": "image"}\n'
                        '            @classmethod\n'
                        '            def optimisers(cls, network, stage, epochs, steps_per_epoch):\n'

@@ -50,8 +50,8 @@ BROKEN = {
     "raising_hook": (model_plugin(body="raise RuntimeError('weights folder missing')"),
                      "its register_models hook raised RuntimeError: weights folder missing"),
     "no_provider": (model_plugin(model_id="needs_face_100", key="face_100"),
-                    "model 'needs_face_100' cannot prepare a photo: no preprocessor provides "
-                    "'face_100' (needed by the request) (results on offer: "),
+                    "model 'needs_face_100' takes the input 'face_100' (for a photo), which no "
+                    "registered preprocessor provides (results on offer: asymmetry, "),
     "unknown_preprocessor": (model_plugin(model_id="names_bad_prep", preprocessors=("face_crop_244",)),
                              "model 'names_bad_prep' names the preprocessor 'face_crop_244' on its "
                              "card, which no plugin registered"),
