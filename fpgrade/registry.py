@@ -310,12 +310,23 @@ def _command_name(command: Any) -> str | None:
     return callback.__name__.lower().replace("_", "-") if callback else None
 
 
-def _load_order(entry_points_: Iterable[EntryPoint]) -> list[EntryPoint]:
+def _distribution(ep: EntryPoint, cache: dict) -> tuple[str | None, str | None]:
+    """(name, version) of the entry point's distribution, its metadata parsed once (each
+    ``Distribution.name`` parses the whole METADATA file again)."""
+    dist = ep.dist
+    if dist is None:
+        return None, None
+    if id(dist) not in cache:
+        metadata = dist.metadata
+        cache[id(dist)] = (dist, metadata["Name"], metadata["Version"])
+    return cache[id(dist)][1:]
+
+
+def _load_order(entry_points_: Iterable[EntryPoint], cache: dict) -> list[EntryPoint]:
     """The built-ins first, then the others, each by name: a third party never takes a
     built-in id away (``FPGRADE_DISABLE_PLUGINS`` does, on purpose)."""
     def key(ep: EntryPoint) -> tuple[bool, str]:
-        dist = ep.dist.name if ep.dist else None
-        return (dist != BUILT_IN_DISTRIBUTION, ep.name)
+        return (_distribution(ep, cache)[0] != BUILT_IN_DISTRIBUTION, ep.name)
 
     return sorted(entry_points_, key=key)
 
@@ -359,10 +370,10 @@ def load_registry(
     pm.add_hookspecs(hookspecs)
     registry = Registry(plugin_manager=pm)
 
-    for ep in _load_order(entry_points_):
-        dist = ep.dist
-        info = PluginInfo(name=ep.name, module=ep.value, distribution=dist.name if dist else None,
-                          version=dist.version if dist else None)
+    distributions: dict = {}
+    for ep in _load_order(entry_points_, distributions):
+        name, version = _distribution(ep, distributions)
+        info = PluginInfo(name=ep.name, module=ep.value, distribution=name, version=version)
         if ep.name in registry.plugins:  # a second package uses the name: listed apart
             first = registry.plugins[ep.name]
             info.fail(f"another plugin is already called {ep.name!r} (module {first.module}); "
