@@ -81,7 +81,8 @@ class _Checker:
         try:
             value, detail = step()
         except Exception as exc:  # noqa: BLE001 - the plugin's code: report, never crash
-            self.stages.append(Stage(name, "failed", " ".join(f"{type(exc).__name__}: {exc}".split())))
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+            self.stages.append(Stage(name, "failed", reason))
             return None
         self.stages.append(Stage(name, "ok", detail))
         return value
@@ -103,7 +104,8 @@ def check_model(registry: Registry, model_id: str, *, scale_id: str | None = Non
     pipelines = {}
     for kind in model.card.media:
         label = "photo" if kind == "image" else "video"
-        pipelines[kind] = checker.run(f"pipeline ({label})", lambda k=kind: _pipeline(registry, model, k))
+        pipelines[kind] = checker.run(f"pipeline ({label})",
+                                      lambda k=kind: _pipeline(registry, model, k))
     network = checker.run("build", lambda: _build(model, scale)) if scale else None
     if scale is None:
         checker.skip("build", "no scale")
@@ -116,7 +118,8 @@ def check_model(registry: Registry, model_id: str, *, scale_id: str | None = Non
                 continue
             medium = (photo or example_photo()) if kind == "image" else video
             made = checker.run(f"inputs ({label})",
-                               lambda k=kind, m=medium: _inputs(registry, model, k, m, Path(folder)))
+                               lambda k=kind, m=medium: _inputs(registry, model, k, m,
+                                                                Path(folder)))
             if made:
                 samples.append(made[0])
         if network is None or not samples:
@@ -194,7 +197,8 @@ def _forward(model, network, sample, scale):
                          "one row per sample, one column per grade")
     if not torch.isfinite(logits).all():
         raise ValueError("the logits hold NaN or infinity")
-    inputs = ", ".join(f"{key} {tuple(batch[key].shape)} {batch[key].dtype}" for key in model.input_keys)
+    inputs = ", ".join(f"{key} {tuple(batch[key].shape)} {batch[key].dtype}"
+                       for key in model.input_keys)
     return outputs, f"{inputs} -> logits {tuple(logits.shape)}"
 
 
@@ -218,7 +222,8 @@ def _train_step(model, scale, network, sample, folder, device):
         raise ValueError(f"training losses {losses}: not finite")
     before = dict(network.named_parameters())
     changed = sum(1 for name, p in trainer.network.named_parameters()
-                  if name in before and not torch.equal(p.detach().cpu(), before[name].detach().cpu()))
+                  if name in before
+                  and not torch.equal(p.detach().cpu(), before[name].detach().cpu()))
     if not changed:
         raise ValueError("no parameter changed after one optimisation step (are they all frozen, "
                          "or does optimisers() return no parameter?)")

@@ -1,4 +1,5 @@
-"""What keeps a registered model from training or grading, said in words before it is admitted.
+"""What keeps a registration from being admitted, in words: :func:`offer_problem` for what a
+hook hands over, :func:`model_problem` for what keeps a model from training or grading.
 
 The registry (:mod:`fpgrade.registry`) asks :func:`model_problem` about every model class once the
 scales and preprocessors of all plugins are known; a model with a problem is not registered, and
@@ -23,11 +24,33 @@ import inspect
 from collections.abc import Callable, Mapping
 
 from fpgrade.augmentation import Augmentation
-from fpgrade.model_api import LAYOUTS, RECIPE_OPTIMIZERS, RECIPE_SCHEDULES, GradingModel
+from fpgrade.model_api import LAYOUTS, RECIPE_OPTIMIZERS, RECIPE_SCHEDULES, GradingModel, ModelCard
+from fpgrade.preprocess_api import Preprocessor
+from fpgrade.scales import CompositeScale, GradingScale
+
+
+def offer_problem(kind: str, item: Any) -> str | None:
+    """Why ``item`` is not something a ``register_*`` hook of this kind may register."""
+    if kind == "scale":
+        if not isinstance(item, (GradingScale, CompositeScale)):
+            return f"registered {item!r}, not a GradingScale or a CompositeScale"
+        return None
+    if kind == "preprocessor":
+        if not (inspect.isclass(item) and issubclass(item, Preprocessor)):
+            return f"registered {item!r}, not a Preprocessor class"
+        if not isinstance(getattr(item, "id", None), str):
+            return f"registered the preprocessor {item.__name__}, which has no id"
+        return None
+    if not (inspect.isclass(item) and issubclass(item, GradingModel)):
+        return f"registered {item!r}, not a GradingModel class"
+    if not isinstance(getattr(item, "card", None), ModelCard):
+        return f"registered the model {item.__name__}, which has no ModelCard"
+    return None
 
 
 def model_problem(cls: type[GradingModel], registry,
-                  elsewhere: Callable[[str, str], bool] = lambda kind, item_id: False) -> str | None:
+                  elsewhere: Callable[[str, str], bool] = lambda kind, item_id: False,
+                  ) -> str | None:
     """The first problem of ``cls`` in words (None if none).
 
     :param registry: a :class:`fpgrade.registry.Registry` holding the scales and preprocessors.

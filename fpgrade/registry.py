@@ -24,7 +24,6 @@ the registry settles in rounds until no plugin fails (a plugin once failed stays
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,8 +34,8 @@ import pluggy
 
 from fpgrade import hookspecs
 from fpgrade.errors import PluginError, UnknownModelError, UnknownScaleError
-from fpgrade.model_api import GradingModel, ModelCard
-from fpgrade.plugin_checks import model_problem
+from fpgrade.model_api import GradingModel
+from fpgrade.plugin_checks import model_problem, offer_problem
 from fpgrade.preprocess_api import Preprocessor
 from fpgrade.scales import CompositeScale, GradingScale
 from fpgrade.settings import get_settings
@@ -145,8 +144,9 @@ class Registry:
         reason a plugin offering it was left out."""
         if model_id not in self.models:
             for info in self.plugins.values():
+                offers = self._offered.get(info.name, ())
                 if info.status == FAILED and any(kind == "model" and _item_id(kind, item) == model_id
-                                                 for kind, item in self._offered.get(info.name, ())):
+                                                 for kind, item in offers):
                     raise UnknownModelError(f"model {model_id!r} is not available: its plugin "
                                             f"{info.name!r} was left out: {info.reason}")
         return self._lookup(self.models, model_id, "model", UnknownModelError)
@@ -166,7 +166,7 @@ class Registry:
         impls = {impl.plugin_name: impl
                  for impl in self.plugin_manager.hook.register_commands.get_hookimpls()}
         taken = {_command_name(c) for c in cli.registered_commands}
-        taken |= {g.name or getattr(g.typer_instance.info, "name", None) for g in cli.registered_groups}
+        taken |= {_group_name(g) for g in cli.registered_groups}
         failed = False
         for name, info in self.plugins.items():
             if not info.ok or name not in impls:
@@ -179,8 +179,7 @@ class Registry:
                 failed = True
                 continue
             names = [_command_name(c) for c in staging.registered_commands]
-            names += [g.name or getattr(g.typer_instance.info, "name", None)
-                      for g in staging.registered_groups]
+            names += [_group_name(g) for g in staging.registered_groups]
             clash = [n for n in names if n in taken]
             if clash:
                 info.fail(f"adds the command {', '.join(map(repr, clash))}, which fpgrade "
@@ -229,7 +228,7 @@ class Registry:
 
     def _elsewhere(self, kind: str, item_id: str) -> bool:
         """Whether a missing id may belong to a blocked plugin (not loaded: its ids unknown) or
-        to a failed one that offered it; ``("any", "")``: whether any plugin is blocked or failed."""
+        to a failed one that offered it; ``("any", "")``: whether any is blocked or failed."""
         if self.blocked:
             return True
         failed = [p.name for p in self.plugins.values() if p.status == FAILED]
@@ -275,25 +274,6 @@ def _item_id(kind: str, item: Any) -> str:
     return item.card.id if kind == "model" else item.id
 
 
-def _offer_problem(kind: str, item: Any) -> str | None:
-    """Why ``item`` is not something a ``register_*`` hook of this kind may register."""
-    if kind == "scale":
-        if not isinstance(item, (GradingScale, CompositeScale)):
-            return f"registered {item!r}, not a GradingScale or a CompositeScale"
-        return None
-    if kind == "preprocessor":
-        if not (inspect.isclass(item) and issubclass(item, Preprocessor)):
-            return f"registered {item!r}, not a Preprocessor class"
-        if not isinstance(getattr(item, "id", None), str):
-            return f"registered the preprocessor {item.__name__}, which has no id"
-        return None
-    if not (inspect.isclass(item) and issubclass(item, GradingModel)):
-        return f"registered {item!r}, not a GradingModel class"
-    if not isinstance(getattr(item, "card", None), ModelCard):
-        return f"registered the model {item.__name__}, which has no ModelCard"
-    return None
-
-
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -320,6 +300,10 @@ def _distribution(ep: EntryPoint, cache: dict) -> tuple[str | None, str | None]:
         metadata = dist.metadata
         cache[id(dist)] = (dist, metadata["Name"], metadata["Version"])
     return cache[id(dist)][1:]
+
+
+def _group_name(group: Any) -> str | None:
+    return group.name or getattr(group.typer_instance.info, "name", None)
 
 
 def _load_order(entry_points_: Iterable[EntryPoint], cache: dict) -> list[EntryPoint]:
@@ -398,7 +382,7 @@ def load_registry(
             except Exception as exc:  # noqa: BLE001 - report the plugin, keep the others
                 info.fail(f"its {hook_name} hook raised {_describe(exc)}")
                 continue
-            wrong = next((p for p in (_offer_problem(kind, item) for item in offered) if p), None)
+            wrong = next((p for p in (offer_problem(kind, item) for item in offered) if p), None)
             if wrong:
                 info.fail(f"its {hook_name} hook {wrong}")
                 continue

@@ -52,7 +52,8 @@ BROKEN = {
     "no_provider": (model_plugin(model_id="needs_face_100", key="face_100"),
                     "model 'needs_face_100' takes the input 'face_100' (for a photo), which no "
                     "registered preprocessor provides (results on offer: asymmetry, "),
-    "unknown_preprocessor": (model_plugin(model_id="names_bad_prep", preprocessors=("face_crop_244",)),
+    "unknown_preprocessor": (model_plugin(model_id="names_bad_prep",
+                                          preprocessors=("face_crop_244",)),
                              "model 'names_bad_prep' names the preprocessor 'face_crop_244' on its "
                              "card, which no plugin registered"),
     "unknown_scale": (model_plugin(model_id="names_bad_scale", scales=("palsy_binary", "hb6")),

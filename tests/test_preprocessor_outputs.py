@@ -46,7 +46,8 @@ def real_results(tmp_path_factory) -> dict:
 def matches(shape_text: str, shape: tuple) -> bool:
     """``(C, 4, 128, 128, 3)`` against a real shape: numbers equal, letters any size."""
     dims = [d.strip() for d in shape_text.strip("()").split(",") if d.strip()]
-    return len(dims) == len(shape) and all(not d.isdigit() or int(d) == n for d, n in zip(dims, shape))
+    return len(dims) == len(shape) and all(not d.isdigit() or int(d) == n
+                                           for d, n in zip(dims, shape))
 
 
 @pytest.mark.slow
@@ -87,9 +88,11 @@ def test_fpgrade_preprocessors_shows_requires_and_provides(capsys):
     assert crop["requires"][0] == {"key": "image", "provided_by": ["image_loader"],
                                    "dtype": "uint8", "shape": "(H, W, 3)"}
     assert crop["provides"][0]["key"] == "face_224"
-    assert crop["provides"][0]["shape"] == "(224, 224, 3)" and crop["provides"][0]["layout"] == "image"
+    assert crop["provides"][0]["shape"] == "(224, 224, 3)"
+    assert crop["provides"][0]["layout"] == "image"
     assert by_id["image_loader"]["requires"][0]["provided_by"] == ["given"]
-    assert "x / 255" in data["normalisation"]["image"] and "as it is" in data["normalisation"]["vector"]
+    assert "x / 255" in data["normalisation"]["image"]
+    assert "as it is" in data["normalisation"]["vector"]
     assert main(["preprocessors"]) == 0
     out = capsys.readouterr().out
     assert "face_224: uint8 (224, 224, 3), model input `image`" in out

@@ -24,7 +24,8 @@ def check(
                                       "photo shipped with fpgrade)."),
     video: Path | None = typer.Option(None, "--video", help="A video to run (default: a short clip "
                                       "made from the example photo)."),
-    device: str | None = typer.Option(None, "--device", help="cpu, cuda (default: CUDA if present)."),
+    device: str | None = typer.Option(None, "--device",
+                                      help="cpu, cuda (default: CUDA if present)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Smoke-test a model: build it with random weights, run one batch of a real photo or video

@@ -95,7 +95,8 @@ def preprocessors(as_json: bool = JSON_OPTION) -> None:
                     for r in item["requires"]]
         provides = [f"{r['key']}: {_kind(r)}" + (f", model input `{r['layout']}`" if r["layout"]
                                                    else "") for r in item["provides"]]
-        table.add_row(Text(f"{item['id']} (plugin {item['plugin']})\n{item['description']}"), Text("\n".join(requires)),
+        table.add_row(Text(f"{item['id']} (plugin {item['plugin']})\n{item['description']}"),
+                      Text("\n".join(requires)),
                       Text("\n".join(provides)))
     console.print(table)
     layouts = Table("layout", "to the network", title="model inputs by layout")
