@@ -7,7 +7,9 @@ A plugin is a module named by an entry point in the ``fpgrade`` group::
 
 whose functions are marked with :data:`hookimpl`. Each ``register_*`` hook receives a
 ``register`` callback: the host validates and stores what it is given, the plugin never touches
-global state. See ``docs/plugins.md`` for a worked example.
+global state. A plugin whose hook raises or registers something invalid (a taken id, a model
+that cannot train) is left out whole and listed by ``fpgrade plugins`` with the reason; the
+others load (:mod:`fpgrade.registry`). See ``docs/plugins.md`` for a complete minimal plugin.
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ def register_preprocessors(register: Callable[[type[Preprocessor]], None]) -> No
     """Register preprocessors (face detection, landmarks, crops, frame sampling, measurements).
 
     :param register: call it once per preprocessor class, a subclass of
-        :class:`fpgrade.preprocess_api.Preprocessor` with a unique ``id`` and the names of the
-        results it ``requires`` and ``provides``.
+        :class:`fpgrade.preprocess_api.Preprocessor` with a unique ``id``, the names of the
+        results it ``requires`` and ``provides``, and what each provided result is
+        (``outputs``: dtype, shape, meaning, model input layout; shown by ``fpgrade
+        preprocessors``).
     """
 
 
@@ -57,7 +61,9 @@ def register_models(register: Callable[[type[GradingModel]], None]) -> None:
 
     :param register: call it once per model class, a subclass of
         :class:`fpgrade.model_api.GradingModel` whose ``card`` (a
-        :class:`fpgrade.model_api.ModelCard`) has a unique ``id`` and names registered scales.
+        :class:`fpgrade.model_api.ModelCard`) has a unique ``id`` and names registered scales
+        and preprocessors, and whose ``input_keys`` registered preprocessors provide
+        (:func:`fpgrade.plugin_checks.model_problem`). ``fpgrade models check ID`` smoke-tests it.
     """
 
 
@@ -65,6 +71,7 @@ def register_models(register: Callable[[type[GradingModel]], None]) -> None:
 def register_commands(cli: typer.Typer) -> None:
     """Add commands to the ``fpgrade`` command line.
 
-    :param cli: the root :class:`typer.Typer` application; decorate functions with
-        ``@cli.command()`` or add a sub-application with ``cli.add_typer(...)``.
+    :param cli: a :class:`typer.Typer` application whose commands and groups are added to the
+        root one when the hook returns; decorate functions with ``@cli.command()`` or add a
+        sub-application with ``cli.add_typer(...)``. A name fpgrade already has is refused.
     """

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 LAYOUTS = ("image", "sequence", "clip", "mask", "vector")
 #: the optimisers and learning-rate schedules a card's ``recipe`` may name
 #: (:mod:`fpgrade.training.recipes` builds them).
-RECIPE_OPTIMIZERS = ("sgd", "rmsprop", "adam")
+RECIPE_OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw")
 RECIPE_SCHEDULES = ("poly", "step", "constant")
 
 

@@ -47,8 +47,10 @@ def test_the_example_plugin_shows_up_once_installed(example_site, isolated_setti
 
 def test_the_example_plugin_disappears_when_disabled(example_site, isolated_settings):
     env = {"FPGRADE_DATA_DIR": str(isolated_settings), "FPGRADE_DISABLE_PLUGINS": "example"}
-    names = [p["name"] for p in fpgrade_json(example_site, "plugins", **env)]
-    assert "example" not in names and "house_brackmann" in names
+    plugins = {p["name"]: p for p in fpgrade_json(example_site, "plugins", **env)}
+    assert plugins["example"]["status"] == "blocked" and plugins["example"]["scales"] == []
+    assert plugins["example"]["reason"] == "blocked by FPGRADE_DISABLE_PLUGINS"
+    assert plugins["house_brackmann"]["status"] == "ok"
     scales = [s["id"] for s in fpgrade_json(example_site, "scales", **env)]
     assert "example_eye_closure" not in scales
 

@@ -74,13 +74,13 @@ def test_hook_register_models(install_plugin):
 
         class Tiny(GradingModel):
             card = ModelCard(id="test_tiny", name="Tiny", paper="test",
-                             scales=("palsy_binary",), input_shape=(3, 8, 8))
-            input_keys = ("face_8",)
-            input_layouts = {"face_8": "image"}
+                             scales=("palsy_binary",), input_shape=(3, 128, 128))
+            input_keys = ("face_128",)
+            input_layouts = {"face_128": "image"}
             @classmethod
             def build(cls, scale=None, **options):
                 from torch import nn
-                return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2))
+                return nn.Sequential(nn.Flatten(), nn.Linear(3 * 128 * 128, 2))
 
         @hookimpl
         def register_models(register):
@@ -92,23 +92,45 @@ def test_hook_register_models(install_plugin):
     registry = get_registry()
     assert registry.plugins["model"].models == ["test_tiny"]
     model = registry.model("test_tiny")
-    assert model.build()(torch.zeros(4, 3, 8, 8)).shape == (4, 2)
+    assert model.build()(torch.zeros(4, 3, 128, 128)).shape == (4, 2)
 
 
 BAD_MODELS = {
     "no input_keys": ("", "declares no input_keys"),
     "no layout": ('input_keys = ("x",)', "gives input 'x' the layout None"),
     "unknown scale": ('input_keys = ("x",); input_layouts = {"x": "image"}; SCALES = ("nope",)',
-                      "names no registered scale on its card (nope)"),
+                      "names the scale 'nope' on its card, which no plugin registered"),
+    "one unknown scale": ('input_keys = ("face_224",); input_layouts = {"face_224": "image"}; '
+                          'SCALES = ("palsy_binary", "sided_7")',
+                          "names the scale 'sided_7' on its card, which no plugin registered"),
+    "unknown preprocessor": ('input_keys = ("face_224",); input_layouts = {"face_224": "image"}; '
+                             'PREPROCESSORS = ("face_crop_244",)',
+                             "names the preprocessor 'face_crop_244' on its card, which no plugin "
+                             "registered"),
+    "input nobody provides": ('input_keys = ("face_100",); input_layouts = {"face_100": "image"}',
+                              "takes the input 'face_100' (for a photo), which no registered "
+                              "preprocessor provides (results on offer: "),
+    "video input nobody provides": (
+        'input_keys = ("face_224",); input_layouts = {"face_224": "image"}; MEDIA = ("image", "video")\n'
+        '            @classmethod\n'
+        '            def pipeline_targets(cls, kind):\n'
+        '                return ("face_224",) if kind == "image" else ("face_sequence",)',
+        "takes the input 'face_sequence' (for a video), which no registered preprocessor provides"),
+    "input made elsewhere": (
+        'input_keys = ("face_224", "age"); input_layouts = {"face_224": "image", "age": "vector"}\n'
+        '            @classmethod\n'
+        '            def pipeline_targets(cls, kind):\n'
+        '                return ("face_224",)',
+        "takes the input 'age' (for a photo), which no registered preprocessor provides"),
     "old optimisers": ('input_keys = ("x",); input_layouts = {"x": "image"}\n'
                        '            @classmethod\n'
                        '            def optimisers(cls, network, stage, epochs, steps_per_epoch):\n'
                        '                raise AssertionError("never called")',
-                       "overrides optimisers() with the old signature"),
+                       "overrides optimisers() with the signature (network, stage, epochs, steps_per_epoch)"),
     "string augmentation": ('input_keys = ("x",); input_layouts = {"x": "image"}; augmentation = "vgg"',
                             "not an fpgrade.augmentation.Augmentation"),
     "unknown optimizer": ('input_keys = ("x",); input_layouts = {"x": "image"}; RECIPE = {"optimizer": "lion"}',
-                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam; or override"),
+                          "names the optimizer 'lion' in its recipe (known: sgd, rmsprop, adam, adamw; or override"),
     "vector without mirror": ('input_keys = ("x",); input_layouts = {"x": "vector"}; '
                               'augmentation = Augmentation(flip=0.5)', "gives no mirror_signs"),
 }
@@ -127,8 +149,11 @@ def test_a_model_that_cannot_train_is_refused_at_registration(install_plugin, ca
         class Bad(GradingModel):
             SCALES = ("palsy_binary",)
             RECIPE = {{}}
+            PREPROCESSORS = ()
+            MEDIA = ("image",)
             {body}
-            card = ModelCard(id="test_bad", name="Bad", paper="test", scales=SCALES, recipe=RECIPE)
+            card = ModelCard(id="test_bad", name="Bad", paper="test", scales=SCALES, recipe=RECIPE,
+                             preprocessors=PREPROCESSORS, media=MEDIA)
             @classmethod
             def build(cls, scale=None, **options):
                 raise AssertionError("never built")
@@ -141,7 +166,7 @@ def test_a_model_that_cannot_train_is_refused_at_registration(install_plugin, ca
     registry = get_registry()
     assert "test_bad" not in registry.models and "vgg16_palsy" in registry.models
     failure = next(f for f in registry.failures if f.name == "badmodel")
-    assert "plugin 'badmodel': model 'test_bad'" in failure.error and message in failure.error
+    assert failure.error.startswith("model 'test_bad' ") and message in failure.error
     assert "\n" not in failure.error
 
 
@@ -196,8 +221,8 @@ def test_a_model_with_its_own_optimisers_may_name_its_own_optimizer(install_plug
         class OwnOptimiser(GradingModel):
             card = ModelCard(id="test_own_opt", name="Own", paper="test", scales=("palsy_binary",),
                              recipe={"optimizer": "lion"})
-            input_keys = ("x",)
-            input_layouts = {"x": "image"}
+            input_keys = ("face_224",)
+            input_layouts = {"face_224": "image"}
             @classmethod
             def build(cls, scale=None, **options):
                 raise AssertionError("never built")

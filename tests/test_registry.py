@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fpgrade.errors import DuplicateIdError, PluginError, UnknownModelError, UnknownScaleError
+from fpgrade.errors import PluginError, UnknownModelError, UnknownScaleError
 from fpgrade.registry import get_registry, load_registry
 
 SCALE_PLUGIN = """
@@ -58,12 +58,13 @@ def test_a_hook_that_raises_is_reported_and_the_others_load(install_plugin):
     )
     registry = get_registry()
     assert [(f.name, f.error) for f in registry.failures] == [
-        ("raises", "RuntimeError: scale table missing")
+        ("raises", "its register_scales hook raised RuntimeError: scale table missing")
     ]
     assert "sided7" in registry.scales
+    assert registry.plugins["raises"].status == "failed"
 
 
-def test_registering_something_that_is_not_a_scale_is_reported(install_plugin):
+def test_registering_something_that_is_not_a_scale_or_model_is_reported(install_plugin):
     install_plugin(
         "wrong",
         """
@@ -71,23 +72,80 @@ def test_registering_something_that_is_not_a_scale_is_reported(install_plugin):
         @hookimpl
         def register_scales(register):
             register({"id": "not_a_scale"})
+        """,
+    )
+    install_plugin(
+        "wrong_model",
+        """
+        from fpgrade.hookspecs import hookimpl
         @hookimpl
         def register_models(register):
             register(object)
         """,
     )
-    errors = [f.error for f in get_registry().failures]
-    assert any("not a GradingScale" in e for e in errors)
-    assert any("not a GradingModel class" in e for e in errors)
+    errors = {f.name: f.error for f in get_registry().failures}
+    assert errors["wrong"] == ("its register_scales hook registered {'id': 'not_a_scale'}, "
+                               "not a GradingScale or a CompositeScale")
+    assert "not a GradingModel class" in errors["wrong_model"]
 
 
-def test_a_duplicate_id_is_an_error_naming_both_modules(install_plugin):
+def test_a_plugin_is_left_out_whole_and_the_models_needing_its_scale_go_with_it(install_plugin):
+    """A plugin with a good scale and a bad model registers neither; another plugin's model that
+    needed only that scale is left out in the next round, with its own reason."""
+    install_plugin(
+        "half",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.scales import GradingScale, Level
+        @hookimpl
+        def register_scales(register):
+            register(GradingScale("half_scale", "Half", "test", (Level("a", "A"), Level("b", "B"))))
+        @hookimpl
+        def register_models(register):
+            raise RuntimeError("weights table missing")
+        """,
+    )
+    install_plugin(
+        "user",
+        """
+        from fpgrade.hookspecs import hookimpl
+        from fpgrade.model_api import GradingModel, ModelCard
+        class User(GradingModel):
+            card = ModelCard(id="user_model", name="U", paper="test", scales=("half_scale",))
+            input_keys = ("face_224",)
+            input_layouts = {"face_224": "image"}
+            @classmethod
+            def build(cls, scale=None, **options):
+                raise AssertionError("never built")
+        @hookimpl
+        def register_models(register):
+            register(User)
+        """,
+    )
+    registry = get_registry()
+    errors = {f.name: f.error for f in registry.failures}
+    assert errors["half"] == "its register_models hook raised RuntimeError: weights table missing"
+    assert errors["user"].startswith("model 'user_model' names the scale 'half_scale' on its card")
+    assert "half_scale" not in registry.scales and "user_model" not in registry.models
+    assert registry.plugins["half"].scales == [] and "sided7" in registry.scales
+
+
+def test_a_duplicate_id_leaves_the_later_plugin_out_naming_both_modules(install_plugin):
     install_plugin("copycat", SCALE_PLUGIN.format(scale_id="sided7"), module="copycat_scales")
-    with pytest.raises(DuplicateIdError) as caught:
-        get_registry()
-    message = str(caught.value)
-    assert "scale id 'sided7'" in message
-    assert "fpgrade_plugins.scales.sided7" in message and "copycat_scales" in message
+    registry = get_registry()
+    (failure,) = registry.failures
+    assert failure.name == "copycat"
+    assert "scale id 'sided7' is registered twice" in failure.error
+    assert "fpgrade_plugins.scales.sided7" in failure.error and "copycat_scales" in failure.error
+    assert registry.scale("sided7").codes[0] == "N"  # the built-in keeps its id
+    assert registry.plugins["sided7"].scales == ["sided7"]
+
+
+def test_a_third_party_named_before_a_built_in_still_cannot_take_its_id(install_plugin):
+    install_plugin("aaa_first", SCALE_PLUGIN.format(scale_id="sided7"))
+    registry = get_registry()
+    assert [f.name for f in registry.failures] == ["aaa_first"]
+    assert registry.scale("sided7").codes[0] == "N"
 
 
 def test_disabled_plugins_are_blocked_by_name(install_plugin, monkeypatch):
@@ -119,8 +177,11 @@ def test_a_misspelt_hook_is_refused(install_plugin):
             pass
         """,
     )
-    with pytest.raises(PluginError, match="register_scale"):
-        get_registry()
+    registry = get_registry()
+    (failure,) = registry.failures
+    assert failure.name == "typo"
+    assert failure.error.startswith("implements register_scale, which is not a hook of fpgrade")
+    assert "sided7" in registry.scales
 
 
 def test_unknown_ids_name_the_known_ones(registry):

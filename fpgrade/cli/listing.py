@@ -1,4 +1,4 @@
-"""``fpgrade plugins``, ``fpgrade scales``, ``fpgrade models``: what is installed."""
+"""``fpgrade plugins``, ``scales``, ``preprocessors``, ``models``: what is installed."""
 
 from __future__ import annotations
 
@@ -14,25 +14,27 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 
 
 def plugins(as_json: bool = JSON_OPTION) -> None:
-    """List installed plugins, their versions and what each registered."""
+    """List every plugin once: its version, whether it loaded (ok, failed, blocked) and what it
+    registered, or why it was left out."""
     registry = get_registry()
-    rows = [info.as_dict() for info in registry.plugins.values()]
-    rows += [{**f.as_dict(), "version": None, "scales": [], "preprocessors": [], "models": []}
-             for f in registry.failures]
     if as_json:
-        print_json(rows)
+        print_json([info.as_dict() for info in registry.plugins.values()])
         return
-    table = Table("plugin", "version", "registers", title="fpgrade plugins")
+    table = Table("plugin", "version", "status", "registers, or why it was left out",
+                  title="fpgrade plugins")
+    colours = {"ok": "green", "failed": "red", "blocked": "yellow"}
     for info in registry.plugins.values():
         registered = [f"{kind} {item}" for kind, items in
                       (("scale", info.scales), ("preprocessor", info.preprocessors),
                        ("model", info.models)) for item in items]
-        table.add_row(info.name, info.version or "?", "\n".join(registered) or "commands only")
+        if info.ok:
+            what = "\n".join(registered) or (
+                "commands only" if "register_commands" in info.hooks else "nothing")
+        else:
+            what = info.reason or ""
+        table.add_row(info.name, info.version or "?", Text(info.status, colours[info.status]),
+                      Text(what))
     console.print(table)
-    for failure in registry.failures:
-        console.print(Text.assemble(("failed", "red"), f" {failure.name}: {failure.error}"))
-    if registry.blocked:
-        console.print(f"blocked by FPGRADE_DISABLE_PLUGINS: {', '.join(registry.blocked)}")
 
 
 def scales(as_json: bool = JSON_OPTION) -> None:
@@ -78,7 +80,46 @@ def models(as_json: bool = JSON_OPTION) -> None:
     console.print(table)
 
 
+def preprocessors(as_json: bool = JSON_OPTION) -> None:
+    """List preprocessors: what each requires and provides (keys, dtype, shape, and the model
+    input layout a result fits), and how each layout is normalised for a network."""
+    from fpgrade.result_catalogue import NORMALISATION, preprocessor_details
+
+    details = preprocessor_details(get_registry())
+    if as_json:
+        print_json({"preprocessors": details, "normalisation": NORMALISATION})
+        return
+    table = Table("preprocessor", "requires", "provides", title="fpgrade preprocessors")
+    for item in details:
+        requires = [f"{r['key']}: {_kind(r)} ({_source(r['provided_by'])})"
+                    for r in item["requires"]]
+        provides = [f"{r['key']}: {_kind(r)}" + (f", model input `{r['layout']}`" if r["layout"]
+                                                   else "") for r in item["provides"]]
+        table.add_row(Text(f"{item['id']} (plugin {item['plugin']})\n{item['description']}"),
+                      Text("\n".join(requires)),
+                      Text("\n".join(provides)))
+    console.print(table)
+    layouts = Table("layout", "to the network", title="model inputs by layout")
+    for layout, words in NORMALISATION.items():
+        layouts.add_row(layout, words)
+    console.print(layouts)
+
+
+def _source(providers: list[str]) -> str:
+    if providers == ["given"]:
+        return "given by the caller"
+    return f"from {', '.join(providers)}" if providers else "no preprocessor provides it"
+
+
+def _kind(row: dict) -> str:
+    return f"{row['dtype']} {row['shape']}".strip()
+
+
 def register(app: typer.Typer) -> None:
+    from fpgrade.cli import check
+
     app.command()(plugins)
     app.command()(scales)
-    # ``models`` is a group (its registry commands): fpgrade.cli.versions
+    app.command()(preprocessors)
+    # ``models`` is a group (its registry commands): fpgrade.cli.versions; ``models check``:
+    check.register()

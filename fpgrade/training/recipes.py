@@ -1,6 +1,6 @@
 """Optimisers and learning-rate schedules from a model card's ``recipe`` (torch's own classes).
 
-Recipe keys: ``optimizer`` (sgd, rmsprop, adam), ``lr``, ``momentum``, ``weight_decay``,
+Recipe keys: ``optimizer`` (sgd, rmsprop, adam, adamw), ``lr``, ``momentum``, ``weight_decay``,
 ``alpha`` and ``eps`` (RMSProp), ``schedule`` (poly, step, constant) with ``power`` (poly) or
 ``step_epochs`` and ``gamma`` (step), ``epochs``, ``batch_size``, ``loss`` (``ce`` or
 ``weighted_ce``), ``sampler`` (``shuffle`` or ``balanced``). Schedules step once per epoch.
@@ -31,6 +31,8 @@ def make_optimizer(recipe: Mapping[str, Any], params: Iterable[torch.nn.Paramete
                                    eps=float(recipe.get("eps", 0.1)), weight_decay=decay)
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=decay)
+    if name == "adamw":  # decoupled weight decay (Loshchilov & Hutter 2019); torch's default 0.01
+        return torch.optim.AdamW(params, lr=lr, weight_decay=float(recipe.get("weight_decay", 0.01)))
     raise PluginError(f"unknown optimizer {name!r} in the model's recipe "
                       f"(known: {', '.join(RECIPE_OPTIMIZERS)})")
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from fpgrade.face.measure import DEVIATIONS, SIDE_MEASURES, measure
 from fpgrade.hookspecs import hookimpl
-from fpgrade.preprocess_api import Preprocessor
+from fpgrade.preprocess_api import Output, Preprocessor
 
 INDICES = ("EAs", "EBAs", "NAs", "MAs", "MAn", "NAn", "EbAn")
 FEATURES = (*INDICES, *(f"{m}_lr" for m in SIDE_MEASURES), *DEVIATIONS)
@@ -36,6 +36,10 @@ class AsymmetryFeatures(Preprocessor):
     description = "Paper 001's asymmetry indices and left-right measurement differences, as a vector."
     requires = ("landmarks",)
     provides = ("asymmetry_features",)
+    outputs = {"asymmetry_features": Output(
+        "float32", f"({len(FEATURES)},)", "signed asymmetry indices, left-right measurement "
+        "differences, deviations (FEATURES of fpgrade_plugins.preprocess.asymmetry_features; "
+        "MIRROR_SIGNS for a flip)", "vector")}
 
     def __call__(self, results):
         return {"asymmetry_features": feature_vector(results["landmarks"])}
@@ -46,6 +50,9 @@ class VideoAsymmetryFeatures(Preprocessor):
     description = "The asymmetry vector of a video: the median over its frames with a face."
     requires = ("frame_landmarks",)
     provides = ("video_asymmetry_features",)
+    outputs = {"video_asymmetry_features": Output(
+        "float32", f"({len(FEATURES)},)", "asymmetry_features of a video: the median over its "
+        "frames with a face", "vector")}
 
     def __call__(self, results):
         vectors = np.stack([feature_vector(lm) for lm in results["frame_landmarks"]])

@@ -3,7 +3,7 @@ facial-attribute masks. See :mod:`fpgrade.face.crops` and :mod:`fpgrade.face.mas
 geometry and the deviations from the papers. OpenCV is imported where it is used."""
 
 from fpgrade.hookspecs import hookimpl
-from fpgrade.preprocess_api import Preprocessor
+from fpgrade.preprocess_api import Output, Preprocessor
 
 
 class _FaceCrop(Preprocessor):
@@ -25,6 +25,8 @@ def _face_crop_class(size: int, papers: str) -> type[_FaceCrop]:
         "id": f"face_crop_{size}",
         "size": size,
         "provides": (f"face_{size}",),
+        "outputs": {f"face_{size}": Output(
+            "uint8", f"({size}, {size}, 3)", f"levelled square face crop, RGB ({papers})", "image")},
         "description": f"Levelled square face crop, {size}x{size} ({papers}); movement-aware margins.",
         "__module__": __name__,
     })
@@ -43,6 +45,9 @@ class RegionCrops(Preprocessor):
     description = "Paper 000's eye-brow and mouth regions, 40x120 each, from landmark extremes."
     requires = ("image", "landmarks")
     provides = ("eyebrow_region", "mouth_region")
+    outputs = {"eyebrow_region": Output("uint8", "(40, 120, 3)", "both eyebrows, RGB (paper 000)",
+                                        "image"),
+               "mouth_region": Output("uint8", "(40, 120, 3)", "the mouth, RGB (paper 000)", "image")}
 
     def __call__(self, results):
         from fpgrade.face.crops import region_crops
@@ -56,6 +61,9 @@ class AttributeMasks(Preprocessor):
     description = "Facial-attribute label map (skin, brows, eyes, nose, lips, mouth) on the face crop."
     requires = ("image", "landmarks")
     provides = ("attribute_mask",)
+    outputs = {"attribute_mask": Output(
+        "uint8", "(224, 224)", "class index per pixel of face_224 (0 background, 1 skin, "
+        "2 brows, 3 eyes, 4 nose, 5 lips, 6 mouth interior; fpgrade.face.masks)", "mask")}
 
     def __init__(self, size: int = 224) -> None:
         self.size = size

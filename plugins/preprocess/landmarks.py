@@ -8,7 +8,7 @@ with OpenCV's Viola-Jones cascade only as the fallback detector.
 from pathlib import Path
 
 from fpgrade.hookspecs import hookimpl
-from fpgrade.preprocess_api import Preprocessor
+from fpgrade.preprocess_api import Output, Preprocessor
 
 # Heavy modules (OpenCV, MediaPipe, Pillow) are imported where they are used, so that loading the
 # plugin to list it costs nothing.
@@ -19,6 +19,7 @@ class ImageLoader(Preprocessor):
     description = "Read a photo as RGB (EXIF orientation, greyscale and alpha handled, size limit)."
     requires = ("path",)
     provides = ("image",)
+    outputs = {"image": Output("uint8", "(H, W, 3)", "the photo, RGB, upright (EXIF applied)")}
 
     def __call__(self, results):
         from fpgrade.imageio import load_image
@@ -31,6 +32,9 @@ class FaceLandmarker(Preprocessor):
     description = "Largest face: MediaPipe box, 478-point mesh, iBUG-68 points, iris circles."
     requires = ("image",)
     provides = ("landmarks",)
+    outputs = {"landmarks": Output(
+        "FaceLandmarks", "", "the largest face: box, 478-point mesh, iBUG-68 points (.ibug68, 68 x 2 "
+        "pixels), iris circles (fpgrade.face.landmarks); a network takes it through asymmetry_features")}
 
     def __init__(self, strict: bool = False) -> None:
         self.strict = strict

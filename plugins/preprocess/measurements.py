@@ -3,7 +3,7 @@ Formulas and deviations: :mod:`fpgrade.face.measure`."""
 
 from fpgrade.face.measure import IRIS_DIAMETER_MM, measure_face
 from fpgrade.hookspecs import hookimpl
-from fpgrade.preprocess_api import Preprocessor
+from fpgrade.preprocess_api import Output, Preprocessor
 
 
 class EmotricsMeasurements(Preprocessor):
@@ -13,6 +13,10 @@ class EmotricsMeasurements(Preprocessor):
                    "and flagged.")
     requires = ("landmarks",)
     provides = ("measurements",)
+    outputs = {"measurements": Output(
+        "FaceMeasurements", "", "Emotrics measurements per side in mm, deviations, asymmetry "
+        "indices and quality flags (fpgrade.face.measure); a network takes them through "
+        "asymmetry_features")}
 
     def __init__(self, iris_diameter_mm: float = IRIS_DIAMETER_MM) -> None:
         self.iris_diameter_mm = iris_diameter_mm
@@ -30,6 +34,7 @@ class AsymmetryIndices(Preprocessor):
     description = "Paper 001: EAs, EBAs, NAs, MAs, MAn, NAn, EbAn, RgAs, AnAs."
     requires = ("measurements",)
     provides = ("asymmetry",)
+    outputs = {"asymmetry": Output("dict", "", "paper 001's indices by name (str -> float)")}
 
     def __call__(self, results):
         return {"asymmetry": dict(results["measurements"].asymmetry)}

@@ -4,7 +4,7 @@ temporal normalisation to n face frames of 112 px, and paper 000's 4-frame clips
 import numpy as np
 
 from fpgrade.hookspecs import hookimpl
-from fpgrade.preprocess_api import Preprocessor
+from fpgrade.preprocess_api import Output, Preprocessor
 
 # OpenCV and MediaPipe are imported where they are used, so listing the plugin costs nothing.
 
@@ -14,6 +14,12 @@ class VideoFaceLandmarks(Preprocessor):
     description = "Every stride-th frame with its face landmarks; faceless frames dropped, counted."
     requires = ("path",)
     provides = ("face_frames", "frame_landmarks", "frame_indices", "frames_dropped")
+    outputs = {
+        "face_frames": Output("list[uint8]", "(F, H, W, 3)", "the F frames with a face, RGB"),
+        "frame_landmarks": Output("list[FaceLandmarks]", "(F,)", "the landmarks of each face frame"),
+        "frame_indices": Output("int64", "(F,)", "each face frame's index in the video"),
+        "frames_dropped": Output("int", "", "frames read without a face"),
+    }
 
     def __init__(self, stride: int = 1, max_frames: int | None = None) -> None:
         self.stride, self.max_frames = stride, max_frames
@@ -39,6 +45,8 @@ class TemporalNormalisation(Preprocessor):
     description = "Paper 004: face crops normalised to n frames (duplicate when short, drop when long)."
     requires = ("face_frames", "frame_landmarks")
     provides = ("face_clip",)
+    outputs = {"face_clip": Output("uint8", "(8, 112, 112, 3)", "n = 8 face crops of 112 px, RGB "
+                                   "(paper 004; n and size are parameters)", "clip")}
 
     def __init__(self, n: int = 8, size: int = 112) -> None:
         self.n, self.size = n, size
@@ -60,6 +68,15 @@ class PhcnnSequences(Preprocessor):
     description = "Paper 000: clips of 4 consecutive face frames, each as face 128 + two 40x120 regions."
     requires = ("face_frames", "frame_landmarks")
     provides = ("sequence_face", "sequence_eyebrow", "sequence_mouth")
+    outputs = {
+        "sequence_face": Output("uint8", "(C, 4, 128, 128, 3)", "C clips of 4 consecutive face "
+                                "crops, RGB (paper 000); one clip, (4, 128, 128, 3), is a "
+                                "`sequence` input"),
+        "sequence_eyebrow": Output("uint8", "(C, 4, 40, 120, 3)", "the eyebrow regions of the same "
+                                   "clips; one clip is a `sequence` input"),
+        "sequence_mouth": Output("uint8", "(C, 4, 40, 120, 3)", "the mouth regions of the same "
+                                 "clips; one clip is a `sequence` input"),
+    }
 
     def __init__(self, length: int = 4, step: int | None = None) -> None:
         self.length, self.step = length, step
