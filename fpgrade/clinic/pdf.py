@@ -214,6 +214,9 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
         if p.error:
             pages.text(f"{tables.movement_words(p.movement)}: NOT GRADED - {p.error}", size=7,
                        color="#b00000")
+    for text in report.get("landmarks_corrected_by_hand") or []:
+        pages.text(text + " (distances in the photo; the values these points feed are marked "
+                   "in the measurement table).", size=7, weight="bold", color="#1f4e79")
 
     pages.new()
     if graded:
