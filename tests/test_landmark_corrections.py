@@ -103,7 +103,9 @@ def test_the_exports_say_which_points_moved_and_flag_the_values(graded, tmp_path
     assert data["landmarks_corrected_by_hand"][0].startswith(
         "Landmarks corrected by hand (At rest")
     assert "upper lid, right (38)" in data["landmarks_corrected_by_hand"][0]
-    assert "✋ landmarks corrected by hand" in tables.html(result)
+    page = tables.html(result)
+    assert page.count('data-corrected="yes"') == 2
+    assert ">landmarks corrected by hand: upper lid, right (37), upper lid, right (38)<" in page
 
 
 def test_the_pdf_has_the_correction_line_and_the_new_mrd1(graded, tmp_path):

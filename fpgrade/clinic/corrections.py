@@ -108,9 +108,9 @@ def affected(corrections: list[dict]) -> dict[str, list[str]]:
 
 
 def line(movement_words: str, corrections: list[dict]) -> str:
-    """``Landmarks corrected by hand (Smile): upper lid, right (38) 1.2 mm; ...``."""
-    parts = [f"{r['words']} {r['distance_mm']:.1f} mm"
-             + (f" (radius {r['radius_change_px']:+.1f} px)" if r.get("radius_change_px") else "")
+    """``Landmarks corrected by hand (Smile): upper lid, right (38) 1.2 mm (1.5 px); ...``."""
+    parts = [f"{r['words']} {r['distance_mm']:.1f} mm ({r['distance_px']:.1f} px"
+             + (f", radius {r['radius_change_px']:+.1f} px)" if r.get("radius_change_px") else ")")
              for r in corrections]
     who = sorted({r["by"] for r in corrections})
     return (f"Landmarks corrected by hand ({movement_words}): " + "; ".join(parts)

@@ -1,6 +1,7 @@
 """The measurement table of a graded set, grouped by movement, in words: one group per photo,
 one row per measurement (right, left, difference, percentage where meaningful, the normal value
-of healthy adults where published, and the quality flags beside the value they concern).
+of healthy adults where published, and the quality flags beside the value they concern; a value
+read from landmarks corrected by hand names those points, issue 19).
 
 The page shows it as HTML (:func:`html`), the PDF draws it (:mod:`fpgrade.clinic.report`), the
 CSV writes :func:`csv_rows` with stable ids beside the words.
@@ -110,8 +111,10 @@ def html(result) -> str:
             style = ' style="background:rgba(255,200,0,0.18)"' if row.flags else ""
             marks = f' data-measure="{row.id}"' + (' data-corrected="yes"' if row.corrected
                                                    else "")
-            cells[7] = "".join(f"{mark}{_html.escape(text)}<br>" for mark, text in (
-                ("⚠️ ", row.flags), ("✋ ", row.corrected)) if text).removesuffix("<br>")
+            cells[7] = "<br>".join(part for part in (
+                f"⚠️ {_html.escape(row.flags)}" if row.flags else "",
+                f'<span style="color:#1f4e79">{_html.escape(row.corrected)}</span>'
+                if row.corrected else "") if part)
             parts.append(f"<tr{style}{marks}>" + "".join(
                 f"<td {cell}>{c if j == 7 else _html.escape(c)}</td>"
                 for j, c in enumerate(cells)) + "</tr>")
