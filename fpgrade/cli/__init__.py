@@ -19,7 +19,8 @@ from contextlib import contextmanager
 
 import typer
 
-from fpgrade.cli import data, labelling, learn, listing, measure, serve, sync, versions
+from fpgrade.cli import (corrections, data, labelling, learn, listing, measure, serve, sync,
+                         versions)
 from fpgrade.cli.console import err_console, fault_line
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -48,6 +49,7 @@ def build_app() -> typer.Typer:
     sync.register(app)
     data.register(app)
     measure.register(app)
+    corrections.register(app)
     learn.register(app)
     serve.register(app)
     labelling.register(app)
