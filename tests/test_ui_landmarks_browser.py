@@ -1,6 +1,7 @@
 """Hand correction of landmarks on the clinician page in a real browser (issue 19): grade the
 example photo, drag the right upper lid up, see MRD1 change in the table, nudge with the arrow
-keys, export the PDF and find the new MRD1 and the correction line in it, then Reset.
+keys, export the PDF and find the new MRD1 and the correction line in it, save the visit and
+find it in the group's correction summary (Recovery tab), then Reset.
 
 The server and page fixtures are those of :mod:`tests.test_ui_browser` (one ``fpgrade demo`` for
 this module). Screenshots go to ``build/test-artefacts/``.
@@ -97,6 +98,21 @@ def test_drag_a_lid_point_and_the_table_and_the_pdf_follow(page, tmp_path):  # n
     assert re.search(r"Landmarks corrected by hand \(At rest[^)]*\): upper lid, right \(38\)", text)
     assert f"MRD1 {final_right:.2f} {left:.2f}" in text
     assert "landmarks corrected by hand: upper lid, right (38)" in text  # the flagged rows
+
+    # saved with the visit, and counted in the group's summary on the Recovery tab
+    page.fill("#subject textarea, #subject input", "P-LM1")
+    page.fill("#visit textarea, #visit input", "2026-01-10")
+    page.click("#save-visit")
+    page.wait_for_selector("#message:has-text('Saved assessment')")
+    page.get_by_role("tab", name="Recovery").click()
+    page.get_by_text("Landmarks corrected by hand (every subject)").click()
+    page.click("#corrections-show")
+    page.wait_for_selector("#corrections-summary tr:has-text('upper lid')")
+    cells = page.locator("#corrections-summary tr:has-text('upper lid') td").all_inner_texts()
+    assert cells[:5] == ["upper lid", "1", "1", "100.0", "1"] and cells[-1] == "demo"
+    page.locator("#corrections-box").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTEFACTS / "23_corrections_summary.png"))
+    page.get_by_role("tab", name="Grade").click()
 
     page.click("#landmark-editor .fp-lm-reset")
     page.wait_for_selector("#landmark-message:has-text('No landmark is corrected by hand')")

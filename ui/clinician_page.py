@@ -148,6 +148,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 headers=["Visit", "eFACE at rest (static)", "eFACE movement (dynamic)",
                          "eFACE total", "Sunnybrook composite", "Trained-model grades of the set"],
                 elem_id="recovery-table")
+            landmark_editor.summary_block()
         with gr.Tab("About", id="about"):
             about_text = gr.Markdown()
             blocks.load(about, outputs=about_text)

@@ -55,3 +55,22 @@ def wire(editor: gr.HTML, session: gr.State, eface_fields: Sequence, outputs: Se
 
     editor.moved(on_moved, inputs=[session, *eface_fields], outputs=[*outputs, message],
                  trigger_mode="always_last", show_progress="minimal")
+
+
+def summary_block() -> None:
+    """An accordion (for the Recovery tab) with how often and how far this group's users
+    corrected landmarks by hand, per landmark group, from every saved visit
+    (:mod:`fpgrade.clinic.correction_summary`; ``fpgrade corrections --csv`` writes the same)."""
+    from fpgrade.clinic import correction_summary as cs
+
+    def show() -> str:
+        return cs.markdown(cs.summarise(cs.saved()))
+
+    with gr.Accordion("Landmarks corrected by hand (every subject)", open=False,
+                      elem_id="corrections-box"):
+        gr.Markdown("Where the detector fails for this group's patients: how often and how far "
+                    "points were moved by hand in the saved visits (`fpgrade corrections --csv` "
+                    "writes the same table).")
+        button = gr.Button("Show the corrections summary", elem_id="corrections-show")
+        text = gr.Markdown(elem_id="corrections-summary")
+        button.click(show, outputs=text)
