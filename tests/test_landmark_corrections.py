@@ -42,7 +42,8 @@ def _raised(photo) -> dict:
 def test_a_raised_lid_is_measured_by_the_detectors_code_and_recorded(graded):
     photo = graded.photos[0]
     before = photo.measurements
-    result = corrections.correct(graded, "rest", _raised(photo), by="dr-who", at="2026-01-01T10:00:00+00:00")
+    result = corrections.correct(graded, "rest", _raised(photo), by="dr-who",
+                                 at="2026-01-01T10:00:00+00:00")
     after = result.photos[0]
     # the same function as grading, on the moved points: no second formula
     expected = measure_points(landmark_file.with_points(photo.landmarks, _raised(photo)))
@@ -160,7 +161,8 @@ def test_measure_with_all_points_gives_the_detectors_values_and_changed_points_m
     ('{"ibug68": [[1, 2]], "iris_right": [1, 2, 3], "iris_left": [4, 5, 6]}',
      "'ibug68' must list 68 points [x, y], got 1"),
     ('{"changed": {"38": [1]}}', "point 38: expected [x, y] as 2 numbers, got [1]"),
-    ('{"changed": {"99": [1, 2]}}', "unknown point '99' (iBUG indices 0-67, iris_right or iris_left)"),
+    ('{"changed": {"99": [1, 2]}}',
+     "unknown point '99' (iBUG indices 0-67, iris_right or iris_left)"),
     ('{"changed": {}, "width": 10, "height": 10}', "the points are of a 10 x 10 picture, the "
      "photo is 572 x 562"),
 ])
@@ -185,3 +187,14 @@ def test_a_mesh_file_is_read_as_the_detector_maps_its_mesh(tmp_path):
     expected = landmarks_from_mesh(np.column_stack([mesh, np.zeros(478)]))
     assert np.array_equal(read.ibug68, expected.ibug68)
     assert read.iris_left == expected.iris_left
+
+
+def test_points_of_a_video_or_of_many_files_are_refused(shared_faces_module, tmp_path, capsys):
+    points = tmp_path / "points.json"
+    points.write_text('{"changed": {}}')
+    video = shared_faces_module / "single_face.mp4"
+    code, out, err = run(capsys, "measure", str(video), "--landmarks", str(points))
+    assert code == 1 and err.strip() == (f"Error: {video}: --landmarks needs a photo (a video's "
+                                         "frames each have their own landmarks)")
+    code, out, err = run(capsys, "measure", str(shared_faces_module), "--landmarks", str(points))
+    assert code == 1 and "--landmarks gives the points of one photo" in err

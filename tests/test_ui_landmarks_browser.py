@@ -20,8 +20,10 @@ from tests.test_ui_browser import page, server  # noqa: F401 - the module's fixt
 
 pytestmark = BROWSER_TEST
 
-EDITOR = """(call) => { for (const e of document.querySelectorAll('#landmark-editor, #landmark-editor *'))
-  if (e.fpLandmarks) return call(e.fpLandmarks); return null; }"""
+EDITOR = """(call) => {
+  for (const e of document.querySelectorAll('#landmark-editor, #landmark-editor *'))
+    if (e.fpLandmarks) return call(e.fpLandmarks);
+  return null; }"""
 
 
 def _editor(page, body: str):
@@ -41,7 +43,7 @@ def _wait_for_distance(page, start, end) -> None:
                            f"'mm ({px:.1f} px)')")
 
 
-def test_drag_a_lid_point_and_the_table_and_the_pdf_follow(page, tmp_path):  # noqa: F811
+def test_drag_a_lid_point_and_the_table_and_the_pdf_follow(page):  # noqa: F811
     import pypdfium2
 
     page.click("#example-one")
@@ -50,7 +52,6 @@ def test_drag_a_lid_point_and_the_table_and_the_pdf_follow(page, tmp_path):  # n
     page.wait_for_function(f"({EDITOR})((lm) => lm.position('38') !== null)")
     right, left = _mrd1(page)
     start = _editor(page, "lm.point('38')")
-    where = _editor(page, "lm.position('38')")
     page.locator("#landmark-editor canvas").scroll_into_view_if_needed()
     where = _editor(page, "lm.position('38')")
     page.mouse.move(where["x"], where["y"])

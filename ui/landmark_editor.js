@@ -29,8 +29,11 @@
     state.points = {};
     state.selected = null;
     if (!photos().length) {
-      root.innerHTML = "<p class='fp-lm-empty'>Grade a photo: its landmarks can then be " +
-        "corrected here by hand.</p>";
+      const note = document.createElement("p");
+      note.className = "fp-lm-empty";
+      note.textContent = (props.value && props.value.note) ||
+        "Grade a photo: its landmarks can then be corrected here by hand.";
+      root.appendChild(note);
       return;
     }
     photos().forEach((p) => { state.points[p.movement] = JSON.parse(JSON.stringify(p.points)); });

@@ -47,7 +47,8 @@ def wire(editor: gr.HTML, session: gr.State, eface_fields: Sequence, outputs: Se
     """A move in ``editor`` grades the set again: ``outputs`` (the page's graded outputs, as
     ``shown(graded)`` returns them) and ``message`` (the correction line)."""
 
-    def on_moved(request: gr.Request, evt: gr.EventData, state, *form):  # gradio fills the first two
+    # gradio fills the request and the event's data (declared before *form, or it cannot)
+    def on_moved(request: gr.Request, evt: gr.EventData, state, *form):
         user = getattr(request, "username", None) if request is not None else None
         graded, text = landmark_handlers.correct(state, getattr(evt, "_data", None),
                                                  list(form), user)

@@ -42,7 +42,8 @@ def _data_url(path: str) -> str:
 
 def editor_value(session: handlers.Session | None) -> dict | None:
     """The editor's value: one entry per photo graded from its landmarks (videos are not
-    editable: their values are medians over frames); ``None`` before grading."""
+    editable: their values are medians over frames, and a ``note`` says so); ``None`` before
+    grading."""
     if session is None or session.result is None:
         return None
     photos = []
@@ -60,7 +61,10 @@ def editor_value(session: handlers.Session | None) -> dict | None:
             "detected": corrections.editable_points(p.landmarks),
             "words": {k: corrections.point_words(k) for k in corrections.EDITABLE},
             "sides": _SIDES})
-    return {"photos": photos} if photos else None
+    if not photos:
+        return {"photos": [], "note": "No photo to correct: landmarks are corrected on photos "
+                "(a video's values are medians over its frames, each with its own landmarks)."}
+    return {"photos": photos}
 
 
 def _eface_kept(old_items: Mapping, new_items: Mapping, form: Sequence) -> list:

@@ -79,11 +79,12 @@ def moves(detected, corrected, mm_per_px: float, *, earlier: list[dict] | None =
         if float(np.max(np.abs(start - end))) < MOVED_PX:
             continue
         old = kept.get(point)
-        if old is not None and np.allclose(old["to"], end, atol=0.01):  # "to" is rounded
+        if old is not None and np.allclose(old["to"], end, atol=0.01):  # "to" was rounded
             out.append(old)
             continue
         distance = float(np.linalg.norm(end[:2] - start[:2]))
-        record = {"point": point, "words": point_words(point), "group": GROUP_OF.get(point, "other"),
+        record = {"point": point, "words": point_words(point),
+                  "group": GROUP_OF.get(point, "other"),
                   "from": [round(v, 2) for v in start.tolist()],
                   "to": [round(v, 2) for v in end.tolist()],
                   "distance_px": round(distance, 2), "distance_mm": round(distance * mm_per_px, 2),

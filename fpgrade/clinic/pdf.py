@@ -2,7 +2,8 @@
 
 Page 1: who and when, the summary (with the rest-photo warning), the scores with their ranges
 and normal values, one grade per scale for the set (the rule that combines photos stated), and
-every photo of the set with its landmarks. Then the full measurement table per movement (normal
+every photo of the set with its landmarks (and a line per photo whose landmarks were corrected by
+hand: the points, how far, by whom). Then the full measurement table per movement (normal
 values and quality flags beside the values), the eFACE and Sunnybrook items, each photo's model
 grades and notes, a free-text comment, a line for the clinician (name, signature, date) and the
 disclaimer on every page.
