@@ -47,14 +47,20 @@ def test_a_move_grades_again_and_keeps_what_the_clinician_entered(graded):
     form[ids.index("nasolabial_fold_rest")] = 40.0  # entered by the clinician
     form[ids.index("brow_rest")] = 77.0  # a photo value the clinician overrode
     fissure_before = form[ids.index("palpebral_fissure_rest")]
-    shown, message = landmark_handlers.correct(graded.session, _move(graded.session), form,
-                                              "dr-who")
+    move = _move(graded.session)
+    shown, message = landmark_handlers.correct(graded.session, move, form, "dr-who")
     values = dict(zip(ids, shown.eface_values))
     assert values["nasolabial_fold_rest"] == 40.0 and values["brow_rest"] == 77.0
     assert values["palpebral_fissure_rest"] != fissure_before  # follows the new eye opening
     assert "upper lid, right (38)" in message and "by dr-who" in message
     assert 'data-corrected="yes"' in shown.table and "eFACE" in shown.summary_text
     assert len(shown.gallery) == 1 and shown.session is graded.session
+    assert shown.chart is not None
+    quick, _ = landmark_handlers.correct(graded.session, move, form, None,
+                                         chart=False)  # the page draws the chart after
+    assert quick.chart is None and quick.table == shown.table
+    assert landmark_handlers.chart(graded.session).shape[2] == 3
+    assert landmark_handlers.chart(None) is None
     bad, text = landmark_handlers.correct(graded.session, {"movement": "smile", "points": {}},
                                           form, None)
     assert text.startswith("⚠️") and "no measured photo of 'smile'" in text

@@ -251,7 +251,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
         export.click(on_export, inputs=[session, subject, visit, comment, clinician,
                                         *eface_fields, *sunny_fields], outputs=[files, message])
         landmark_editor.wire(editor, session, eface_fields, graded_outputs, shown_graded,
-                             landmark_message)
+                             landmark_message, chart)
         show.click(handlers.subject_view, inputs=who,
                    outputs=[recovery_plot, recovery_table, recovery_text])
     return blocks

@@ -43,19 +43,25 @@ def component() -> gr.HTML:
 
 
 def wire(editor: gr.HTML, session: gr.State, eface_fields: Sequence, outputs: Sequence,
-         shown: Callable, message: gr.Markdown) -> None:
+         shown: Callable, message: gr.Markdown, chart: gr.Image) -> None:
     """A move in ``editor`` grades the set again: ``outputs`` (the page's graded outputs, as
-    ``shown(graded)`` returns them) and ``message`` (the correction line)."""
+    ``shown(graded)`` returns them) and ``message`` (the correction line) at once; the
+    regional-asymmetry ``chart`` (one of ``outputs``; matplotlib takes about a second) is drawn
+    again right after."""
+    at = list(outputs).index(chart)
 
     # gradio fills the request and the event's data (declared before *form, or it cannot)
     def on_moved(request: gr.Request, evt: gr.EventData, state, *form):
         user = getattr(request, "username", None) if request is not None else None
         graded, text = landmark_handlers.correct(state, getattr(evt, "_data", None),
-                                                 list(form), user)
-        return (*shown(graded), text)
+                                                 list(form), user, chart=False)
+        values = list(shown(graded))
+        values[at] = gr.skip()
+        return (*values, text)
 
     editor.moved(on_moved, inputs=[session, *eface_fields], outputs=[*outputs, message],
-                 trigger_mode="always_last", show_progress="minimal")
+                 trigger_mode="always_last", show_progress="minimal").then(
+        landmark_handlers.chart, inputs=session, outputs=chart, show_progress="hidden")
 
 
 def summary_block() -> None:

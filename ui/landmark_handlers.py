@@ -81,9 +81,10 @@ def _eface_kept(old_items: Mapping, new_items: Mapping, form: Sequence) -> list:
 
 
 def correct(session: handlers.Session | None, data: Mapping | None, eface_form: Sequence,
-            user: str | None = None) -> tuple[handlers.Graded, str]:
+            user: str | None = None, *, chart: bool = True) -> tuple[handlers.Graded, str]:
     """Grade the set again with the points the editor sent (``{"movement", "points"}``), by
-    ``user`` (the logged-in name, else ``"demo"``): (what the page shows, a message)."""
+    ``user`` (the logged-in name, else ``"demo"``): (what the page shows, a message). Without
+    ``chart`` the regional-asymmetry chart is not drawn (``None``; :func:`chart` draws it)."""
     if session is None or session.result is None:
         return handlers.empty(), "Grade a photo first."
     data = data or {}
@@ -91,16 +92,24 @@ def correct(session: handlers.Session | None, data: Mapping | None, eface_form: 
         result = corrections.correct(session.result, str(data.get("movement")),
                                      data.get("points") or {}, by=user or "demo")
     except FpgradeError as exc:
-        return _shown(session, list(eface_form)), f"⚠️ {exc}"
+        return _shown(session, list(eface_form), chart), f"⚠️ {exc}"
     values = _eface_kept(session.result.eface_items, result.eface_items, eface_form)
     session.result = result
     moved = corrections.all_corrections(result)
     message = ("; ".join(corrections.line(report.movement_label(k), r) for k, r in moved)
                if moved else "No landmark is corrected by hand: the detector's points are used.")
-    return _shown(session, values), message
+    return _shown(session, values, chart), message
 
 
-def _shown(session: handlers.Session, values: list) -> handlers.Graded:
+def chart(session: handlers.Session | None):
+    """The regional-asymmetry chart of the session's set (``None`` before grading)."""
+    result = session.result if session is not None else None
+    if result is None or not any(p.ok for p in result.photos):
+        return None
+    return report.figure_png(report.region_figure(result))
+
+
+def _shown(session: handlers.Session, values: list, with_chart: bool = True) -> handlers.Graded:
     """The page's outputs for the session's set (as :func:`fpgrade_ui.handlers.grade` builds
     them; the model grades are those of the photos, which a landmark does not change)."""
     result = session.result
@@ -109,10 +118,9 @@ def _shown(session: handlers.Session, values: list) -> handlers.Graded:
                           if v is not None and v != ""})
     gallery = [(p.overlay, f"{report.movement_label(p.movement)}: {p.name}")
                for p in result.photos if p.overlay is not None]
-    measured = any(p.ok for p in result.photos)
     return handlers.Graded(
         gallery, notes_markdown(result), tables.html(result),
-        report.figure_png(report.region_figure(result)) if measured else None, values,
+        chart(session) if with_chart else None, values,
         eface_markdown(result, scores, values), grades_markdown(session.grades),
         summary(result, scores), session, photo_grades_markdown(session.grades))
 
