@@ -198,3 +198,17 @@ def test_points_of_a_video_or_of_many_files_are_refused(shared_faces_module, tmp
                                          "frames each have their own landmarks)")
     code, out, err = run(capsys, "measure", str(shared_faces_module), "--landmarks", str(points))
     assert code == 1 and "--landmarks gives the points of one photo" in err
+
+
+def test_a_larger_iris_changes_the_ruler_and_marks_every_millimetre_value(graded):
+    photo = graded.photos[0]
+    x, y, radius = corrections.editable_points(photo.landmarks)["iris_left"]
+    result = corrections.correct(graded, "rest", {"iris_left": [x, y, radius + 2]}, by="a")
+    after = result.photos[0]
+    (record,) = after.corrections
+    assert record["point"] == "iris_left" and record["radius_change_px"] == pytest.approx(2)
+    assert record["distance_px"] == 0 and record["words"] == "iris, left"
+    assert after.measurements.mm_per_px < photo.measurements.mm_per_px  # a larger ruler
+    flagged = corrections.affected(after.corrections)
+    assert "brow_height_right" in flagged and "commissure_height_deviation" in flagged
+    assert "radius +2.0 px" in corrections.line("At rest", after.corrections)
