@@ -55,9 +55,17 @@ def test_drag_a_lid_point_and_the_table_and_the_pdf_follow(page):  # noqa: F811
     page.locator("#landmark-editor canvas").scroll_into_view_if_needed()
     where = _editor(page, "lm.position('38')")
     page.mouse.move(where["x"], where["y"])
+    for _ in range(3):  # magnify the eye (x 1.25 per notch, towards the pointer)
+        page.mouse.wheel(0, -100)
+    page.wait_for_selector("#landmark-editor .fp-lm-status:has-text('now x2.0')")
+    assert _editor(page, "lm.point('38')") == start  # magnifying moves no point
+    still = _editor(page, "lm.position('38')")  # and keeps the point under the pointer
+    assert abs(still["x"] - where["x"]) < 1 and abs(still["y"] - where["y"]) < 1
+    where = still
+    page.mouse.move(where["x"], where["y"])
     page.mouse.down()
     for step in range(1, 6):
-        page.mouse.move(where["x"], where["y"] - 2 * step)
+        page.mouse.move(where["x"], where["y"] - 5 * step)
     page.mouse.up()
     dragged = _editor(page, "lm.point('38')")
     _wait_for_distance(page, start, dragged)  # the server has measured this very position

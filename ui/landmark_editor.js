@@ -28,6 +28,8 @@
     element.appendChild(root);
     state.points = {};
     state.selected = null;
+    state.zoom = 1;
+    state.centre = null;
     if (!photos().length) {
       const note = document.createElement("p");
       note.className = "fp-lm-empty";
@@ -46,7 +48,9 @@
       b.textContent = p.label;
       b.dataset.movement = p.movement;
       b.className = "fp-lm-photo";
-      b.addEventListener("click", () => { state.photo = i; state.selected = null; show(); });
+      b.addEventListener("click", () => {
+        state.photo = i; state.selected = null; state.zoom = 1; show();
+      });
       bar.appendChild(b);
     });
     const reset = document.createElement("button");
@@ -65,6 +69,7 @@
     whole.textContent = state.whole ? "Show the face" : "Show the whole photo";
     whole.addEventListener("click", () => {
       state.whole = !state.whole;
+      state.zoom = 1;
       whole.textContent = state.whole ? "Show the face" : "Show the whole photo";
       draw();
     });
@@ -86,6 +91,7 @@
     canvas.addEventListener("pointercancel", up);
     canvas.addEventListener("keydown", key);
     canvas.addEventListener("keyup", keyUp);
+    canvas.addEventListener("wheel", wheel, {passive: false});
     show();
   }
 
@@ -103,8 +109,18 @@
     draw();
   }
 
-  // the part of the photo shown: the face (its points with a margin) or the whole photo
+  // the part of the photo shown: the face (its points with a margin) or the whole photo,
+  // magnified `state.zoom` times around `state.centre` (the mouse wheel)
   function view() {
+    const base = frame(), z = state.zoom || 1;
+    if (z <= 1) return base;
+    const p = current(), w = base.w / z, h = base.h / z;
+    const c = state.centre || {x: base.x + base.w / 2, y: base.y + base.h / 2};
+    return {x: Math.min(Math.max(0, c.x - w / 2), p.width - w),
+            y: Math.min(Math.max(0, c.y - h / 2), p.height - h), w, h};
+  }
+
+  function frame() {
     const p = current();
     if (state.whole) return {x: 0, y: 0, w: p.width, h: p.height};
     const pts = Object.values(p.detected);
@@ -205,7 +221,8 @@
     const p = current();
     const moved = Object.keys(p.detected).filter(differs).length;
     let text = `${p.label}: drag a point, or click it and use the arrow keys (1 px; Shift: ` +
-      `10 px). Orange rings: moved by hand (${moved}).`;
+      `10 px); the mouse wheel magnifies (now x${(state.zoom || 1).toFixed(1)}). Orange rings: ` +
+      `moved by hand (${moved}).`;
     if (state.selected) {
       const id = state.selected.split(":")[0], v = state.points[p.movement][id];
       text = `Selected: ${p.words[id]}${state.selected.endsWith(":rim") ? " (radius)" : ""} at ` +
@@ -263,6 +280,15 @@
     const dragged = state.drag && state.drag.moved;
     state.drag = null;
     if (dragged) send();
+  }
+
+  function wheel(event) {
+    event.preventDefault();  // the point under the pointer stays where it is
+    const pos = at(event), v = view(), fx = (pos.x - v.x) / v.w, fy = (pos.y - v.y) / v.h;
+    state.zoom = Math.min(8, Math.max(1, (state.zoom || 1) * (event.deltaY < 0 ? 1.25 : 0.8)));
+    const base = frame(), w = base.w / state.zoom, h = base.h / state.zoom;
+    state.centre = {x: pos.x - fx * w + w / 2, y: pos.y - fy * h + h / 2};
+    draw();
   }
 
   const ARROWS = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};

@@ -32,7 +32,8 @@ CSS = """
 HELP = ("Drag a point the detector placed wrongly (brows, lids and eye corners, the iris circles: "
         "centre and the dot on the rim for the radius, mouth corners and lips); the dashed "
         "yellow line is the facial midline, which follows the iris centres. Click a point and "
-        "use the arrow keys for 1 px of the photo (Shift: 10 px). Every measurement, eFACE item "
+        "use the arrow keys for 1 px of the photo (Shift: 10 px); the mouse wheel magnifies the "
+        "part under the pointer. Every measurement, eFACE item "
         "and the summary follow at once; the report lists every point moved.")
 
 
