@@ -26,6 +26,7 @@ from fpgrade.clinic.movements import BY_KEY, MOVEMENTS, missing
 from fpgrade.clinic.vocabulary import REGION_WORDS, flag_words, ordinal
 from fpgrade.clinic.vocabulary import measure as measure_words
 from fpgrade.errors import FpgradeError
+from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.face.measure import SIDE_MEASURES, FaceMeasurements, SideValue, measure
 
 REGIONS = {"brow": "EBAs", "eye": "EAs", "nose": "NAs", "mouth": "MAs"}
@@ -64,9 +65,9 @@ class PhotoResult:
     seconds: float = 0.0
     # A photo's landmarks as the detector found them, the photo's (width, height), and the hand
     # corrections made on the page (:mod:`fpgrade.clinic.corrections`; a video has none).
-    landmarks: object | None = field(default=None, repr=False)
+    landmarks: FaceLandmarks | None = field(default=None, repr=False)
     size: tuple[int, int] | None = None
-    corrected: object | None = field(default=None, repr=False)
+    corrected: FaceLandmarks | None = field(default=None, repr=False)
     corrections: list[dict] = field(default_factory=list)
 
     @property
