@@ -13,11 +13,13 @@ import datetime as _dt
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import gradio as gr
 
 from fpgrade.clinic.movements import MOVEMENTS
-from fpgrade_ui import handlers, recovery_compare, visit_handlers
+from fpgrade_ui import (handlers, landmark_editor, landmark_handlers, recovery_compare,
+                        visit_handlers)
 
 
 CHANGED = "The photos changed: press **Grade** to grade them (nothing of the last grading is kept)."
@@ -83,6 +85,11 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                                      "right, blue: left)", columns=3, height=420,
                                      elem_id="overlays")
                 chart = gr.Image(label="Regional asymmetry", type="numpy", elem_id="chart")
+            with gr.Accordion("Correct the landmarks by hand", open=True,
+                              elem_id="landmark-box"):
+                gr.Markdown(landmark_editor.HELP)
+                editor = landmark_editor.component()
+                landmark_message = gr.Markdown(elem_id="landmark-message")
             gr.Markdown("### Measurements per movement (the patient's right and left; normal "
                         "values of healthy adults where published)")
             table = gr.HTML(elem_id="measurements")
@@ -148,20 +155,25 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                 elem_id="recovery-table")
             recovery_compare.build(who, show, refresh=(
                 handlers.subject_view, [recovery_plot, recovery_table, recovery_text]))
+            landmark_editor.summary_block()
         with gr.Tab("About", id="about"):
             about_text = gr.Markdown()
             blocks.load(about, outputs=about_text)
 
         inputs = [*slots, single, video, webcam]
-        outputs = [summary, notes, gallery, chart, table, grades, photo_grades, eface_text,
-                   *eface_fields, session]
+        graded_outputs = [summary, notes, gallery, chart, table, grades, photo_grades,
+                          eface_text, *eface_fields, session]
+        outputs = [*graded_outputs, editor, landmark_message]
         # what a new patient resets besides the graded outputs: the clinician's entries
         entries = [*sunny_fields, sunny_text, message, files, ask, comment, keep]
 
-        def shown(graded: handlers.Graded) -> tuple:
+        def shown_graded(graded: handlers.Graded) -> tuple:
             return (graded.summary_text, graded.notes, graded.gallery, graded.chart,
                     graded.table, graded.grades_text, graded.photo_grades_text,
                     graded.eface_text, *graded.eface_values, graded.session)
+
+        def shown(graded: handlers.Graded) -> tuple:
+            return (*shown_graded(graded), landmark_handlers.editor_value(graded.session), "")
 
         def reset_entries() -> tuple:
             return (*[None] * len(sunny_fields), empty_sunny, "", None, gr.update(visible=False),
@@ -241,11 +253,16 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
         keep_both.click(saver("keep_both"), inputs=save_inputs, outputs=[message, ask])
 
         def on_export(state, who_, day, note, name, *values):
-            return handlers.export(state, values[:len(eface_fields)], values[len(eface_fields):],
-                                   who_, day, note, name)
+            written, text = handlers.export(state, values[:len(eface_fields)],
+                                            values[len(eface_fields):], who_, day, note, name)
+            if written:  # the corrected points, for fpgrade measure --landmarks
+                written += landmark_handlers.points_files(state, Path(written[0]).stem)
+            return written, text
 
         export.click(on_export, inputs=[session, subject, visit, comment, clinician,
                                         *eface_fields, *sunny_fields], outputs=[files, message])
+        landmark_editor.wire(editor, session, eface_fields, graded_outputs, shown_graded,
+                             landmark_message, chart)
         show.click(handlers.subject_view, inputs=who,
                    outputs=[recovery_plot, recovery_table, recovery_text])
     return blocks

@@ -250,7 +250,9 @@ def save_visit(session: Session | None, subject: str, visit: str, eface_values: 
         return f"⚠️ {problem}", False
     try:
         eface, sunny = eface_from_form(eface_values), sunnybrook_from_form(sunny_choices)
-        measurements = {p.movement: p.measurements.as_dict() for p in session.result.photos if p.ok}
+        measurements = {p.movement: p.measurements.as_dict()
+                        | ({"landmark_corrections": p.corrections} if p.corrections else {})
+                        for p in session.result.photos if p.ok}  # corrections: issue 19
         photos, photo_notes = visit_handlers.kept(session) if keep_photos else ([], [])
         assessment = recovery.save(subject, visit, healthy_side=session.result.healthy_side,
                                    eface=eface, sunnybrook=sunny,

@@ -148,10 +148,12 @@ def _measure_video(path: Path, *, stride: int, max_frames: int | None, strict: b
 
 def measure_file(path: Path, *, strict: bool = False, stride: int = 1,
                  max_frames: int | None = None, iris_mm: float = IRIS_DIAMETER_MM,
-                 want_overlay: bool = False, show_progress: bool = False):
+                 want_overlay: bool = False, show_progress: bool = False,
+                 landmarks_file: Path | None = None):
     """Measure one photo or video: its JSON result, the overlay's picture (with
     ``want_overlay``), the :class:`FaceMeasurements` summarised, and per frame
-    ``(number, faces found, measurements)`` (a photo: none).
+    ``(number, faces found, measurements)`` (a photo: none). ``landmarks_file``: measure a
+    photo from those points (:mod:`fpgrade.face.landmark_file`) instead of the detector's.
 
     :raises FpgradeError: naming the file (not a photo or video, damaged, no face...).
     """
@@ -159,16 +161,45 @@ def measure_file(path: Path, *, strict: bool = False, stride: int = 1,
     from fpgrade.media import MediaKind, probe
 
     info = probe(path)
+    if landmarks_file is not None and info.kind is not MediaKind.IMAGE:
+        raise FpgradeError(f"{path}: --landmarks needs a photo (a video's frames each have "
+                           "their own landmarks)")
     if info.kind is MediaKind.IMAGE:
-        rgb, landmarks = analyse_photo(path, strict=strict)
+        if landmarks_file is not None:
+            rgb, landmarks = _given_landmarks(path, landmarks_file, strict=strict)
+        else:
+            rgb, landmarks = analyse_photo(path, strict=strict)
         measured = measure_face(landmarks, iris_diameter_mm=iris_mm)
         result = measured.as_dict()
         result.update(kind="image", summary="single photo", faces_found=landmarks.faces_found,
                       frames={"read": 1, "with_face": 1, "dropped_without_face": 0, "stride": 1},
                       per_frame=[_frame_row(0, measured)], overlay_frame=0)
+        if landmarks_file is not None:
+            result["landmarks_from"] = str(landmarks_file)
         return result, (rgb, landmarks, measured), measured, []
     return _measure_video(path, stride=stride, max_frames=max_frames, strict=strict,
                           iris_mm=iris_mm, want_overlay=want_overlay, show_progress=show_progress)
+
+
+def _given_landmarks(path: Path, landmarks_file: Path, *, strict: bool):
+    """The photo and the landmarks of ``landmarks_file``; the detector runs only for a file of
+    changed points (the others are used as they are)."""
+    import json
+
+    from fpgrade.face import landmark_file as lf
+    from fpgrade.face.analysis import analyse_photo
+    from fpgrade.imageio import load_image
+
+    try:
+        changed_only = "changed" in json.loads(landmarks_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        changed_only = False  # lf.read names the problem
+    if changed_only:
+        rgb, detected = analyse_photo(path, strict=strict)
+    else:
+        rgb, detected = load_image(path), None
+    size = (rgb.shape[1], rgb.shape[0])
+    return rgb, lf.read(landmarks_file, detected=detected, size=size)
 
 
 def measure_command(
@@ -192,6 +223,11 @@ def measure_command(
     max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Videos: at most N frames."),
     iris_mm: float = typer.Option(IRIS_DIAMETER_MM, "--iris-mm", min=1.0,
                                   help="Horizontal visible iris diameter used as the ruler."),
+    landmarks: Path | None = typer.Option(
+        None, "--landmarks", metavar="POINTS.json",
+        help="One photo: measure from these points (all 68 iBUG points and both iris circles, "
+             "or only the points that changed, as the clinician page exports them after a hand "
+             "correction) instead of the detector's."),
 ) -> None:
     """Measure brow height, eye opening, mouth-corner excursion, smile angle... in millimetres.
 
@@ -213,6 +249,12 @@ def measure_command(
               and paths[0].suffix.lower() not in MANIFEST_SUFFIXES)
     if overlay is not None and not single:
         raise FpgradeError("--overlay draws one file: give one photo or video, without --out")
+    if landmarks is not None and (len(paths) != 1 or out is not None or part is not None
+                                  or paths[0].is_dir()):
+        raise FpgradeError("--landmarks gives the points of one photo: give one photo, without "
+                           "--out")
+    if landmarks is not None:
+        options["landmarks_file"] = landmarks
     if single or (len(paths) == 1 and not paths[0].exists() and out is None):
         _measure_one(paths[0], as_json=as_json, overlay=overlay, options=options)
         return

@@ -26,6 +26,7 @@ from fpgrade.clinic.movements import BY_KEY, MOVEMENTS, missing
 from fpgrade.clinic.vocabulary import REGION_WORDS, flag_words, ordinal
 from fpgrade.clinic.vocabulary import measure as measure_words
 from fpgrade.errors import FpgradeError
+from fpgrade.face.landmarks import FaceLandmarks
 from fpgrade.face.measure import SIDE_MEASURES, FaceMeasurements, SideValue, measure
 
 REGIONS = {"brow": "EBAs", "eye": "EAs", "nose": "NAs", "mouth": "MAs"}
@@ -62,10 +63,22 @@ class PhotoResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # A photo's landmarks as the detector found them, the photo's (width, height), and the hand
+    # corrections made on the page (:mod:`fpgrade.clinic.corrections`; a video has none).
+    landmarks: FaceLandmarks | None = field(default=None, repr=False)
+    size: tuple[int, int] | None = None
+    corrected: FaceLandmarks | None = field(default=None, repr=False)
+    corrections: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.measurements is not None
+
+    @property
+    def points(self):
+        """The landmarks measured: the hand-corrected ones where there are, else the
+        detector's (``None`` for a video)."""
+        return self.corrected if self.corrected is not None else self.landmarks
 
     @property
     def regions(self) -> dict[str, float | None]:
@@ -113,8 +126,13 @@ def _shrink(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (int(width * scale), int(height * scale)), interpolation=cv2.INTER_AREA)
 
 
-def _measure(landmarks) -> FaceMeasurements:
+def measure_points(landmarks) -> FaceMeasurements:
+    """The measurements of one face's landmarks as grading reads them: the detector's points,
+    or the points corrected by hand (:mod:`fpgrade.clinic.corrections`), by the same code."""
     return measure(landmarks.ibug68, landmarks.iris_right, landmarks.iris_left)
+
+
+_measure = measure_points
 
 
 def _median(per_frame: list[FaceMeasurements]) -> FaceMeasurements:
@@ -153,6 +171,7 @@ def grade_medium(path: Path, movement: str = "rest", *, name: str | None = None,
             if info.kind is MediaKind.IMAGE:
                 rgb, landmarks = analyse_photo(path)
                 result.measurements = _measure(landmarks)
+                result.landmarks, result.size = landmarks, (rgb.shape[1], rgb.shape[0])
                 picture = (rgb, landmarks)
             else:
                 result.kind = "video"
@@ -271,6 +290,13 @@ def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
         if progress:
             progress(i / max(1, len(order)), f"grading {key.replace('_', ' ')}")
         photos.append(grade_medium(Path(files[key]), key, name=Path(files[key]).name))
+    return assemble(photos, [m.key for m in missing(files)], healthy_side=healthy_side)
+
+
+def assemble(photos: list[PhotoResult], missing_keys: list[str], *,
+             healthy_side: str | None = None) -> SetResult:
+    """The set of graded ``photos``: healthy side, eFACE items and the rest-photo warning from
+    their measurements (:func:`grade_set`, and again after a hand correction of landmarks)."""
     by_movement = {p.movement: p.measurements for p in photos if p.ok}
     if healthy_side in ("left", "right"):
         side, reason = healthy_side, "set by the user"
@@ -283,8 +309,7 @@ def grade_set(files: Mapping[str, Path], *, healthy_side: str | None = None,
         if used is not None and used.kind == "video":
             reason = reason.replace("one video", "one video (median over its frames)")
     items = eface.automatic_items(by_movement, side) if side else {}
-    return SetResult(photos, side, reason, items, [m.key for m in missing(files)],
-                     rest_expression(by_movement))
+    return SetResult(photos, side, reason, items, list(missing_keys), rest_expression(by_movement))
 
 
 def set_regions(result: SetResult) -> dict[str, dict[str, float]]:

@@ -2,11 +2,12 @@
 
 Page 1: who and when, the summary (with the rest-photo warning), the scores with their ranges
 and normal values, one grade per scale for the set (the rule that combines photos stated), and
-every photo of the set with its landmarks. Then the full measurement table per movement (normal
+every photo of the set with its landmarks (and a line per photo whose landmarks were corrected by
+hand: the points, how far, by whom). Then the full measurement table per movement (normal
 values and quality flags beside the values), the eFACE chart (every item against normal, as
 Auto-eFACE shows it: :mod:`fpgrade.clinic.eface_chart`), the eFACE and Sunnybrook items, each
-photo's model grades and notes, a free-text comment, a line for the clinician (name, signature, date) and the
-disclaimer on every page.
+photo's model grades and notes, a free-text comment, a line for the clinician (name, signature,
+date) and the disclaimer on every page.
 """
 
 from __future__ import annotations
@@ -230,6 +231,9 @@ def write(path: Path, result, report: Mapping, *, eface_scale, sunnybrook_scale,
         if p.error:
             pages.text(f"{tables.movement_words(p.movement)}: NOT GRADED - {p.error}", size=7,
                        color="#b00000")
+    for text in report.get("landmarks_corrected_by_hand") or []:
+        pages.text(text + " (distances in the photo; the values these points feed are marked "
+                   "in the measurement table).", size=7, weight="bold", color="#1f4e79")
 
     pages.new()
     if graded:

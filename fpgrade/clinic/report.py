@@ -118,13 +118,23 @@ def payload(result: SetResult, eface: Mapping, sunnybrook: Mapping, grades: Mapp
         "photos": [{"movement": p.movement, "mv": BY_KEY[p.movement].mv if p.movement in BY_KEY
                     else None, "name": p.name, "kind": p.kind, "error": p.error, "notes": p.notes,
                     "regions": p.regions,
-                    "measurements": p.measurements.as_dict() if p.ok else None}
+                    "measurements": p.measurements.as_dict() if p.ok else None,
+                    "landmark_corrections": getattr(p, "corrections", [])}
                    for p in result.photos],
+        "landmarks_corrected_by_hand": correction_lines(result),
         "missing_movements": result.missing,
         "eface": dict(eface), "sunnybrook": dict(sunnybrook), "grades": with_set_grades(grades),
         "set_grade_rule": RULE, "summary": summary, "comment": comment, "clinician": clinician,
         "disclaimer": DISCLAIMER,
     }
+
+
+def correction_lines(result: SetResult) -> list[str]:
+    """One line per photo whose landmarks were corrected by hand (the points, how far, by
+    whom), for the JSON and the PDF."""
+    from fpgrade.clinic.corrections import all_corrections, line
+
+    return [line(movement_label(key), records) for key, records in all_corrections(result)]
 
 
 def write_pdf(path: Path, result: SetResult, report: Mapping) -> Path:

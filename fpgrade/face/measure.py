@@ -498,3 +498,11 @@ def _flag_spread(quality: dict[str, set[str]], spread_mm: np.ndarray) -> None:
     for key, used in _USES.items():
         if float(np.max(spread_mm[used])) > MAX_SPREAD_MM:
             quality.setdefault(key, set()).add("uncertain_landmarks")
+
+
+def landmarks_used(key: str) -> set[str]:
+    """The points a value is read from (``"mrd1_left"``, ``"commissure_height_deviation"``...):
+    iBUG indices as strings, and both irises (``iris_right``, ``iris_left``: their centres set the
+    frame and the midline, their radii the millimetre ruler, so every value uses them). Used to
+    mark the values a hand correction of landmarks changed."""
+    return {str(i) for i in _USES.get(key, ())} | {"iris_right", "iris_left"}
