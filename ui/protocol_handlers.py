@@ -55,9 +55,32 @@ class Strip:
 
 
 def caption(movement: str, seconds: float, frame: int, by_clinician: bool = False) -> str:
-    """``"Smile showing the teeth: 18.9 s (frame 453)"``."""
-    return (f"{BY_KEY[movement].instruction}: {seconds:.1f} s (frame {frame})"
-            + (", picked by the clinician" if by_clinician else ""))
+    """``"18.9 s: Smile showing the teeth"`` (the time first: a narrow strip cuts the end)."""
+    return (f"{seconds:.1f} s: {BY_KEY[movement].instruction}"
+            + (" (picked by the clinician)" if by_clinician else ""))
+
+
+def _thumbnail(session: ProtocolSession, movement: str) -> str:
+    """The chosen frame cropped to the face (a square of 1.4 x the landmarks' extent), for the
+    strip: a whole 16:9 frame shrunk to a strip cell shows no face. The full frame is graded."""
+    import cv2
+    import numpy as np
+
+    protocol = session.protocol
+    choice, source = protocol.choices[movement], protocol.frame_file(movement)
+    points = protocol.track.ibug68[choice.index]
+    target = Path(session.folder) / f"face-{choice.frame:06d}.jpg"
+    if target.is_file() or np.isnan(points).any():
+        return str(target) if target.is_file() else source
+    image = cv2.imread(source)
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    half = 0.7 * max(x1 - x0, y1 - y0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    height, width = image.shape[:2]
+    left, top = int(max(0, cx - half)), int(max(0, cy - half))
+    right, bottom = int(min(width, cx + half)), int(min(height, cy + half))
+    cv2.imwrite(str(target), image[top:bottom, left:right])
+    return str(target)
 
 
 def _strip(session: ProtocolSession) -> Strip:
@@ -65,7 +88,7 @@ def _strip(session: ProtocolSession) -> Strip:
     gallery, missing, found = [], [], []
     for key, choice in protocol.choices.items():
         if choice.found:
-            gallery.append((protocol.frame_file(key),
+            gallery.append((_thumbnail(session, key),
                             caption(key, choice.seconds, choice.frame,
                                     choice.picked_by == "clinician")))
             found.append(f"- **{choice.instruction}**: {choice.seconds:.1f} s, frame "
@@ -86,7 +109,7 @@ def _strip(session: ProtocolSession) -> Strip:
                      "hand):\n" + "\n".join(missing))
     parts.append("Chosen frames:\n" + "\n".join(found) if found else "")
     parts.append(RULE_WORDS)
-    duration = float(track.times[-1]) if len(track.frames) else 0.0
+    duration = round(float(track.times[-1]), 1) if len(track.frames) else 0.0
     step = 1.0 / track.sample_fps if track.sample_fps else 1.0
     return Strip(gallery, "\n\n".join(p for p in parts if p), session, duration, step)
 
@@ -142,7 +165,9 @@ def start_of(session: ProtocolSession | None, index: int) -> tuple[str | None, f
     if session is None:
         return None, None
     found = [(k, c.seconds) for k, c in session.protocol.choices.items() if c.found]
-    return found[index] if 0 <= index < len(found) else (None, None)
+    if not 0 <= index < len(found):
+        return None, None
+    return found[index][0], round(found[index][1], 2)
 
 
 def slot_files(session: ProtocolSession | None) -> list[str | None]:

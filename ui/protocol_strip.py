@@ -34,14 +34,13 @@ def build() -> StripBox:
     with gr.Accordion("Protocol video: the whole standard protocol filmed as one video",
                       open=True, elem_id="protocol-box"):
         state = gr.State(None)
-        with gr.Row():
-            video = gr.File(label="Protocol video (rest, raise the brows, close the eyes gently "
-                            "and tightly, wrinkle the nose, smile, pucker)", type="filepath",
-                            file_types=["video"], elem_id="protocol-video", scale=1)
-            with gr.Column(scale=3):
-                gallery = gr.Gallery(label="Frame of maximal effort per movement (click one to "
-                                     "replace it)", columns=len(MOVEMENTS), height=200,
-                                     allow_preview=False, elem_id="protocol-strip")
+        video = gr.File(label="Protocol video (rest, raise the brows, close the eyes gently and "
+                        "tightly, wrinkle the nose, smile, pucker)", type="filepath",
+                        file_types=["video"], height=120, elem_id="protocol-video")
+        gallery = gr.Gallery(label="Frame of maximal effort per movement, with its time in the "
+                             "video (click one to replace it)", columns=len(MOVEMENTS),
+                             height="auto", object_fit="contain", allow_preview=False,
+                             elem_id="protocol-strip")
         notes = gr.Markdown(elem_id="protocol-notes")
         with gr.Row():
             movement = gr.Dropdown([(m.instruction, m.key) for m in MOVEMENTS], value="rest",

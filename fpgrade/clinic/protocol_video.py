@@ -30,7 +30,7 @@ median: a blink, a tenth of a second, is not an eye closure), and chooses:
      photos but states no landmark rule: this rule and its margin are ours. Both are found when
      the closed frames' eyebrows differ by at least the tight margin; a video with one kind of
      closure only has the tight one when its eyebrows are the margin below rest, else the
-     gentle one, and the other is not found. Eyebrows raised count only with the eyes open.
+     gentle one, and the other is not found. Eyebrows raised count only with both eyes at least half as open as at rest.
    - **wrinkle_nose** (levator labii superioris alaeque nasi; paper 001's MV5, region NAs): the
      rise of the nasal wings and upper lip towards the eye-corner line, among frames whose mouth
      is no wider than at rest by half the smile margin (a smile lifts the upper lip too).
@@ -60,6 +60,7 @@ from fpgrade.face.tracking import Track, track_video
 MARGINS = {"raise_brows": 0.03, "close_eyes_tightly": 0.03, "wrinkle_nose": 0.04,
            "smile": 0.08, "pucker": 0.06}
 CLOSED_FRACTION = 0.25  # an eye at most this fraction of its rest aperture is closed
+OPEN_FRACTION = 0.5  # eyebrows raised count where both eyes are at least this open
 PUCKER_LIPS_APART = 0.08  # inner-lip gap (inter-pupil distances) above which it is no pucker
 REST_LIPS_APART = 0.04  # a rest frame with the lips further apart than this gets a note
 SMOOTH = 3  # sampled frames in the running median
@@ -212,7 +213,7 @@ def choose(track: Track) -> Protocol:
     closed = closure <= CLOSED_FRACTION
     choices["raise_brows"] = _peak(track, "raise_brows", f["brow"] - r["brow"],
                                    MARGINS["raise_brows"], "the eyebrows' rise with the eyes open",
-                                   ~closed)
+                                   _open(f, r))
     choices.update(_closures(track, f["brow"], r["brow"], closed))
     narrow_mouth = f["mouth_width"] - r["mouth_width"] <= MARGINS["smile"] / 2
     choices["wrinkle_nose"] = _peak(track, "wrinkle_nose", r["ala"] - f["ala"],
@@ -225,6 +226,14 @@ def choose(track: Track) -> Protocol:
                               MARGINS["pucker"], "the mouth's narrowing with the lips forward",
                               pursed, "no frame with the lips forward of rest and together")
     return Protocol(track, raw, {m.key: choices[m.key] for m in MOVEMENTS})
+
+
+def _open(f: dict[str, np.ndarray], r: dict[str, float]) -> np.ndarray:
+    """Frames where both eyes are at least :data:`OPEN_FRACTION` of their opening at rest (a
+    look down lowers the upper lids, and the eyebrows of a closed eye are not a brow raise)."""
+    with np.errstate(all="ignore"):
+        return ((f["aperture_right"] >= OPEN_FRACTION * r["aperture_right"])
+                & (f["aperture_left"] >= OPEN_FRACTION * r["aperture_left"]))
 
 
 def _closures(track: Track, brow: np.ndarray, rest_brow: float, closed: np.ndarray

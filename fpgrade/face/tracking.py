@@ -14,10 +14,14 @@ What :func:`track_video` does, and how it differs from :func:`fpgrade.face.analy
   frames by comparing a face with itself over time (a handedness bias is the same in every frame);
   the chosen frames are then graded as photos by the full analyser
   (:mod:`fpgrade.face.detect`), so the measurements that reach the clinician are the usual ones.
-- A hand over the face (MediaPipe Hands, video mode, on the same frames: a hand whose 21
-  points' box overlaps the face's box by :data:`COVER_FRACTION` of the face's area or more)
-  marks the frame ``covered``: the mesh is fitted through a hand as if it were skin, so such a
-  frame's points are not the face's (a hand over the mouth read as a 17 mm smile).
+- A hand over the face (MediaPipe Hands, video mode, lite model: a hand whose 21 points' box
+  overlaps the face's box by :data:`COVER_FRACTION` of the face's area or more) marks the frame
+  ``covered``: the mesh is fitted through a hand as if it were skin, so such a frame's points
+  are not the face's (a hand over the mouth read as a 17 mm smile). The hand model looks at
+  every :data:`HAND_EVERY`-th sampled frame only (its palm detector costs four times the
+  tracked mesh), and a frame counts as covered when a checked frame at most
+  :data:`HAND_EVERY` samples away saw a hand over the face: a hand over the face stays for
+  longer than that (0.4 s at 8 samples a second).
 - Each sampled frame is written as a JPEG (quality :data:`JPEG_QUALITY`) when ``folder`` is
   given, so a frame the clinician picks later is there without decoding the video again.
 """
@@ -39,6 +43,7 @@ from fpgrade.video import read_frames, video_info
 
 MAX_FPS = 10.0
 COVER_FRACTION = 0.05
+HAND_EVERY = 3
 JPEG_QUALITY = 95
 Progress = Callable[[int, int], None]  # (frames read, frames expected)
 
@@ -129,7 +134,7 @@ def track_video(path: Path, *, max_fps: float = MAX_FPS, folder: Path | None = N
         for read, (index, rgb) in enumerate(read_frames(path, stride=stride), start=1):
             with _native_stderr_silenced() if read == 1 else nullcontext():
                 result = mesh.process(rgb)
-                hands_result = hands.process(rgb)
+                hands_result = hands.process(rgb) if (read - 1) % HAND_EVERY == 0 else None
             frames.append(index)
             if folder is not None:
                 name = Path(folder) / f"frame-{index:06d}.jpg"
@@ -147,13 +152,14 @@ def track_video(path: Path, *, max_fps: float = MAX_FPS, folder: Path | None = N
                 depths.append(xyz[list(LIP_MIDPOINTS), 2].mean()
                               - xyz[list(EYE_CORNERS), 2].mean())
                 found.append(True)
-                covered.append(_covers(hands_result, xyz[:, :2], width, height))
+                covered.append(None if hands_result is None
+                               else _covers(hands_result, xyz[:, :2], width, height))
             else:
                 points.append(np.full((68, 2), np.nan))
                 irises.append(np.full((2, 3), np.nan))
                 depths.append(np.nan)
                 found.append(False)
-                covered.append(False)
+                covered.append(None if (read - 1) % HAND_EVERY else False)
             if progress is not None:
                 progress(read, max(expected, read))
     finally:
@@ -165,4 +171,14 @@ def track_video(path: Path, *, max_fps: float = MAX_FPS, folder: Path | None = N
     return Track(str(path), info.fps, stride, np.asarray(frames, dtype=np.int64),
                  np.asarray(found, dtype=bool), np.asarray(points, dtype=np.float64),
                  np.asarray(irises, dtype=np.float64), np.asarray(depths, dtype=np.float64),
-                 np.asarray(covered, dtype=bool), tuple(files))
+                 _spread_cover(covered), tuple(files))
+
+
+def _spread_cover(checked: list[bool | None]) -> np.ndarray:
+    """Covered per frame from the checked frames (``None``: not checked): covered where a checked
+    frame at most :data:`HAND_EVERY` samples away is."""
+    hits = np.array([c is True for c in checked])
+    out = np.zeros(len(checked), dtype=bool)
+    for i in np.flatnonzero(hits):
+        out[max(0, i - HAND_EVERY):i + HAND_EVERY + 1] = True
+    return out
