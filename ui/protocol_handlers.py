@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS
-from fpgrade.clinic.protocol_video import MARGINS, MM_PER_IPD, Protocol, choose
+from fpgrade.clinic.protocol_video import MARGINS, MM_PER_IPD, Protocol, find_movements
 from fpgrade.errors import FpgradeError
-from fpgrade.face.tracking import track_video
 
 Progress = Callable[[float, str], None]
 RULE_WORDS = (
@@ -127,7 +126,7 @@ def find(video: str | None, progress: Progress | None = None) -> Strip:
                      f"reading the video: frame {read} of about {expected}")
 
     try:
-        track = track_video(Path(video), folder=Path(folder), progress=tick)
+        protocol = find_movements(Path(video), folder=Path(folder), progress=tick)
     except FpgradeError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         return Strip([], f"⚠️ {str(exc).replace(str(video), name)}", None)
@@ -135,7 +134,7 @@ def find(video: str | None, progress: Progress | None = None) -> Strip:
         shutil.rmtree(folder, ignore_errors=True)
         return Strip([], f"⚠️ {name}: could not be read as a video ({type(exc).__name__}: "
                          f"{exc})", None)
-    return _strip(ProtocolSession(name, folder, choose(track)))
+    return _strip(ProtocolSession(name, folder, protocol))
 
 
 def preview(session: ProtocolSession | None, seconds: float | None) -> tuple[str | None, str]:

@@ -26,10 +26,14 @@ EBAs, eye EAs, nose NAs, mouth MAs; the muscles of its Table 2 and of eFACE, Ban
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from fpgrade.face import ibug68
-from fpgrade.face.tracking import Track
+
+if TYPE_CHECKING:  # the tracking module imports OpenCV: not needed to compute distances
+    from fpgrade.face.tracking import Track
 
 FEATURES = ("brow", "aperture_right", "aperture_left", "mouth_width", "lip_depth", "ala",
             "lips_apart")

@@ -46,15 +46,20 @@ fitted through a hand as if it were skin. The clinician may still pick such a fr
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fpgrade.clinic.movements import BY_KEY, MOVEMENTS
 from fpgrade.clinic.protocol_features import features
-from fpgrade.face.tracking import Track, track_video
+
+if TYPE_CHECKING:  # OpenCV and MediaPipe load when a video is read, not with the page
+    from fpgrade.face.tracking import Track
 
 # Margins over the rest frame, in inter-pupil distances (x 62 mm ~ mm in an adult).
 MARGINS = {"raise_brows": 0.03, "close_eyes_tightly": 0.03, "wrinkle_nose": 0.04,
@@ -131,22 +136,18 @@ def smoothed(values: np.ndarray, width: int = SMOOTH) -> np.ndarray:
     half = width // 2
     padded = np.pad(values, half, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, width)
-    with np.errstate(all="ignore"), _quiet():
+    with _quiet():
         out = np.nanmedian(windows, axis=1)
     out[np.isnan(values)] = np.nan
     return out
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
+@contextmanager
+def _quiet():
+    """No "All-NaN slice" warnings: a window of frames without a face gives NaN, as meant."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._w.__exit__(*exc)
+        yield
 
 
 def _mm(value: float) -> str:
@@ -284,4 +285,6 @@ def _closures(track: Track, brow: np.ndarray, rest_brow: float, closed: np.ndarr
 def find_movements(path: Path, *, folder: Path | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Protocol:
     """Track ``path`` (frames written to ``folder`` when given) and choose every movement."""
+    from fpgrade.face.tracking import track_video
+
     return choose(track_video(path, folder=folder, progress=progress))
