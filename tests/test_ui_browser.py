@@ -292,6 +292,10 @@ def test_a_protocol_video_gives_a_strip_and_one_graded_frame_per_movement(page, 
         assert words in table, words
     assert "wrinkle the nose" in page.inner_text("#summary")  # not photographed: said so
     shot(page, "12_protocol_graded.png")
+    page.click("#clear-button")  # the next patient: the protocol video and its strip go too
+    page.wait_for_function("document.querySelectorAll('#protocol-strip img').length === 0"
+                           " && document.querySelectorAll('#overlays img').length === 0")
+    assert page.inner_text("#protocol-notes").strip() == ""
 
 
 def test_the_server_stops_within_2_s_on_sigterm_with_the_page_open(page, server):
