@@ -4,13 +4,14 @@ over her face, then laughing: no pucker, no nose wrinkle), the rules on made-up 
 page's handlers (strip, replacing a frame, grading the frames as the photo set).
 
 The video is read once for the module (one MediaPipe pass, ~160 frames). Frame numbers are
-pinned within one sampled frame either way (3 video frames at 24 fps: 8 sampled a second), so a
-CPU whose floating point moves a peak to its neighbour still passes; nothing here is timed.
+pinned within the peak's plateau (:data:`ACCEPTED`), so a CPU whose floating point moves a peak
+to a neighbour of nearly the same value still passes; nothing here is timed.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import dataclasses
 from pathlib import Path
 
@@ -31,7 +32,11 @@ VIDEO = SHARED_FACES / "WolfgangLanger_Pexels.mp4"
 # laugh); the others are not in the video (her brows go up while a hand covers her face).
 PINNED = {"rest": 240, "close_eyes_gently": 18, "close_eyes_tightly": 39, "smile": 453}
 NOT_FOUND = {"raise_brows", "wrinkle_nose", "pucker"}
-TOLERANCE = 3  # one sampled frame
+# The frames accepted: the pinned one's plateau, where the chosen distance is within 0.01
+# inter-pupil distances (0.6 mm) of the peak, so another CPU's last digits may move the choice
+# inside it but nowhere else (the next best rest frame outside it is 150 frames away).
+ACCEPTED = {"rest": range(237, 250), "close_eyes_gently": range(18, 25),
+            "close_eyes_tightly": range(36, 52), "smile": range(447, 457)}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,7 @@ def test_the_shared_video_gives_the_pinned_frames_and_says_what_is_not_in_it(str
     found = {k for k, c in choices.items() if c.found}
     assert found == set(PINNED), {k: (c.frame, c.reason) for k, c in choices.items()}
     for key, frame in PINNED.items():
-        assert abs(choices[key].frame - frame) <= TOLERANCE, (key, choices[key])
+        assert choices[key].frame in ACCEPTED[key], (key, frame, choices[key])
         assert choices[key].seconds == pytest.approx(choices[key].frame * 1001 / 24000, abs=1e-6)
     for key in NOT_FOUND:
         c = choices[key]
@@ -160,8 +165,8 @@ def test_the_strip_shows_one_captioned_frame_per_found_movement(strip):
     assert len(result.gallery) == len(PINNED)
     files, captions = zip(*result.gallery)
     assert all(Path(f).is_file() for f in files)
-    assert captions[0].startswith("10.0 s: At rest, looking straight ahead")
-    assert captions[-1] == "18.9 s: Smile showing the teeth"
+    assert re.fullmatch(r"(9\.9|10\.[0-4]) s: At rest, looking straight ahead", captions[0])
+    assert re.fullmatch(r"1[89]\.\d s: Smile showing the teeth", captions[-1])
     assert "Wrinkle the nose**: not found" in result.notes
     assert "Pucker the lips (whistle)**: not found" in result.notes
     assert "with a hand over the face" in result.notes
@@ -183,7 +188,7 @@ def test_the_clinician_replaces_a_frame_and_the_set_is_graded_per_movement(strip
     assert len(files) == len(MOVEMENTS)
     by_key = {m.key: f for m, f in zip(MOVEMENTS, files)}
     assert by_key["wrinkle_nose"] is None
-    assert Path(by_key["smile"]).name.startswith("smile_18.")
+    assert re.fullmatch(r"smile_1[89]\.\ds_frame4\d\d\.jpg", Path(by_key["smile"]).name)
     assert Path(by_key["pucker"]).name == "pucker_17.0s_frame408.jpg"
     graded = handlers.grade(files)
     measured = [p.movement for p in graded.session.result.photos if p.ok]

@@ -21,6 +21,8 @@ from fpgrade_ui import handlers, protocol_strip, recovery_compare, visit_handler
 
 
 CHANGED = "The photos changed: press **Grade** to grade them (nothing of the last grading is kept)."
+PROTOCOL = ("A protocol video: check its strip of frames, replace any, then press **Grade these "
+            "frames** (nothing of the last grading is kept).")
 DISCARDED = ("That grading was discarded: Clear was pressed or the photos changed while it ran. "
              "Press **Grade** to grade the photos now shown.")
 
@@ -213,7 +215,8 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
             on_protocol, inputs=[page_id, protocol.state],
             outputs=[*inputs, *outputs, *entries]).then(
             on_grade, inputs=grade_inputs, outputs=outputs))
-        protocol.video.upload(on_upload, inputs=page_id, outputs=[*outputs, *entries])
+        protocol.video.upload(lambda page: on_reset(page, PROTOCOL), inputs=page_id,
+                              outputs=[*outputs, *entries])
         clear.click(protocol.reset, outputs=[protocol.video, protocol.gallery, protocol.notes,
                                              protocol.state])
         # Clear and a new upload (or a removed photo) start the next patient: they empty the
