@@ -30,6 +30,9 @@ VIDEO = SHARED_FACES / "WolfgangLanger_Pexels.mp4"
 # movement -> frame number chosen (looked at: 18 eyes shut softly, 39 eyes squeezed with the
 # brows down, 240 the most neutral frame the video has (lips apart: said so), 453 the broadest
 # laugh); the others are not in the video (her brows go up while a hand covers her face).
+# Another developer picked the example set (ui/examples/set) from this video by eye: rest 250,
+# gentle closure 20 (both within these ranges), brows raised 195 (a hand over her mouth: not
+# used here) and nose wrinkled 45 (her eyes squeezed: here the tight closure).
 PINNED = {"rest": 240, "close_eyes_gently": 18, "close_eyes_tightly": 39, "smile": 453}
 NOT_FOUND = {"raise_brows", "wrinkle_nose", "pucker"}
 # The frames accepted: the pinned one's plateau, where the chosen distance is within 0.01

@@ -63,7 +63,8 @@ def build() -> StripBox:
     video.clear(lambda: ([], "", None), outputs=[gallery, notes, state])
 
     def on_preview(session, seconds):
-        return ph.preview(session, seconds)[0]
+        image, text = ph.preview(session, seconds)
+        return gr.update(value=image, label=f"Frame at {text}" if text else "Frame at that time")
 
     when.release(on_preview, inputs=[state, when], outputs=picked)
 
@@ -71,7 +72,8 @@ def build() -> StripBox:
         key, seconds = ph.start_of(session, evt.index)
         if key is None:
             return gr.update(), gr.update(), None
-        return key, seconds, ph.preview(session, seconds)[0]
+        image, text = ph.preview(session, seconds)
+        return key, seconds, gr.update(value=image, label=f"Frame at {text}")
 
     gallery.select(on_select, inputs=state, outputs=[movement, when, picked])
 
