@@ -40,6 +40,17 @@ median: a blink, a tenth of a second, is not an eye closure), and chooses:
      whose lips are not further back than at rest (lip depth, the protrusion proxy) and not open
      more than :data:`PUCKER_LIPS_APART` (an open "o" of speech is not a pucker).
 
+Sources of the movements and what each works: paper 001 (Table 2: MV0-MV6 and their muscles;
+its regional asymmetry reads the eyebrow, eye, nose and mouth regions used here), the eFACE photo
+set (Banks et al. 2015, as in :mod:`fpgrade.clinic.movements`) and Sunnybrook's voluntary
+movements (Ross et al. 1996: brow lift, gentle eye closure, open-mouth smile, snarl, lip
+pucker). None of them gives a rule for finding the frames in a video: the distances, the margins
+and the neutral-frame rule are ours, stated here and on the page.
+
+Limits: distances are measured in the picture, so a face turned away reads narrower (a turned
+smile is under-read, never made up), and a face that never returns to rest gets the most neutral
+frame it has, with a note.
+
 Frames with a hand over the face (``Track.covered``) take no part in any choice: the mesh is
 fitted through a hand as if it were skin. The clinician may still pick such a frame.
 """
