@@ -151,6 +151,52 @@ def test_one_smile_above_the_margin_is_found_at_its_frame_and_under_it_is_not(st
             assert "under the margin" in smile.reason
 
 
+def _acted(track, frames, ipd, *, brows=0.0, lids_shut=False, nose=0.0, corners=0.0,
+           lips_forward=0.0):
+    """``track`` with a movement acted in ``frames`` (sizes in inter-pupil distances; the
+    face is upright, so the picture's y is the face's)."""
+    points, depth = track.ibug68.copy(), track.lip_depth.copy()
+    for i in frames:
+        points[i, 17:27, 1] -= brows * ipd
+        if lids_shut:
+            points[i, [37, 38, 43, 44], 1] = points[i, [41, 40, 47, 46], 1]
+        points[i, [31, 35, 51], 1] -= nose * ipd
+        points[i, 48, 0] -= corners * ipd / 2
+        points[i, 54, 0] += corners * ipd / 2
+        if lips_forward:
+            points[i, 66] = points[i, 62]
+            depth[i] -= lips_forward * ipd
+    return dataclasses.replace(track, ibug68=points, lip_depth=depth)
+
+
+@pytest.mark.parametrize("movement, acts", [
+    ("raise_brows", [dict(brows=0.06)]),
+    ("close_eyes_gently", [dict(lids_shut=True)]),
+    ("close_eyes_tightly", [dict(lids_shut=True, brows=-0.06)]),
+    ("wrinkle_nose", [dict(nose=0.08)]),
+    ("smile", [dict(corners=0.16)]),
+    ("pucker", [dict(corners=-0.12, lips_forward=0.05)]),
+    (("close_eyes_gently", "close_eyes_tightly"), [dict(lids_shut=True),
+                                                  dict(lids_shut=True, brows=-0.06)]),
+])
+def test_each_movement_acted_alone_is_found_in_its_frames_and_no_other(strip, movement, acts):
+    """A face that holds still but for one movement (half a second, twice the margin): that
+    movement is found at its frames, every other one is not (and rest is found elsewhere)."""
+    protocol = strip[0].session.protocol
+    track = _flat(protocol.track, rest=protocol.choices["rest"].index)
+    ipd = np.linalg.norm(track.iris[0, 1, :2] - track.iris[0, 0, :2])
+    spans = [range(100, 104), range(120, 124)]
+    for act, frames in zip(acts, spans):
+        track = _acted(track, frames, ipd, **act)
+    choices = choose(track).choices
+    wanted = (movement,) if isinstance(movement, str) else movement
+    assert {k for k, c in choices.items() if c.found} == {"rest", *wanted}, {
+        k: c.reason for k, c in choices.items()}
+    for key, frames in zip(wanted, spans):
+        assert choices[key].index in frames, (key, choices[key])
+    assert choices["rest"].index not in (*spans[0], *spans[1])
+
+
 def test_a_blink_is_not_an_eye_closure():
     values = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0])
     assert smoothed(values).tolist() == [1, 1, 1, 1, 1, 1, 0, 0, 0, 1]
