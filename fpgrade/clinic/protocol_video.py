@@ -81,9 +81,6 @@ PUCKER_LIPS_APART = 0.08  # inner-lip gap (inter-pupil distances) above which it
 REST_LIPS_APART = 0.04  # a rest frame with the lips further apart than this gets a note
 SMOOTH = 3  # sampled frames in the running median
 MM_PER_IPD = 62.0  # an adult's mean inter-pupil distance, to state margins in words only
-RULES_SOURCE = ("peaks of landmark distances in units of the inter-pupil distance (regions of "
-                "paper 001's regional asymmetry; movements of the eFACE protocol, Banks et al. "
-                "2015); the rest frame the most neutral; see fpgrade.clinic.protocol_video")
 
 
 @dataclass(frozen=True)
