@@ -11,7 +11,8 @@ Timed, median of ``--repeats`` runs after one warm-up run (:func:`bench.machine.
 
 - ``protocol``: :func:`fpgrade.clinic.protocol_video.find_movements` as the page runs it:
   decoding, sampling at most 10 frames a second (every 3rd frame: 240 frames), the face mesh in
-  video mode and the hand check, writing every sampled frame as a JPEG, choosing the frames.
+  video mode, writing every sampled frame as a JPEG, choosing the frames, and the hand check
+  on the chosen frames (and around any covered one).
 - ``raw MediaPipe``: the same 240 sampled frames decoded and given to MediaPipe's face mesh
   one by one as photos (``static_image_mode=True``, iris refinement), nothing else: what a
   script that calls MediaPipe on each frame would cost. The ratio is protocol / raw.

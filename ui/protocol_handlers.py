@@ -95,11 +95,12 @@ def _strip(session: ProtocolSession) -> Strip:
         else:
             missing.append(f"- **{choice.instruction}**: not found: {choice.reason}")
     track = protocol.track
-    covered = int((track.found & track.covered).sum())
+    covered = int((track.found & protocol.covered).sum()) if protocol.covered is not None else 0
     head = (f"**{session.name}**: {len(track.frames)} frames read "
             f"({track.sample_fps:.1f} a second, every {track.stride} of {track.fps:.0f}), "
             f"{int(track.found.sum())} with a face"
-            + (f", {covered} with a hand over the face (not used to choose)" if covered else "")
+            + (f", {covered} with a hand over the face (found around the frames first chosen; "
+               "not used)" if covered else "")
             + f". {len(gallery)} of {len(MOVEMENTS)} movements found. Replace a frame with the "
             "slider below, then press **Grade these frames**.")
     parts = [head]
@@ -144,7 +145,9 @@ def preview(session: ProtocolSession | None, seconds: float | None) -> tuple[str
     track = session.protocol.track
     index = int(abs(track.times - float(seconds)).argmin())
     face = "" if track.found[index] else " (no face found)"
-    hand = " (a hand over the face)" if track.found[index] and track.covered[index] else ""
+    covered = session.protocol.covered
+    hand = (" (a hand over the face)" if covered is not None and track.found[index]
+            and covered[index] else "")
     return (track.files[index] if track.files else None,
             f"{track.times[index]:.1f} s (frame {int(track.frames[index])}){face}{hand}")
 

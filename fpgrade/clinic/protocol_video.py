@@ -51,8 +51,10 @@ Limits: distances are measured in the picture, so a face turned away reads narro
 smile is under-read, never made up), and a face that never returns to rest gets the most neutral
 frame it has, with a note.
 
-Frames with a hand over the face (``Track.covered``) take no part in any choice: the mesh is
-fitted through a hand as if it were skin. The clinician may still pick such a frame.
+Frames with a hand over the face take no part in any choice: the mesh is fitted through a hand
+as if it were skin. The hand check (:mod:`fpgrade.face.hands`) looks at the chosen frames and,
+where one is covered, at the stretch around it; then the frames are chosen again without it.
+The clinician may still pick such a frame.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ class Protocol:
     track: Track
     features: dict[str, np.ndarray]
     choices: dict[str, Choice] = field(default_factory=dict)
+    covered: np.ndarray | None = None  # samples found with a hand over the face
 
     @property
     def found(self) -> dict[str, Choice]:
@@ -203,16 +206,38 @@ def _peak(track: Track, movement: str, score: np.ndarray, margin: float, what: s
                   peak, margin, f"peak of {what}: {_mm(peak)} beyond rest (margin {_mm(margin)})")
 
 
-def choose(track: Track) -> Protocol:
-    """The rest frame and the peak of every movement (see the module's docstring)."""
+def choose(track: Track, hands: Callable[[int], bool] | None = None) -> Protocol:
+    """The rest frame and the peak of every movement (see the module's docstring).
+
+    ``hands(index)`` says whether a sample has a hand over the face
+    (:class:`fpgrade.face.hands.HandCheck`): every chosen frame is checked; where one is
+    covered, the whole stretch of the hand (:func:`fpgrade.face.hands.covered_run`) leaves the
+    choice and the frames are chosen again, until no chosen frame is covered.
+    """
+    covered = track.covered.copy()
+    while True:
+        protocol = _choose(track, covered)
+        if hands is None:
+            return protocol
+        hits = [c.index for c in protocol.choices.values() if c.found and hands(c.index)]
+        if not hits:
+            return protocol
+        from fpgrade.face.hands import covered_run
+
+        for index in hits:
+            covered[list(covered_run(hands, index, len(covered)))] = True
+
+
+def _choose(track: Track, covered: np.ndarray) -> Protocol:
+    """One choice of every movement with the ``covered`` samples left out."""
     raw = features(track)
-    usable = track.found & ~track.covered
+    usable = track.found & ~covered
     f = {k: smoothed(np.where(usable, v, np.nan)) for k, v in raw.items()}
     if not usable.any():
         why = ("every frame that shows a face has a hand over it" if track.found.any()
                else "no frame shows a face")
         return Protocol(track, raw, {m.key: Choice(m.key, False, None, None, None, None, None, why)
-                                     for m in MOVEMENTS})
+                                     for m in MOVEMENTS}, covered)
     rest = rest_choice(track, f)
     r = {k: float(v[rest.index]) for k, v in f.items()}
     choices = {"rest": rest}
@@ -234,7 +259,7 @@ def choose(track: Track) -> Protocol:
     choices["pucker"] = _peak(track, "pucker", r["mouth_width"] - f["mouth_width"],
                               MARGINS["pucker"], "the mouth's narrowing with the lips forward",
                               pursed, "no frame with the lips forward of rest and together")
-    return Protocol(track, raw, {m.key: choices[m.key] for m in MOVEMENTS})
+    return Protocol(track, raw, {m.key: choices[m.key] for m in MOVEMENTS}, covered)
 
 
 def _open(f: dict[str, np.ndarray], r: dict[str, float]) -> np.ndarray:
@@ -292,7 +317,20 @@ def _closures(track: Track, brow: np.ndarray, rest_brow: float, closed: np.ndarr
 
 def find_movements(path: Path, *, folder: Path | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Protocol:
-    """Track ``path`` (frames written to ``folder`` when given) and choose every movement."""
+    """Track ``path`` and choose every movement, hands over the face checked on the chosen
+    frames. The sampled frames stay in ``folder`` when given (else a temporary folder, removed
+    after the choice: the protocol then has no frame files)."""
+    import dataclasses
+    import tempfile
+
+    from fpgrade.face.hands import HandCheck
     from fpgrade.face.tracking import track_video
 
-    return choose(track_video(path, folder=folder, progress=progress))
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="fpgrade-protocol-") as tmp:
+            protocol = find_movements(path, folder=Path(tmp), progress=progress)
+        protocol.track = dataclasses.replace(protocol.track, files=())
+        return protocol
+    track = track_video(path, folder=folder, progress=progress)
+    with HandCheck(track) as hands:
+        return choose(track, hands)

@@ -14,16 +14,11 @@ What :func:`track_video` does, and how it differs from :func:`fpgrade.face.analy
   frames by comparing a face with itself over time (a handedness bias is the same in every frame);
   the chosen frames are then graded as photos by the full analyser
   (:mod:`fpgrade.face.detect`), so the measurements that reach the clinician are the usual ones.
-- A hand over the face (MediaPipe Hands, video mode, lite model: a hand whose 21 points' box
-  overlaps the face's box by :data:`COVER_FRACTION` of the face's area or more) marks the frame
-  ``covered``: the mesh is fitted through a hand as if it were skin, so such a frame's points
-  are not the face's (a hand over the mouth read as a 17 mm smile). The hand model looks at
-  every :data:`HAND_EVERY`-th sampled frame only (its palm detector costs four times the
-  tracked mesh), and a frame counts as covered when a checked frame at most
-  :data:`HAND_EVERY` samples away saw a hand over the face: a hand over the face stays for
-  longer than that (0.4 s at 8 samples a second).
+- Hands over the face are not looked for here (their palm detector costs as much as the tracked
+  mesh on every frame without a hand): :mod:`fpgrade.face.hands` checks the frames a choice
+  would use, afterwards. ``covered`` starts all false.
 - Each sampled frame is written as a JPEG (quality :data:`JPEG_QUALITY`) when ``folder`` is
-  given, so a frame the clinician picks later is there without decoding the video again.
+  given, so a frame the clinician picks later (or the hand check) needs no second decoding.
 """
 
 from __future__ import annotations
@@ -42,8 +37,6 @@ from fpgrade.face.detect import _native_stderr_silenced, landmarks_from_mesh
 from fpgrade.video import read_frames, video_info
 
 MAX_FPS = 10.0
-COVER_FRACTION = 0.05
-HAND_EVERY = 3
 JPEG_QUALITY = 95
 Progress = Callable[[int, int], None]  # (frames read, frames expected)
 
@@ -55,7 +48,7 @@ class Track:
     ``ibug68`` is (N, 68, 2) pixels, ``iris`` (N, 2, 3) (subject's right, left: x, y, radius),
     ``lip_depth`` (N,) the mesh's depth of the lip midpoints minus that of the eye corners
     (MediaPipe's z, in pixels; negative = the lips in front of the eyes' plane), ``covered``
-    (N,) a hand over the face. Rows of frames without a face are NaN (``found`` False). ``files`` holds the written frames (or is empty).
+    (N,) frames known to have a hand over the face (none from :func:`track_video`). Rows of frames without a face are NaN (``found`` False). ``files`` holds the written frames (or is empty).
     """
 
     path: str
@@ -83,31 +76,15 @@ def sampling_stride(fps: float, max_fps: float = MAX_FPS) -> int:
     return max(1, math.ceil(fps / max_fps)) if fps > 0 else 1
 
 
-def _new_graphs():
-    """A face mesh and a hand tracker, both in video mode (fresh ones per video)."""
+def _new_mesh():
+    """A face mesh in video mode (a fresh one per video)."""
     import mediapipe as mp
 
     with _native_stderr_silenced():
-        mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
+        return mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
                                                refine_landmarks=True,
                                                min_detection_confidence=0.5,
                                                min_tracking_confidence=0.5)
-        hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2,
-                                         model_complexity=0, min_detection_confidence=0.5)
-    return mesh, hands
-
-
-def _covers(hands_result, face: np.ndarray, width: int, height: int) -> bool:
-    """Whether a hand's box overlaps the face's box by :data:`COVER_FRACTION` of its area."""
-    (fx0, fy0), (fx1, fy1) = face.min(axis=0), face.max(axis=0)
-    area = max((fx1 - fx0) * (fy1 - fy0), 1.0)
-    for hand in hands_result.multi_hand_landmarks or ():
-        xy = np.array([(p.x * width, p.y * height) for p in hand.landmark])
-        (hx0, hy0), (hx1, hy1) = xy.min(axis=0), xy.max(axis=0)
-        overlap = max(0.0, min(fx1, hx1) - max(fx0, hx0)) * max(0.0, min(fy1, hy1) - max(fy0, hy0))
-        if overlap >= COVER_FRACTION * area:
-            return True
-    return False
 
 
 # Mesh vertices for the lip depth: upper and lower lip midpoints, and the four eye corners.
@@ -126,15 +103,14 @@ def track_video(path: Path, *, max_fps: float = MAX_FPS, folder: Path | None = N
     info = video_info(path)
     stride = sampling_stride(info.fps, max_fps)
     expected = max(1, math.ceil(info.frames / stride)) if info.frames > 0 else 0
-    frames, points, irises, depths, found, covered, files = [], [], [], [], [], [], []
+    frames, points, irises, depths, found, files = [], [], [], [], [], []
     if folder is not None:
         Path(folder).mkdir(parents=True, exist_ok=True)
-    mesh, hands = _new_graphs()
+    mesh = _new_mesh()
     try:
         for read, (index, rgb) in enumerate(read_frames(path, stride=stride), start=1):
             with _native_stderr_silenced() if read == 1 else nullcontext():
                 result = mesh.process(rgb)
-                hands_result = hands.process(rgb) if (read - 1) % HAND_EVERY == 0 else None
             frames.append(index)
             if folder is not None:
                 name = Path(folder) / f"frame-{index:06d}.jpg"
@@ -152,33 +128,20 @@ def track_video(path: Path, *, max_fps: float = MAX_FPS, folder: Path | None = N
                 depths.append(xyz[list(LIP_MIDPOINTS), 2].mean()
                               - xyz[list(EYE_CORNERS), 2].mean())
                 found.append(True)
-                covered.append(None if hands_result is None
-                               else _covers(hands_result, xyz[:, :2], width, height))
             else:
                 points.append(np.full((68, 2), np.nan))
                 irises.append(np.full((2, 3), np.nan))
                 depths.append(np.nan)
                 found.append(False)
-                covered.append(None if (read - 1) % HAND_EVERY else False)
             if progress is not None:
                 progress(read, max(expected, read))
     finally:
         mesh.close()
-        hands.close()
     if not any(found):
         raise NoFaceFoundError(f"{path}: no face found in any of the {len(frames)} frames read "
                                f"(every {stride} frame{'s' if stride > 1 else ''})")
     return Track(str(path), info.fps, stride, np.asarray(frames, dtype=np.int64),
                  np.asarray(found, dtype=bool), np.asarray(points, dtype=np.float64),
                  np.asarray(irises, dtype=np.float64), np.asarray(depths, dtype=np.float64),
-                 _spread_cover(covered), tuple(files))
+                 np.zeros(len(frames), dtype=bool), tuple(files))
 
-
-def _spread_cover(checked: list[bool | None]) -> np.ndarray:
-    """Covered per frame from the checked frames (``None``: not checked): covered where a checked
-    frame at most :data:`HAND_EVERY` samples away is."""
-    hits = np.array([c is True for c in checked])
-    out = np.zeros(len(checked), dtype=bool)
-    for i in np.flatnonzero(hits):
-        out[max(0, i - HAND_EVERY):i + HAND_EVERY + 1] = True
-    return out
