@@ -39,7 +39,7 @@ def build() -> StripBox:
                         file_types=["video"], height=120, elem_id="protocol-video")
         gallery = gr.Gallery(label="Frame of maximal effort per movement, with its time in the "
                              "video (click one to replace it)", columns=len(MOVEMENTS),
-                             height="auto", object_fit="contain", allow_preview=False,
+                             height=330, object_fit="contain", allow_preview=False,
                              elem_id="protocol-strip")
         notes = gr.Markdown(elem_id="protocol-notes")
         with gr.Row():
