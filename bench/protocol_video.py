@@ -34,7 +34,8 @@ from pathlib import Path
 
 from bench.machine import describe, median_seconds
 
-VIDEO = Path(__file__).resolve().parents[1] / "tests" / "media" / "faces" / "WolfgangLanger_Pexels.mp4"
+VIDEO = (Path(__file__).resolve().parents[1] / "tests" / "media" / "faces"
+         / "WolfgangLanger_Pexels.mp4")
 
 
 def looped(source: Path, seconds: float, target: Path) -> int:

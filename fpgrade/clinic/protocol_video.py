@@ -30,7 +30,8 @@ median: a blink, a tenth of a second, is not an eye closure), and chooses:
      photos but states no landmark rule: this rule and its margin are ours. Both are found when
      the closed frames' eyebrows differ by at least the tight margin; a video with one kind of
      closure only has the tight one when its eyebrows are the margin below rest, else the
-     gentle one, and the other is not found. Eyebrows raised count only with both eyes at least half as open as at rest.
+     gentle one, and the other is not found. Eyebrows raised count only with both eyes at
+     least half as open as at rest.
    - **wrinkle_nose** (levator labii superioris alaeque nasi; paper 001's MV5, region NAs): the
      rise of the nasal wings and upper lip towards the eye-corner line, among frames whose mouth
      is no wider than at rest by half the smile margin (a smile lifts the upper lip too).

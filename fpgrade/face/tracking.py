@@ -24,8 +24,8 @@ What :func:`track_video` does, and how it differs from :func:`fpgrade.face.analy
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +48,9 @@ class Track:
     ``ibug68`` is (N, 68, 2) pixels, ``iris`` (N, 2, 3) (subject's right, left: x, y, radius),
     ``lip_depth`` (N,) the mesh's depth of the lip midpoints minus that of the eye corners
     (MediaPipe's z, in pixels; negative = the lips in front of the eyes' plane), ``covered``
-    (N,) frames known to have a hand over the face (none from :func:`track_video`). Rows of frames without a face are NaN (``found`` False). ``files`` holds the written frames (or is empty).
+    (N,) frames known to have a hand over the face (none from :func:`track_video`). Rows of
+    frames without a face are NaN (``found`` False). ``files`` holds the written frames (or is
+    empty).
     """
 
     path: str
