@@ -266,6 +266,39 @@ def test_clear_empties_every_output_and_a_second_patient_sees_only_their_own_val
     page.wait_for_selector("#recovery-text:has-text('No saved visit')")
 
 
+def test_a_protocol_video_gives_a_strip_and_one_graded_frame_per_movement(page, shared_faces):
+    """The shared expression video uploaded as a protocol: one frame per movement found in the
+    strip (rest, gentle and tight closure, smile; no brow raise, nose wrinkle or pucker), then
+    graded as the photo set: one graded row per movement."""
+    page.get_by_role("tab", name="Grade").click()
+    page.set_input_files("#protocol-video input[type=file]",
+                         str(shared_faces / "WolfgangLanger_Pexels.mp4"))
+    page.wait_for_selector("#protocol-notes:has-text('4 of 7 movements found')")
+    page.wait_for_function("document.querySelectorAll('#protocol-strip img').length === 4")
+    notes = page.inner_text("#protocol-notes")
+    assert "Wrinkle the nose: not found" in notes
+    assert "Pucker the lips (whistle): not found" in notes
+    strip = page.inner_text("#protocol-strip")
+    assert re.search(r"(9\.[89]|10\.[0-4]) s: At rest, looking straight ahead", strip), strip
+    assert re.search(r"1[89]\.\d s: Smile showing the teeth", strip), strip
+    shot(page, "11_protocol_strip.png")
+    page.locator("#protocol-strip img").nth(3).click()  # the smile: the slider goes to its time
+    page.wait_for_selector("#protocol-preview img")
+    page.click("#protocol-grade")
+    page.wait_for_selector("#summary:has-text('Weaker side')")
+    page.wait_for_function("document.querySelectorAll('#overlays img').length === 4")
+    assert page.locator("#measurements details").count() == 4
+    table = page.inner_text("#measurements")
+    for words in ("At rest", "Close the eyes gently", "Close the eyes tightly", "Smile"):
+        assert words in table, words
+    assert "wrinkle the nose" in page.inner_text("#summary")  # not photographed: said so
+    shot(page, "12_protocol_graded.png")
+    page.click("#clear-button")  # the next patient: the protocol video and its strip go too
+    page.wait_for_function("document.querySelectorAll('#protocol-strip img').length === 0"
+                           " && document.querySelectorAll('#overlays img').length === 0")
+    assert page.inner_text("#protocol-notes").strip() == ""
+
+
 def test_the_server_stops_within_2_s_on_sigterm_with_the_page_open(page, server):
     proc = server["proc"]
     assert proc.poll() is None

@@ -18,11 +18,13 @@ from pathlib import Path
 import gradio as gr
 
 from fpgrade.clinic.movements import MOVEMENTS
-from fpgrade_ui import (handlers, landmark_editor, landmark_handlers, recovery_compare,
-                        visit_handlers)
+from fpgrade_ui import (handlers, landmark_editor, landmark_handlers, protocol_strip,
+                        recovery_compare, visit_handlers)
 
 
 CHANGED = "The photos changed: press **Grade** to grade them (nothing of the last grading is kept)."
+PROTOCOL = ("A protocol video: check its strip of frames, replace any, then press **Grade these "
+            "frames** (nothing of the last grading is kept).")
 DISCARDED = ("That grading was discarded: Clear was pressed or the photos changed while it ran. "
              "Press **Grade** to grade the photos now shown.")
 
@@ -74,6 +76,7 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                                                       label="Movement of this photo / video")
                         side = gr.Radio(list(handlers.SIDE_CHOICES), value="automatic",
                                         label="Healthy side")
+            protocol = protocol_strip.build()
             with gr.Row():
                 go = gr.Button("Grade", variant="primary", elem_id="grade-button")
                 clear = gr.Button("Clear (next patient)", elem_id="clear-button")
@@ -215,6 +218,19 @@ def build(intro: str, movement_choices: list, about: Callable[[], str]) -> gr.Bl
                                 None)), inputs=page_id,
             outputs=[*inputs, *outputs, *entries]).then(
             on_grade, inputs=grade_inputs, outputs=outputs))
+        # A protocol video: its chosen frames fill the set's slots, then the set is graded.
+        def on_protocol(page, state):
+            return (*protocol_strip.ph.slot_files(state), None, None, None,
+                    *on_reset(page, ""))
+
+        gradings.append(protocol.grade.click(
+            on_protocol, inputs=[page_id, protocol.state],
+            outputs=[*inputs, *outputs, *entries]).then(
+            on_grade, inputs=grade_inputs, outputs=outputs))
+        protocol.video.upload(lambda page: on_reset(page, PROTOCOL), inputs=page_id,
+                              outputs=[*outputs, *entries])
+        clear.click(protocol.reset, outputs=[protocol.video, protocol.gallery, protocol.notes,
+                                             protocol.state])
         # Clear and a new upload (or a removed photo) start the next patient: they empty the
         # outputs and count a new patient for this tab; a grading that was running when they
         # came shows nothing when it ends (its result would otherwise land after them).
