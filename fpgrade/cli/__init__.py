@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import typer
 
-from fpgrade.cli import data, labelling, learn, listing, measure, serve, sync, versions
+from fpgrade.cli import compare, data, labelling, learn, listing, measure, serve, sync, versions
 from fpgrade.cli.console import err_console, fault_line
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -49,6 +49,7 @@ def build_app() -> typer.Typer:
     data.register(app)
     measure.register(app)
     learn.register(app)
+    compare.register(app)
     serve.register(app)
     labelling.register(app)
     registry = get_registry()
