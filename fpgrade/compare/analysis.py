@@ -4,7 +4,8 @@ One *entry* per set of predictions: a run, or each seed of a multi-seed run, whi
 row "mean over N seeds" (the seeds' figures averaged; its interval is that of the seed-averaged
 figure under the same subject resamples). Every entry is evaluated under the same bootstrap
 resamples of subjects (one seeded draw for the whole comparison), so the paired differences of
-two entries use the same resamples. Paired tests are made between entries of different runs.
+two entries use the same resamples. Paired tests are made between entries of different runs (of two
+multi-seed runs, between their runs of the same seed).
 The result is plain JSON (``comparison.json``); the statistics are those of
 :mod:`fpgrade.compare.statistics`.
 """
@@ -114,6 +115,8 @@ def compare(runs: list[Run], *, ordinal: bool, scale_name: str, resamples: int =
     for (ia, name_a, a), (ib, name_b, b) in combinations(single, 2):
         if ia == ib:  # two seeds of one run: not a comparison of models
             continue
+        if runs[ia].multi_seed and runs[ib].multi_seed and a.seed != b.seed:
+            continue  # two multi-seed runs: seed against the same seed
         sa, sb = samples[id(a)], samples[id(b)]
         tests = permutation_test(sa, sb, paired, permutations, seed)
         pair = {"a": name_a, "b": name_b, "samples": len(a), "subjects": len(sa.subject_names),

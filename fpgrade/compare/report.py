@@ -18,7 +18,7 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+th:first-child, td:first-child, table.pairs th:nth-child(2), table.pairs td:nth-child(2) { text-align: left; }
 .synthetic { background: #fde2e2; border: 2px solid #b00; padding: 0.5em 1em; font-weight: bold; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; } figcaption { font-size: 0.85em; }
@@ -85,10 +85,10 @@ def reliability_png(row: dict) -> str:
     return _png(figure)
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def _html_table(header: list[str], rows: list[list[str]], kind: str) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table class='{kind}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render(comparison: dict) -> str:
@@ -99,10 +99,10 @@ def render(comparison: dict) -> str:
         parts.append("<p class='synthetic'>SYNTHETIC data: these figures are no clinical result and "
                      "belong in no paper's results table.</p>")
     parts.append(f"<h1>Model comparison</h1><h2>{title}</h2>")
-    parts.append(_html_table(*model_table(comparison)))
+    parts.append(_html_table(*model_table(comparison), "models"))
     if comparison["pairs"]:
         parts.append(f"<h2>Paired tests - {title}</h2>")
-        parts.append(_html_table(*pair_table(comparison)))
+        parts.append(_html_table(*pair_table(comparison), "pairs"))
     parts.append("<ol class='notes'>" + "".join(f"<li>{html.escape(n)}</li>" for n in comparison["footnotes"])
                  + "</ol>")
     parts.append("<h2>Confusion matrices and reliability diagrams</h2>")
