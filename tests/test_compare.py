@@ -239,3 +239,15 @@ def test_a_multi_seed_run_shows_each_seed_and_their_mean(tmp_path, capsys, isola
     shutil.rmtree(multi / "seed_2")
     (multi / "seed_1" / "predictions.csv").write_text("fold\n")
     assert "seed_1/predictions.csv: missing column(s)" in _refused(capsys, a, multi)
+
+
+def test_the_models_form_refuses_what_it_cannot_train_in_one_line(tmp_path, capsys, isolated_settings):
+    base = ["--data", tmp_path / "m.csv", "--epochs", "1", "--out", tmp_path / "out"]
+    assert "names asymmetry_classifier twice" in _refused(
+        capsys, "--models", "asymmetry_classifier,asymmetry_classifier", *base)
+    assert "at least two model ids" in _refused(capsys, "--models", "asymmetry_classifier", *base)
+    assert "unknown model 'resnet9000'" in _refused(capsys, "--models", "asymmetry_classifier,resnet9000", *base)
+    assert "--models needs --data, --epochs and --out" in _refused(capsys, "--models", "a,b", "--epochs", "1")
+    a, b, _, _ = _pair(tmp_path)
+    assert "give run folders or --models, not both" in _refused(capsys, a, "--models", "a,b", *base)
+    assert not (tmp_path / "out").exists()

@@ -123,7 +123,8 @@ def load_predictions(folder: Path) -> Predictions:
     if missing:
         raise ComparisonError(f"{path}: missing column(s) {', '.join(missing)}")
     probability_columns = [c for c in header if c.startswith("p_")]
-    classes = tuple(info.get("classes") or [c[2:] for c in probability_columns])
+    listed = info.get("classes") or [c[2:] for c in probability_columns]
+    classes = tuple(str(c["code"]) if isinstance(c, dict) else str(c) for c in listed)
     if probability_columns != [f"p_{c}" for c in classes]:
         raise ComparisonError(f"{path}: probability columns {', '.join(probability_columns)} are not "
                               f"p_<class> in the scale's order ({', '.join(classes)})")
