@@ -251,3 +251,13 @@ def test_the_models_form_refuses_what_it_cannot_train_in_one_line(tmp_path, caps
     a, b, _, _ = _pair(tmp_path)
     assert "give run folders or --models, not both" in _refused(capsys, a, "--models", "a,b", *base)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_with_an_untested_fold_is_refused(tmp_path, capsys, isolated_settings):
+    a, b, _, _ = _pair(tmp_path)
+    rows = [r for r in _rows(b) if r["fold"] != "2"]
+    with open(b / "predictions.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert f"{b / 'predictions.csv'}: fold(s) 2 of 3 have no predictions" in _refused(capsys, a, b)

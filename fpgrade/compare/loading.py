@@ -162,6 +162,10 @@ def load_predictions(folder: Path) -> Predictions:
         base = (row["subject"], row["visit"], sample)
         keys.append((*base, seen[base]))  # a file giving several samples: its n-th sample
         seen[base] += 1
+    untested = sorted(set(range(len(folds))) - set(fold_of.tolist()))
+    if untested:
+        raise ComparisonError(f"{path}: fold(s) {', '.join(map(str, untested))} of {len(folds)} have no "
+                              "predictions (a run not finished: `fpgrade train ... --resume`)")
     order = sorted(range(n), key=lambda j: keys[j])
     seed = info.get("seed")
     return Predictions(
