@@ -65,6 +65,14 @@ def test_the_table_recomputed_from_the_predictions(tmp_path, capsys, isolated_se
         assert row["subjects"] == 12 and row["samples"] == 72 and row["cases"] == 24
         for figure in figures.values():
             assert figure["low"] <= figure["value"] <= figure["high"]
+        bins = row["reliability"]  # the reliability diagram's bins are the ECE's
+        filled = [i for i, n in enumerate(bins["samples"]) if n]
+        assert sum(bins["samples"]) == 72
+        assert figures["expected_calibration_error"]["value"] == pytest.approx(sum(
+            bins["samples"][i] / 72 * abs(bins["accuracy"][i] - bins["confidence"][i]) for i in filled))
+        counts = np.zeros((3, 3))
+        np.add.at(counts, (truth, predicted), 1)
+        assert row["confusion_matrix"]["counts"] == counts.tolist()
     rows_a, truth, pred_a = _predictions(a)
     _, _, pred_b = _predictions(b)
     (pair,) = comparison["pairs"]
