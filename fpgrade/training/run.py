@@ -5,8 +5,10 @@ Layout of ``OUT``::
     run.json                what was asked (model, scale, data, protocol, epochs, seed...)
     splits.json             the folds' subjects (reuse with --splits)
     fold_0/best.safetensors best weights of fold 0 (+ best.json card, last.*, state.pt, history)
-    fold_0/test.json        test metrics (+ test_confusion.png)
+    fold_0/test.json        test metrics (+ test_confusion.png, test_predictions.csv)
     summary.json            every fold's test metrics, with mean and standard deviation
+    predictions.csv         out-of-fold predictions: every fold's test samples
+                            (:mod:`fpgrade.training.oof`)
 
 A folder that already holds a run is never overwritten silently: ``resume`` finishes it (every
 fold: a tested fold is kept, a fold with a checkpoint continues, a fold not started starts), and
@@ -33,6 +35,7 @@ import numpy as np
 from fpgrade.errors import FpgradeError, TrainingError
 from fpgrade.files import write_json
 from fpgrade.registry import Registry
+from fpgrade.training import oof
 from fpgrade.training.data import GradingDataset, check_labels, load_records, prepare
 from fpgrade.training.engine import TrainConfig, Trainer
 from fpgrade.training.lock import run_lock
@@ -42,7 +45,8 @@ from fpgrade.training.records import forget_run, record_run
 
 
 #: what a run folder holds (removed by ``overwrite``)
-RUN_FILES = ("run.json", "splits.json", "summary.json", "evaluation.json")
+RUN_FILES = ("run.json", "splits.json", "summary.json", "evaluation.json", "predictions.csv",
+             "evaluation_predictions.csv")
 
 
 def _select(items, subjects):
@@ -188,7 +192,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
                                 f"0 to {len(folds) - 1}")
         synthetic = sum(record.synthetic for record in records.records)
         run_info = {
-            **asked, "protocol": protocol, "synthetic": synthetic > 0, "synthetic_records": synthetic,
+            **asked, "protocol": protocol, "classes": list(scale.codes), "synthetic": synthetic > 0, "synthetic_records": synthetic,
             "records": len(records.records), "samples": len(prepared.items),
             "skipped": dict(records.skipped),
             "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
@@ -217,7 +221,9 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
             result = trainer.fit(train_items, val_items)
             if not trainer.main:
                 continue
-            metrics = evaluate_items(trainer, result.best_path, test_items)
+            metrics = evaluate_items(trainer, result.best_path, test_items, records.records, {
+                "path": fold_dir / oof.FOLD_FILE, "fold": index, "seed": config.seed,
+                "synthetic": run_info["synthetic"]})
             metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
             save_metrics(metrics, fold_dir, "test", f"{model_id} fold {index} ({scale.id})")
         import torch.distributed as dist
@@ -234,6 +240,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
                        folds_tested=len(fold_metrics), folds_total=len(folds))
         write_json(out / "summary.json", summary)
+        oof.gather(out, len(folds), scale)
         if record and fold_metrics:
             record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
         return summary
@@ -280,7 +287,8 @@ def check_subjects_in_folds(subjects: set[str], folds, splits: Path) -> None:
                             f"({shown}); train without --splits, or use data of the same subjects")
 
 
-def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
+def predict_items(trainer: Trainer, weights_path: Path, items) -> tuple[np.ndarray, str]:
+    """Class probabilities of ``items`` under the weights at ``weights_path``, and their sha256."""
     from fpgrade.models import weights as weight_files
 
     loaded = weight_files.load(weights_path, model_id=trainer.model.card.id,
@@ -288,9 +296,27 @@ def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
     weight_files.load_into(trainer.network, loaded)
     dataset = GradingDataset(items, trainer.model, trainer.scale, train=False)
     probabilities, _ = trainer.evaluate(dataset)
-    metrics = compute_metrics(dataset.labels(), probabilities, trainer.scale,
+    return probabilities, loaded.sha256
+
+
+def evaluate_items(trainer: Trainer, weights_path: Path, items, records=None,
+                   predictions: dict | None = None) -> dict:
+    """Test metrics of ``items``; with ``records`` (what ``items[i].record`` indexes) and
+    ``predictions`` (``path``, ``fold``, ``seed``, ``synthetic``), their out-of-fold rows are
+    written to ``predictions["path"]`` too (:mod:`fpgrade.training.oof`)."""
+    from fpgrade.models.versions import version_name
+
+    probabilities, sha256 = predict_items(trainer, weights_path, items)
+    scale = trainer.scale
+    metrics = compute_metrics([scale.index(item.label) for item in items], probabilities, scale,
                               subjects=[item.subject for item in items])
-    metrics["weights_sha256"] = loaded.sha256
+    metrics["weights_sha256"] = sha256
+    if predictions is not None:
+        rows = oof.fold_rows(predictions["fold"], items, records, probabilities, scale,
+                             model=trainer.model.card.id,
+                             model_version=version_name(trainer.model.card.id, sha256),
+                             seed=predictions["seed"], synthetic=predictions["synthetic"])
+        oof.write_rows(predictions["path"], rows, scale)
     return metrics
 
 
@@ -351,7 +377,9 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
             raise TrainingError(f"{shown_source(source)}: none of fold {index}'s test subjects "
                                 f"({', '.join(fold.test[:5])}...) is in the data any more")
         trainer = Trainer(model, scale, run_dir / f"fold_{index}", config)
-        metrics = evaluate_items(trainer, weights, test_items)
+        metrics = evaluate_items(trainer, weights, test_items, records.records, {
+            "path": run_dir / f"fold_{index}" / oof.EVALUATION_FILE, "fold": index,
+            "seed": info.get("seed", 0), "synthetic": bool(info.get("synthetic"))})
         metrics.update(fold=index, test_subjects=fold.test)
         save_metrics(metrics, run_dir / f"fold_{index}", "evaluation",
                      f"{model.card.id} fold {index} ({scale.id})")
@@ -359,6 +387,10 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
     summary = summarise(results)
     summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
     write_json(run_dir / "evaluation.json", summary)
+    # the run's own data: the same out-of-fold predictions as its training wrote (rewritten, so
+    # that a run older than predictions.csv gets one); other data: beside them, never over them
+    oof.gather(run_dir, len(folds), scale, oof.EVALUATION_FILE,
+               oof.RUN_FILE if not data else oof.EVALUATION_RUN_FILE)
     return summary
 
 
