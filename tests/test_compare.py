@@ -269,3 +269,9 @@ def test_a_run_with_an_untested_fold_is_refused(tmp_path, capsys, isolated_setti
         writer.writeheader()
         writer.writerows(rows)
     assert f"{b / 'predictions.csv'}: fold(s) 2 of 3 have no predictions" in _refused(capsys, a, b)
+
+
+def test_the_models_form_asks_for_the_scale_when_the_models_differ(tmp_path, capsys, isolated_settings):
+    base = ["--data", tmp_path / "m.csv", "--epochs", "1", "--out", tmp_path / "out"]
+    err = _refused(capsys, "--models", "asymmetry_classifier,phcnn", *base)
+    assert "no first scale in common: choose one with --scale (house_brackmann, severity3, palsy_binary)" in err

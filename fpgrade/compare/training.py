@@ -15,15 +15,17 @@ from fpgrade.registry import Registry
 
 
 def common_scale(registry: Registry, models: list[str], scale_id: str | None) -> str:
-    """``scale_id``, or the first scale of the first model that every model was published for."""
+    """``scale_id``, else the first model's own scale (its card's first) if every model was
+    published for it; otherwise the choice is the user's (one line naming the shared scales)."""
     cards = [registry.model(m).card for m in models]
     if scale_id:
         return registry.scale(scale_id).id
+    first = cards[0].scales[0]
+    if all(first in card.scales for card in cards[1:]):
+        return first
     shared = [s for s in cards[0].scales if all(s in card.scales for card in cards[1:])]
-    if not shared:
-        raise ComparisonError(f"{', '.join(models)} share no scale they were published for; choose one "
-                              "with --scale")
-    return shared[0]
+    raise ComparisonError(f"{', '.join(models)} have no first scale in common: choose one with --scale "
+                          f"({', '.join(shared) if shared else 'they share none they were published for'})")
 
 
 def train_models(*, registry: Registry, models: list[str], data: str, protocol: str | None, out: Path,
