@@ -18,6 +18,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+td { white-space: nowrap; }
+.scroll { overflow-x: auto; }
 th:first-child, td:first-child, table.pairs th:nth-child(2), table.pairs td:nth-child(2) { text-align: left; }
 .synthetic { background: #fde2e2; border: 2px solid #b00; padding: 0.5em 1em; font-weight: bold; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
@@ -88,7 +90,8 @@ def reliability_png(row: dict) -> str:
 def _html_table(header: list[str], rows: list[list[str]], kind: str) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table class='{kind}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f"<div class='scroll'><table class='{kind}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            "</table></div>")
 
 
 def render(comparison: dict) -> str:
