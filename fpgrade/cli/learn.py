@@ -27,14 +27,6 @@ def _options(values: list[str]) -> dict:
     return options
 
 
-def _summary_table(summary: dict, title: str) -> Table:
-    table = Table("metric", "mean", "std", title=title)
-    for name, value in summary.items():
-        if isinstance(value, dict) and "mean" in value:
-            table.add_row(name, f"{value['mean']:.4f}", f"{value['std']:.4f}")
-    return table
-
-
 def train(
     model: str = typer.Option(..., "--model", metavar="MODEL", help="Model id (fpgrade models)."),
     data: str = typer.Option(..., "--data", metavar="MANIFEST.csv|db|URL",
@@ -81,9 +73,9 @@ def train(
     if as_json:
         print_json(summary)
     else:
-        console.print(_summary_table(summary, f"{model} on {summary['scale']} ({summary['protocol']})"))
-        if summary.get("synthetic"):
-            console.print("trained and tested on SYNTHETIC data: not a clinical result", markup=False)
+        from fpgrade.cli.run_tables import print_summary
+
+        print_summary(summary, f"{model} on {summary['scale']} ({summary['protocol']})")
         console.print(f"run folder: {out.resolve()}", markup=False, highlight=False)
 
 
@@ -99,7 +91,10 @@ def evaluate(run_dir: Path = typer.Argument(..., metavar="RUN_FOLDER",
     if as_json:
         print_json(summary)
     else:
-        console.print(_summary_table(summary, f"{summary['model']} on {summary['scale']}"))
+        from fpgrade.cli.run_tables import print_summary
+
+        print_summary(summary, f"{summary['model']} on {summary['scale']} ({summary['protocol']})",
+                      "SYNTHETIC data (in the weights' training or in this test): not a clinical result")
 
 
 def predict(

@@ -204,6 +204,8 @@ class Item:
     label: str
     subject: str
     record: int
+    #: the visit of the record (None where the data names none)
+    visit: str | None = None
 
 
 @dataclass
@@ -227,7 +229,7 @@ def prepare(records: list[Record], model: type[GradingModel], registry: Registry
         except FpgradeError as exc:
             failures.append((record.path, str(exc)))
             continue
-        items += [Item(sample, record.label, record.subject, index) for sample in samples]
+        items += [Item(sample, record.label, record.subject, index, record.visit) for sample in samples]
     return Prepared(items, failures)
 
 

@@ -42,6 +42,7 @@ from fpgrade.training.lock import run_lock
 from fpgrade.training.metrics import compute_metrics, save_metrics
 from fpgrade.training.protocols import load_folds, make_folds, save_folds
 from fpgrade.training.records import forget_run, record_run
+from fpgrade.training.summary import summarise
 
 
 #: what a run folder holds (removed by ``overwrite``)
@@ -309,7 +310,8 @@ def evaluate_items(trainer: Trainer, weights_path: Path, items, records=None,
     probabilities, sha256 = predict_items(trainer, weights_path, items)
     scale = trainer.scale
     metrics = compute_metrics([scale.index(item.label) for item in items], probabilities, scale,
-                              subjects=[item.subject for item in items])
+                              subjects=[item.subject for item in items],
+                              visits=[item.visit for item in items])
     metrics["weights_sha256"] = sha256
     if predictions is not None:
         rows = oof.fold_rows(predictions["fold"], items, records, probabilities, scale,
@@ -318,27 +320,6 @@ def evaluate_items(trainer: Trainer, weights_path: Path, items, records=None,
                              seed=predictions["seed"], synthetic=predictions["synthetic"])
         oof.write_rows(predictions["path"], rows, scale)
     return metrics
-
-
-def summarise(fold_metrics: list[dict]) -> dict:
-    def stat(values):
-        values = [v for v in values if v is not None]
-        return {"mean": float(np.mean(values)), "std": float(np.std(values))} if values else None
-
-    keys = {
-        "accuracy": lambda m: m["accuracy"],
-        "macro_f1": lambda m: m["macro"]["f1"],
-        "macro_precision": lambda m: m["macro"]["precision"],
-        "macro_recall": lambda m: m["macro"]["recall"],
-        "macro_dice": lambda m: m["macro"]["dice"],
-        "expected_calibration_error": lambda m: m["expected_calibration_error"],
-        "quadratic_weighted_kappa": lambda m: m.get("quadratic_weighted_kappa"),
-        "mean_absolute_grade_error": lambda m: m.get("mean_absolute_grade_error"),
-        "subject_accuracy": lambda m: m["per_subject"]["accuracy"],
-    }
-    return {"folds": [{"fold": m["fold"], "accuracy": m["accuracy"], "macro_f1": m["macro"]["f1"],
-                       "samples": m["samples"]} for m in fold_metrics],
-            **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
 
 
 def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None,
@@ -385,7 +366,9 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
                      f"{model.card.id} fold {index} ({scale.id})")
         results.append(metrics)
     summary = summarise(results)
-    summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
+    summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"],
+                   synthetic=bool(info.get("synthetic")) or any(r.synthetic for r in records.records),
+                   data=shown_source(source))
     write_json(run_dir / "evaluation.json", summary)
     # the run's own data: the same out-of-fold predictions as its training wrote (rewritten, so
     # that a run older than predictions.csv gets one); other data: beside them, never over them

@@ -116,3 +116,41 @@ def test_a_resumed_run_keeps_the_predictions_of_folds_tested_before(data, tmp_pa
     _, rows = read_csv(out / "predictions.csv")
     assert {row["fold"] for row in rows} == {"0", "1"}
     assert [row for row in rows if row["fold"] == "0"] == first
+
+
+def test_every_fold_has_complete_figures_and_the_summary_says_what_std_is(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, err = run(capsys, "train", *FAST, "--data", data, "--protocol", "kfold:3", "--epochs", "1",
+                            "--out", out, "--json")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert json.loads((out / "summary.json").read_text()) == summary
+    assert summary["std_ddof"] == 1
+    for index, entry in enumerate(summary["folds"]):
+        test = json.loads((out / f"fold_{index}" / "test.json").read_text())
+        for key in ("accuracy", "expected_calibration_error", "quadratic_weighted_kappa",
+                    "mean_absolute_grade_error", "per_class", "confusion_matrix", "null_reasons"):
+            assert key in test and entry[key] == test[key]
+        assert entry["macro_f1"] == test["macro"]["f1"] and entry["samples"] == test["samples"]
+        assert set(test["per_class"]) == set(CODES)
+        assert all(set(row) >= {"precision", "recall", "f1", "support"} for row in test["per_class"].values())
+        assert sum(map(sum, test["confusion_matrix"]["counts"])) == test["samples"]
+        assert "sided7 is not an ordinal scale" in test["null_reasons"]["quadratic_weighted_kappa"]
+    accuracies = [entry["accuracy"] for entry in summary["folds"]]
+    assert summary["accuracy"]["std"] == pytest.approx(float(np.std(accuracies, ddof=1)))
+    assert summary["accuracy"]["values"] == accuracies
+    assert summary["quadratic_weighted_kappa"] is None and summary["mean_absolute_grade_error"] is None
+    assert "not an ordinal scale" in summary["null_reasons"]["mean_absolute_grade_error"]
+    pooled = np.sum([np.array(e["confusion_matrix"]["counts"]) for e in summary["folds"]], axis=0)
+    assert summary["pooled_confusion_matrix"]["counts"] == pooled.tolist()
+
+    code, text, err = run(capsys, "evaluate", out)
+    assert code == 0, err
+    assert "std (ddof=1)" in text and "sample standard deviation over folds (ddof=1)" in text
+    assert "quadratic weighted kappa: not computed: sided7 is not an ordinal scale" in text
+    assert "SYNTHETIC data" in text
+    code, stdout, _ = run(capsys, "evaluate", out, "--json")
+    evaluation = json.loads(stdout)
+    assert code == 0 and evaluation["synthetic"] is True and evaluation["std_ddof"] == 1
+    assert evaluation["null_reasons"] == summary["null_reasons"]
+    assert evaluation["accuracy"]["values"] == accuracies  # the same weights, the same samples
