@@ -133,6 +133,14 @@ def photos(tmp_path_factory):
                           10, identities, images_per_subject=1, seed=2, visits=2)
 
 
+def _vote(p: np.ndarray) -> int:
+    """A visit's prediction: most common predicted grade; a tie to the higher summed
+    probability, then to the first grade (metrics.TIE_RULE)."""
+    counts = np.bincount(p.argmax(axis=1), minlength=p.shape[1])
+    tied = [g for g in range(p.shape[1]) if counts[g] == counts.max()]
+    return min(tied, key=lambda g: (-p[:, g].sum(), g))
+
+
 def _recompute(folder):
     """Accuracy, macro F1, QWK and subject-visit accuracy from predictions.csv alone."""
     with open(folder / "predictions.csv", newline="") as handle:
@@ -145,7 +153,8 @@ def _recompute(folder):
         case = cases.setdefault((row["subject"], row["visit"]), {"truth": [], "p": []})
         case["truth"].append(t)
         case["p"].append([float(row[c]) for c in p_columns])
-    visit_right = [np.bincount(c["truth"]).argmax() == np.mean(c["p"], axis=0).argmax() for c in cases.values()]
+    visit_right = [np.bincount(c["truth"], minlength=3).argmax() == _vote(np.array(c["p"]))
+                   for c in cases.values()]
     return {"accuracy": accuracy_score(truth, predicted),
             "macro_f1": f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0),
             "quadratic_weighted_kappa": cohen_kappa_score(truth, predicted, labels=[0, 1, 2], weights="quadratic"),

@@ -13,7 +13,7 @@ from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 
 from fpgrade.compare import statistics as st
-from fpgrade.training.metrics import compute_metrics, expected_calibration_error
+from fpgrade.training.metrics import compute_metrics, expected_calibration_error, per_subject
 from tests.compare_helpers import noisy_probabilities
 
 
@@ -80,16 +80,30 @@ def test_subject_weights_equal_duplicated_subjects():
             assert got[name] == pytest.approx(value, abs=1e-12), name
 
 
-def test_subject_accuracy_is_per_visit_with_a_soft_vote():
-    """Issue 22: L2, L3, R1 over three visits is not one subject labelled "L2"."""
-    # subject a: visit 1 grade 2 (right), visit 2 grade 3 (two samples, soft vote: right),
-    # visit 3 grade 4 (wrong); subject b: one visit, right
+def test_subject_accuracy_is_per_visit_as_the_runs_own(registry):
+    """Issue 22: L2, L3, R1 over three visits is not one subject labelled "L2"; a visit's vote
+    and its ties as :func:`fpgrade.training.metrics.per_subject` (the run's own figure)."""
+    # subject a: visit 1 grade 2 (right); visit 2 grade 3, two samples voting 3 and 4, a tie
+    # won by 3 (summed probability 1.1 against 0.9); visit 3 grade 4 (wrong); subject b: right
     truth = np.array([2, 3, 3, 4, 0])
-    probabilities = np.array([[0, 0, .9, .1, 0], [0, 0, .1, .5, .4], [0, 0, 0, .6, .4],
-                              [0, 0, .7, .3, 0], [1, 0, 0, 0, 0]])
-    samples = st.Samples.build(truth, probabilities, ["a", "a", "a", "a", "b"],
-                               ["1", "2", "2", "3", ""])
+    probabilities = np.array([[0, 0, .9, .1, 0, 0, 0], [0, 0, 0, .4, .6, 0, 0], [0, 0, 0, .7, .3, 0, 0],
+                              [0, 0, .7, .3, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0]])
+    subjects, visits = ["a", "a", "a", "a", "b"], ["1", "2", "2", "3", ""]
+    samples = st.Samples.build(truth, probabilities, subjects, visits)
     assert st.Evaluator(samples, ordinal=False).metrics()["subject_accuracy"] == pytest.approx(3 / 4)
+    scale = registry.scale("sided7")
+    assert per_subject(truth, probabilities, subjects, scale, visits)["accuracy"] == pytest.approx(3 / 4)
+    for seed in range(5):  # many ties: 3 classes, 1 to 3 samples per visit
+        rng = np.random.default_rng(seed)
+        n = 90
+        truth = rng.integers(3, size=n)
+        probabilities = noisy_probabilities(truth, 3, 0.5, seed)
+        subjects = [f"s{i}" for i in rng.integers(12, size=n)]
+        visits = [f"v{i}" for i in rng.integers(3, size=n)]
+        samples = st.Samples.build(truth, probabilities, subjects, visits)
+        wide = np.hstack([probabilities, np.zeros((n, 4))])
+        assert st.Evaluator(samples, ordinal=False).metrics()["subject_accuracy"] == pytest.approx(
+            per_subject(truth, wide, subjects, scale, visits)["accuracy"], abs=1e-12)
 
 
 def test_bootstrap_is_reproducible_by_seed_and_draws_whole_subjects():

@@ -161,7 +161,8 @@ def footnotes(resamples: int, seed: int, permutations: int, ordinal: bool, not_o
         f"seed {seed}; Davison & Hinkley 1997, Field & Welsh 2007).",
         "Macro F1: mean over the classes present in the truth. ECE: expected calibration error, "
         "15 equal-width confidence bins. Subject accuracy (per visit): one case per subject and "
-        "visit, its grade the most common truth, its prediction the highest mean probability.",
+        "visit, its grade the most common truth, its prediction the most common predicted grade "
+        "(a tie: the higher summed probability, then the grade first in the scale).",
         "Paired tests on the same samples: McNemar's test for accuracy (exact binomial when the "
         "discordant pairs b + c < 25, else chi-square with continuity correction; McNemar 1947, "
         "Edwards 1948; it treats samples as independent); for accuracy, macro F1 and QWK a "

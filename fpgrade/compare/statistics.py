@@ -10,8 +10,9 @@ all weights 1 the figures are those of :mod:`fpgrade.training.metrics` and sciki
   grade error for ordinal scales; expected calibration error over 15 equal-width confidence bins
   (Guo et al. 2017; the bins of ``compute_metrics``);
 - subject accuracy per visit: each (subject, visit) is one case, its true grade the most common
-  truth of its samples, its prediction the class of highest mean probability over its samples
-  (soft vote); the accuracy over cases.
+  truth of its samples, its prediction their most common predicted grade, ties broken as
+  :data:`fpgrade.training.metrics.TIE_RULE` says (as the runs' own ``per_subject``); the
+  accuracy over cases.
 
 Intervals: the subject-clustered (cluster) bootstrap (Davison & Hinkley 1997, section 3.8; Field &
 Welsh 2007): subjects are drawn with replacement, as many as there are, with a seeded generator
@@ -164,9 +165,15 @@ class Evaluator:
         votes = np.zeros((cases, samples.classes))
         np.add.at(votes, (samples.case, samples.truth), 1)
         case_truth = votes.argmax(axis=1)
-        mean_p = np.zeros((cases, samples.classes))
-        np.add.at(mean_p, samples.case, samples.probabilities)
-        self.case_correct = (mean_p.argmax(axis=1) == case_truth).astype(np.float64)
+        # its prediction: the most common predicted grade, a tie to the higher summed probability,
+        # then to the grade first in the scale (TIE_RULE of fpgrade.training.metrics): a vote
+        # outweighs any probability sum, which is below the most samples a case has + 1
+        predicted = np.zeros((cases, samples.classes))
+        np.add.at(predicted, (samples.case, samples.predicted), 1)
+        mass = np.zeros((cases, samples.classes))
+        np.add.at(mass, samples.case, samples.probabilities)
+        vote = (predicted * (predicted.sum(axis=1).max() + 1) + mass).argmax(axis=1)
+        self.case_correct = (vote == case_truth).astype(np.float64)
 
     def metrics(self, subject_weights: np.ndarray | None = None) -> dict[str, float]:
         s = self.s
