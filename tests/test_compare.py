@@ -216,6 +216,9 @@ def test_a_run_without_predictions_or_not_a_run_is_one_line(tmp_path, capsys, is
     assert "not a training run folder (no run.json)" in _refused(capsys, a, tmp_path / "empty")
     assert "at least two run folders" in _refused(capsys, a)
     assert "--data only go with --models" in _refused(capsys, a, a.parent / "a", "--data", "x.csv")
+    (tmp_path / "file").write_text("mine")
+    assert "a file, not a folder" in _refused(capsys, a, tmp_path / "b", "--out", tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "mine"
 
 
 def test_a_multi_seed_run_shows_each_seed_and_their_mean(tmp_path, capsys, isolated_settings):

@@ -24,16 +24,17 @@ def compare(
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and the permutations."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     models: str | None = typer.Option(None, "--models", metavar="A,B,C",
-                                      help="Train these models on one split first (needs --data and --out)."),
+                                      help="Train these models on one split first (needs --data, --epochs and --out)."),
     data: str | None = typer.Option(None, "--data", metavar="MANIFEST.csv|db|URL",
                                     help="With --models: the data to train on."),
     protocol: str | None = typer.Option(None, "--protocol", metavar="PROTOCOL",
                                         help="With --models: kfold:K | loso | split:A:B:C | subject:A:B:C "
                                              "(default: the first model's paper's)."),
     scale: str | None = typer.Option(None, "--scale", help="With --models: the scale (default: the first "
-                                                           "one every model was published for)."),
-    epochs: int | None = typer.Option(None, "--epochs", min=1, metavar="N", help="With --models."),
-    batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="With --models."),
+                                                           "model's own, if every model has it)."),
+    epochs: int | None = typer.Option(None, "--epochs", min=1, metavar="N", help="With --models: epochs per fold."),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1, metavar="N",
+                                          help="With --models (default: each paper's)."),
     train_seed: int = typer.Option(0, "--train-seed", help="With --models: the training seed."),
     lr: float | None = typer.Option(None, "--lr", help="With --models: override the papers' learning rates."),
     device: str | None = typer.Option(None, "--device", help="With --models: cpu, cuda, cuda:1."),
@@ -48,6 +49,8 @@ def compare(
 
     registry = get_registry()
     runs = list(runs or [])
+    if out is not None and out.exists() and not out.is_dir():
+        raise FpgradeError(f"--out {out}: a file, not a folder")
     if models is not None:
         if runs:
             raise FpgradeError("give run folders or --models, not both")
