@@ -228,7 +228,7 @@ def test_a_multi_seed_run_shows_each_seed_and_their_mean(tmp_path, capsys, isola
     for seed in (0, 1, 2):
         write_run(multi / f"seed_{seed}", rows, noisy_probabilities(truth, 3, 1.0, 20 + seed),
                   model="model_m", codes=SEVERITY3, scale="severity3", folds=folds, seed=seed)
-    (multi / "seeds.json").write_text(json.dumps({"seeds": [0, 1, 2]}))
+    (multi / "seeds.json").write_text(json.dumps({"seeds": [0, 1, 2], "runs": {str(s): f"seed_{s}" for s in (0, 1, 2)}}))
     out = tmp_path / "out"
     code, stdout, err = run(capsys, "compare", a, multi, *FAST, "--out", out, "--json")
     assert code == 0, err
@@ -247,9 +247,10 @@ def test_a_multi_seed_run_shows_each_seed_and_their_mean(tmp_path, capsys, isola
     page = (out / "report.html").read_text()
     assert "mean over 3 seeds" in page and len(re.findall("data:image/png;base64", page)) == 10
     assert any("Mean over seeds" in note for note in comparison["footnotes"])
-    shutil.rmtree(multi / "seed_2")
     (multi / "seed_1" / "predictions.csv").write_text("fold\n")
     assert "seed_1/predictions.csv: missing column(s)" in _refused(capsys, a, multi)
+    shutil.rmtree(multi / "seed_2")
+    assert "seeds.json: names seed folder(s) seed_2, not in" in _refused(capsys, a, multi)
 
 
 def test_the_models_form_refuses_what_it_cannot_train_in_one_line(tmp_path, capsys, isolated_settings):
@@ -278,3 +279,18 @@ def test_the_models_form_asks_for_the_scale_when_the_models_differ(tmp_path, cap
     base = ["--data", tmp_path / "m.csv", "--epochs", "1", "--out", tmp_path / "out"]
     err = _refused(capsys, "--models", "asymmetry_classifier,phcnn", *base)
     assert "no first scale in common: choose one with --scale (house_brackmann, severity3, palsy_binary)" in err
+
+
+def test_two_multi_seed_runs_are_paired_seed_by_seed(tmp_path, capsys, isolated_settings):
+    rows = samples(subjects=9, per_subject=2)
+    folds = make_folds(sorted({r["subject"] for r in rows}), 3)
+    truth = np.array([r["truth_index"] for r in rows])
+    for name, skill in (("x", 1.5), ("y", 0.5)):
+        for seed in (0, 1):
+            write_run(tmp_path / name / f"seed_{seed}", rows, noisy_probabilities(truth, 3, skill, seed),
+                      model=f"model_{name}", codes=SEVERITY3, scale="severity3", folds=folds, seed=seed)
+        (tmp_path / name / "seeds.json").write_text(json.dumps({"seeds": [0, 1]}))
+    code, stdout, err = run(capsys, "compare", tmp_path / "x", tmp_path / "y", *FAST, "--json")
+    assert code == 0, err
+    assert [(p["a"], p["b"]) for p in json.loads(stdout)["pairs"]] == [
+        ("model_x (seed 0)", "model_y (seed 0)"), ("model_x (seed 1)", "model_y (seed 1)")]

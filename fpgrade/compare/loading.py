@@ -180,10 +180,18 @@ def load_predictions(folder: Path) -> Predictions:
 
 
 def seed_folders(folder: Path) -> list[Path]:
-    """The per-seed run folders of a multi-seed run (``seed_<s>/``, by seed), or [] for a
-    single run."""
-    if not (folder / "seeds.json").is_file():
+    """The per-seed run folders of a multi-seed run, in its seeds' order: those ``seeds.json``
+    names (``runs``: seed -> folder), else every ``seed_<s>/`` by seed; [] for a single run."""
+    path = folder / "seeds.json"
+    if not path.is_file():
         return []
+    listed = _read_json(path, "seeds file").get("runs")
+    if isinstance(listed, dict) and listed:
+        found = [folder / str(name) for name in listed.values()]
+        missing = [p.name for p in found if not p.is_dir()]
+        if missing:
+            raise ComparisonError(f"{path}: names seed folder(s) {', '.join(missing)}, not in {folder}")
+        return found
     found = [p for p in folder.glob("seed_*") if p.is_dir() and p.name[5:].lstrip("-").isdigit()]
     if not found:
         raise ComparisonError(f"{folder}: seeds.json but no seed_<s> folder")
