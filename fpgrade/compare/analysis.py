@@ -56,7 +56,7 @@ def compare(runs: list[Run], *, ordinal: bool, scale_name: str, resamples: int =
     check_comparable(runs)
     first = runs[0].seeds[0]
     names = _labels(runs)
-    entries = []  # (run index, label, kind, predictions or None, seeds)
+    entries = []  # (run index, label, kind: run / seed / mean, its predictions: one, or every seed's)
     for index, (run, name) in enumerate(zip(runs, names)):
         if not run.multi_seed:
             entries.append((index, name, "run", run.seeds))
@@ -76,7 +76,7 @@ def compare(runs: list[Run], *, ordinal: bool, scale_name: str, resamples: int =
         return point, {m: np.array([d[m] for d in draws]) for m in point}
 
     evaluated = {id(p): evaluate(p) for run in runs for p in run.seeds}
-    rows, boots = [], {}
+    rows = []
     for index, name, kind, seeds in entries:
         points = [evaluated[id(p)][0] for p in seeds]
         draws = [evaluated[id(p)][1] for p in seeds]
@@ -91,7 +91,6 @@ def compare(runs: list[Run], *, ordinal: bool, scale_name: str, resamples: int =
             figures[metric] = _figure(value, low, high, undefined,
                                       reason="undefined: the truth and the predictions are all of one "
                                              "class" if metric == "quadratic_weighted_kappa" else None)
-            boots[(name, metric)] = boot
         run = runs[index]
         cms = [confusion(p.truth, p.predicted, len(p.classes)) for p in seeds]
         pooled = Samples.build(np.concatenate([p.truth for p in seeds]),
