@@ -65,3 +65,51 @@ def print_summary(summary: dict, title: str, synthetic_line: str = SYNTHETIC_TRA
         console.print(folds_table(summary))
     for line in notes(summary, synthetic_line):
         console.print(line, markup=False, highlight=False)
+
+
+def print_seeds(result: dict, title: str) -> None:
+    """``train --seeds``: each metric's mean and sample std over seeds, and every seed's value."""
+    ddof = result.get("std_ddof", STD_DDOF)
+    seeds = result["seeds"]
+    table = Table("metric", "mean", f"std (ddof={ddof})", *(f"seed {s}" for s in seeds), title=title)
+    for name in METRICS:
+        value = result["metrics"].get(name)
+        if value is None:
+            table.add_row(words(name), "n/a", "n/a", *("n/a" for _ in seeds))
+        else:
+            table.add_row(words(name), _number(value["mean"]), _number(value.get("std")),
+                          *(_number(v) for v in value["values"]))
+    console.print(table)
+    lines = [f"each seed's value is its mean over folds; std: sample standard deviation over seeds "
+             f"(ddof={ddof}); every seed trained on the same folds"]
+    lines += [f"{words(name)}: not computed: {reason}" for name, reason in result.get("null_reasons", {}).items()]
+    if len(seeds) <= ddof:
+        lines.append("std n/a: a sample standard deviation needs at least two seeds")
+    if result.get("synthetic"):
+        lines.append(SYNTHETIC_TRAINED)
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+
+
+def print_external(result: dict) -> None:
+    """``evaluate --data`` on an external set: the fold ensemble, then each fold model."""
+    ensemble = result["ensemble"]
+    title = (f"{result['model']} on {result['scale']}: external set {result['data']} "
+             f"({result['samples']} samples, {result['subjects']} subjects)")
+    table = Table("metric", "fold ensemble", title=title)
+    for name, (_, get) in METRICS.items():
+        try:
+            value = get(ensemble)
+        except (KeyError, TypeError):
+            value = None
+        table.add_row(words(name), _number(value))
+    console.print(table)
+    console.print(f"fold ensemble: {result['combined']}", markup=False, highlight=False)
+    for name, reason in (ensemble.get("null_reasons") or {}).items():
+        console.print(f"{words(name)}: not computed: {reason}", markup=False, highlight=False)
+    print_summary(result["fold_models"], "each fold's model on the external set",
+                  "SYNTHETIC data (in the weights' training or in this set): not a clinical result")
+    if result.get("synthetic") and not result["fold_models"].get("synthetic"):
+        console.print("SYNTHETIC data (in the weights' training or in this set): not a clinical result",
+                      markup=False, highlight=False)
+    console.print(f"written: {result['written']}", markup=False, highlight=False)
