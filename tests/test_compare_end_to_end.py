@@ -96,18 +96,25 @@ py-modules = ["fpgrade_lab_shape"]
 '''
 
 
-@pytest.fixture
-def lab_plugin(tmp_path_factory, monkeypatch):
-    """The lab's plugin written as a package and pip-installed into its own folder, put on the
-    path as an installed distribution (the project's venv stays untouched)."""
-    from tests.conftest import _clear_caches
-
+@pytest.fixture(scope="module")
+def lab_site(tmp_path_factory):
+    """The lab's plugin written as a package and pip-installed into its own folder (the
+    project's venv stays untouched)."""
     source = tmp_path_factory.mktemp("lab-plugin")
     (source / "pyproject.toml").write_text(textwrap.dedent(PYPROJECT))
     (source / "fpgrade_lab_shape.py").write_text(textwrap.dedent(PLUGIN))
     site = tmp_path_factory.mktemp("lab-site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--no-deps", "--no-build-isolation", "--target", str(site), str(source)], check=True)
+    return site
+
+
+@pytest.fixture
+def lab_plugin(lab_site, monkeypatch):
+    """The installed plugin on the path, found through its entry point like any distribution."""
+    from tests.conftest import _clear_caches
+
+    site = lab_site
     monkeypatch.syspath_prepend(str(site))
     _clear_caches()
     yield site
@@ -115,7 +122,7 @@ def lab_plugin(tmp_path_factory, monkeypatch):
     _clear_caches()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def photos(tmp_path_factory):
     """10 synthetic subjects (distinct real people), 2 visits each with its own severity3 grade,
     photos only (every model then tests the same samples)."""
@@ -204,3 +211,32 @@ def test_a_third_party_plugin_and_two_built_ins_compared_on_one_split(lab_plugin
     # the same runs compared again from their folders give the same table
     code = main(["compare", *map(str, runs), "--bootstrap", "300", "--permutations", "300", "--json"])
     assert code == 0 and json.loads(capsys.readouterr().out) == comparison
+
+
+def test_models_over_seeds_compare_every_seed_and_their_mean(lab_plugin, photos, tmp_path, capsys,
+                                                            isolated_settings):
+    out = tmp_path / "comparison"
+    code = main(["compare", "--models", "lab_shape_mlp,asymmetry_classifier", "--seeds", "0,1",
+                 "--data", str(photos), "--protocol", "kfold:2", "--scale", "severity3", "--epochs", "1",
+                 "--select-metric", "qwk", "--out", str(out), "--bootstrap", "200", "--permutations", "200",
+                 "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    comparison = json.loads(captured.out)
+    assert [r["label"] for r in comparison["rows"]] == [
+        "lab_shape_mlp (seed 0)", "lab_shape_mlp (seed 1)", "lab_shape_mlp (mean over 2 seeds)",
+        "asymmetry_classifier (seed 0)", "asymmetry_classifier (seed 1)", "asymmetry_classifier (mean over 2 seeds)"]
+    assert [(p["a"], p["b"]) for p in comparison["pairs"]] == [
+        ("lab_shape_mlp (seed 0)", "asymmetry_classifier (seed 0)"),
+        ("lab_shape_mlp (seed 1)", "asymmetry_classifier (seed 1)")]
+    folds = {(out / "runs" / m / f"seed_{s}" / "splits.json").read_text()
+             for m in ("lab_shape_mlp", "asymmetry_classifier") for s in (0, 1)}
+    assert len({json.dumps(json.loads(f)["folds"]) for f in folds}) == 1  # one split for all
+    for model in ("lab_shape_mlp", "asymmetry_classifier"):
+        seed_rows = [r for r in comparison["rows"] if r["model"] == model]
+        for s, row in zip((0, 1), seed_rows):
+            assert row["metrics"]["accuracy"]["value"] == pytest.approx(
+                _recompute(out / "runs" / model / f"seed_{s}")["accuracy"])
+        assert seed_rows[2]["metrics"]["accuracy"]["value"] == pytest.approx(
+            np.mean([r["metrics"]["accuracy"]["value"] for r in seed_rows[:2]]))
+        assert json.loads((out / "runs" / model / "seed_0" / "run.json").read_text())["select_metric"] == "quadratic_weighted_kappa"

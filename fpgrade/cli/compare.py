@@ -36,6 +36,11 @@ def compare(
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, metavar="N",
                                           help="With --models (default: each paper's)."),
     train_seed: int = typer.Option(0, "--train-seed", help="With --models: the training seed."),
+    seeds: str | None = typer.Option(None, "--seeds", metavar="S,S,...",
+                                     help="With --models: train each model once per seed (on the same "
+                                          "folds) and compare every seed and the mean over seeds."),
+    select_metric: str = typer.Option("macro_f1", "--select-metric", metavar="macro_f1|qwk|accuracy|mae",
+                                      help="With --models: validation metric that chooses the kept epoch."),
     lr: float | None = typer.Option(None, "--lr", help="With --models: override the papers' learning rates."),
     device: str | None = typer.Option(None, "--device", help="With --models: cpu, cuda, cuda:1."),
     resume: bool = typer.Option(False, "--resume", help="With --models: finish the runs already in FOLDER/runs."),
@@ -59,13 +64,18 @@ def compare(
         from fpgrade.compare.training import train_models
         from fpgrade.training.engine import TrainConfig
 
+        from fpgrade.training.seeds import parse_seeds
+
+        if seeds is not None and train_seed != 0:
+            raise FpgradeError("--train-seed and --seeds exclude each other: give the seeds in --seeds")
         config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=train_seed, device=device, lr=lr,
-                             resume=resume)
+                             resume=resume, select_metric=select_metric)
         runs = train_models(registry=registry, models=[m.strip() for m in models.split(",") if m.strip()],
-                            data=data, protocol=protocol, out=out, config=config, scale_id=scale)
+                            data=data, protocol=protocol, out=out, config=config, scale_id=scale,
+                            seeds=parse_seeds(seeds) if seeds is not None else None)
     else:
         given = [name for name, value in (("--data", data), ("--protocol", protocol), ("--scale", scale),
-                                          ("--epochs", epochs)) if value is not None]
+                                          ("--epochs", epochs), ("--seeds", seeds)) if value is not None]
         if given:
             raise FpgradeError(f"{', '.join(given)} only go with --models")
         if len(runs) < 2:

@@ -2,8 +2,9 @@
 
 The first model's run makes the folds (``--protocol``, default its paper's); every other model
 is trained with ``--splits`` of that run, so all are tested on the same subjects. Runs go to
-``OUT/runs/<model>/`` through :func:`fpgrade.training.run.train_run`, the function behind
-``fpgrade train`` (same checks: an existing run is refused unless ``--resume`` finishes it).
+``OUT/runs/<model>/`` through :func:`fpgrade.training.run.train_run` (or, with ``--seeds``,
+:func:`fpgrade.training.seeds.train_seeds`), the functions behind ``fpgrade train`` (same
+checks: an existing run is refused unless ``--resume`` finishes it).
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ def common_scale(registry: Registry, models: list[str], scale_id: str | None) ->
 
 
 def train_models(*, registry: Registry, models: list[str], data: str, protocol: str | None, out: Path,
-                 config, scale_id: str | None = None) -> list[Path]:
-    """Train ``models`` on one split into ``out/runs/``; returns the run folders, in order."""
+                 config, scale_id: str | None = None, seeds: list[int] | None = None) -> list[Path]:
+    """Train ``models`` on one split into ``out/runs/``; returns the run folders, in order. With
+    ``seeds``, each model is a multi-seed run (:func:`fpgrade.training.seeds.train_seeds`), all
+    on the first model's first seed's folds."""
     from fpgrade.training.protocols import check_protocol
     from fpgrade.training.run import train_run
+    from fpgrade.training.seeds import train_seeds
 
     if len(models) < 2:
         raise ComparisonError("--models needs at least two model ids, e.g. --models asymmetry_classifier,phcnn")
@@ -42,7 +46,12 @@ def train_models(*, registry: Registry, models: list[str], data: str, protocol: 
     scale = common_scale(registry, models, scale_id)
     protocol = check_protocol(protocol or registry.model(models[0]).card.recipe.get("protocol", "kfold:5"))
     folders = [Path(out).resolve() / "runs" / model for model in models]
+    shared = folders[0] / (f"seed_{seeds[0]}" if seeds else ".") / "splits.json"
     for index, (model, folder) in enumerate(zip(models, folders)):
-        train_run(registry=registry, model_id=model, data=data, protocol=protocol, out=folder,
-                  config=config, scale_id=scale, splits=None if index == 0 else folders[0] / "splits.json")
+        options = dict(registry=registry, model_id=model, data=data, protocol=protocol, out=folder,
+                       config=config, scale_id=scale, splits=None if index == 0 else shared.resolve())
+        if seeds:
+            train_seeds(seeds=seeds, **options)
+        else:
+            train_run(**options)
     return folders
