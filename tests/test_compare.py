@@ -294,3 +294,15 @@ def test_two_multi_seed_runs_are_paired_seed_by_seed(tmp_path, capsys, isolated_
     assert code == 0, err
     assert [(p["a"], p["b"]) for p in json.loads(stdout)["pairs"]] == [
         ("model_x (seed 0)", "model_y (seed 0)"), ("model_x (seed 1)", "model_y (seed 1)")]
+
+
+def test_models_that_cut_a_file_into_other_samples_are_refused_with_why(tmp_path, capsys, isolated_settings):
+    a, b, _, _ = _pair(tmp_path)
+    rows = _rows(b)
+    rows.append(dict(rows[0]))  # a second sample of the same file (a video's next frame)
+    with open(b / "predictions.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    err = _refused(capsys, a, b)
+    assert "make a different number of samples of the same files (36 and 37" in err

@@ -247,6 +247,12 @@ def check_comparable(runs: list[Run]) -> None:
         if p.keys != first.keys:
             only_first, only_p = sorted(set(first.keys) - set(p.keys)), sorted(set(p.keys) - set(first.keys))
             example = only_first[:1] or only_p[:1]
+            if {k[:3] for k in first.keys} == {k[:3] for k in p.keys}:
+                raise ComparisonError(
+                    f"{name(first_run, first)} and {name(run, p)} make a different number of samples of "
+                    f"the same files ({len(first)} and {len(p)}, e.g. subject {example[0][0]} file "
+                    f"{example[0][2][:16]}: a video's frames against the whole video): paired "
+                    "comparisons need models that make the same samples")
             raise ComparisonError(
                 f"{name(first_run, first)} and {name(run, p)} were tested on different samples "
                 f"({len(only_first)} only in the first, {len(only_p)} only in the second, e.g. subject "
