@@ -28,8 +28,8 @@ from fpgrade.errors import FpgradeError
 
 DEBUG_FLAG = "--debug"
 # The modules of the built-in commands, in the order of ``fpgrade --help``.
-MODULES = ("listing", "versions", "sync", "data", "measure", "corrections", "learn", "serve",
-           "labelling")
+MODULES = ("listing", "versions", "sync", "data", "measure", "corrections", "learn", "compare",
+           "serve", "labelling")
 # Built-in commands that use no plugin: ``fpgrade measure ...`` builds this module alone.
 STANDALONE = {"measure": "measure"}
 

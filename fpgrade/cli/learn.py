@@ -27,14 +27,6 @@ def _options(values: list[str]) -> dict:
     return options
 
 
-def _summary_table(summary: dict, title: str) -> Table:
-    table = Table("metric", "mean", "std", title=title)
-    for name, value in summary.items():
-        if isinstance(value, dict) and "mean" in value:
-            table.add_row(name, f"{value['mean']:.4f}", f"{value['std']:.4f}")
-    return table
-
-
 def train(
     model: str = typer.Option(..., "--model", metavar="MODEL", help="Model id (fpgrade models)."),
     data: str = typer.Option(..., "--data", metavar="MANIFEST.csv|db|URL",
@@ -47,6 +39,13 @@ def train(
     scale: str | None = typer.Option(None, "--scale", help="Scale to grade (default: the model's first)."),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1),
     seed: int = typer.Option(0, "--seed"),
+    seeds: str | None = typer.Option(None, "--seeds", metavar="S,S,...",
+                                     help="Train once per seed into RUN/seed_<s>/ on the same folds, "
+                                          "then aggregate over seeds (RUN/seeds.json)."),
+    select_metric: str = typer.Option("macro_f1", "--select-metric",
+                                      metavar="macro_f1|qwk|accuracy|mae",
+                                      help="Validation metric that chooses the kept epoch (mae: lower "
+                                           "is better; qwk and mae need an ordinal scale)."),
     lr: float | None = typer.Option(None, "--lr", help="Override the paper's learning rate."),
     device: str | None = typer.Option(None, "--device", help="cpu, cuda, cuda:1 (default: CUDA if present)."),
     backbone_weights: Path | None = typer.Option(None, "--backbone-weights",
@@ -68,38 +67,65 @@ def train(
 
     registry = get_registry()
     model_cls = registry.model(model)
-    protocol = check_protocol(protocol or model_cls.card.recipe.get("protocol", "kfold:5"))  # before any data
+    if protocol:  # before any data; with --splits, the file's protocol unless one is asked
+        protocol = check_protocol(protocol)
+    elif splits is None:
+        protocol = check_protocol(model_cls.card.recipe.get("protocol", "kfold:5"))
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, device=device, resume=resume, lr=lr,
                          backbone_weights=str(backbone_weights) if backbone_weights else None,
-                         options=_options(option))
-    summary = train_run(registry=registry, model_id=model, data=data,
-                        protocol=protocol,
-                        out=out, config=config, scale_id=scale, splits=splits,
-                        folds_to_run=fold or None, overwrite=overwrite)
+                         options=_options(option), select_metric=select_metric)
+    run_options = dict(registry=registry, model_id=model, data=data, protocol=protocol or None,
+                       out=out, config=config, scale_id=scale, splits=splits,
+                       folds_to_run=fold or None, overwrite=overwrite)
+    if seeds is not None:
+        from fpgrade.training.seeds import parse_seeds, train_seeds
+
+        if seed != 0:
+            raise FpgradeError("--seed and --seeds exclude each other: give the seeds in --seeds")
+        summary = train_seeds(seeds=parse_seeds(seeds), **run_options)
+    else:
+        summary = train_run(**run_options)
     if "rank" in summary:  # a non-zero rank of a torchrun launch: rank 0 reports
         return
     if as_json:
         print_json(summary)
+    elif seeds is not None:
+        from fpgrade.cli.run_tables import print_seeds
+
+        print_seeds(summary, f"{model} on {summary['scale']} ({summary['protocol']}), "
+                             f"{len(summary['seeds'])} seeds")
+        console.print(f"run folder: {out.resolve()}", markup=False, highlight=False)
     else:
-        console.print(_summary_table(summary, f"{model} on {summary['scale']} ({summary['protocol']})"))
-        if summary.get("synthetic"):
-            console.print("trained and tested on SYNTHETIC data: not a clinical result", markup=False)
+        from fpgrade.cli.run_tables import print_summary
+
+        print_summary(summary, f"{model} on {summary['scale']} ({summary['protocol']})")
         console.print(f"run folder: {out.resolve()}", markup=False, highlight=False)
 
 
 def evaluate(run_dir: Path = typer.Argument(..., metavar="RUN_FOLDER",
                                             help="A run folder written by fpgrade train."),
-             data: str | None = typer.Option(None, "--data", metavar="MANIFEST.csv|db|URL",
-                                             help="Data holding the run's subjects (default: the run's own)."),
+             data: str | None = typer.Option(
+                 None, "--data", metavar="MANIFEST.csv|db|URL",
+                 help="Data holding the run's subjects (default: the run's own); or an external "
+                      "labelled set, none of whose subjects is in the run: every sample graded by "
+                      "each fold's model and by their ensemble (RUN/external_<name>.json)."),
              as_json: bool = typer.Option(False, "--json")) -> None:
-    """Evaluate a run's best weights on its test subjects again (metrics, confusion matrices)."""
+    """Evaluate a run's best weights on its test subjects again, or on an external labelled set
+    (metrics, confusion matrices)."""
     from fpgrade.training.run import evaluate_run
 
     summary = evaluate_run(run_dir, get_registry(), data=data)
     if as_json:
         print_json(summary)
+    elif summary.get("mode") == "external":
+        from fpgrade.cli.run_tables import print_external
+
+        print_external(summary)
     else:
-        console.print(_summary_table(summary, f"{summary['model']} on {summary['scale']}"))
+        from fpgrade.cli.run_tables import print_summary
+
+        print_summary(summary, f"{summary['model']} on {summary['scale']} ({summary['protocol']})",
+                      "SYNTHETIC data (in the weights' training or in this test): not a clinical result")
 
 
 def predict(

@@ -40,12 +40,14 @@ class FinalRecord:
     reason: str | None
     decided_at: datetime
     final_label_id: int | None = None
+    #: the name of the visit the medium was taken at
+    visit: str | None = None
 
 
 def final_labels(session: Session, scale: str | None = None, *,
                  campaign_id: int | None = None) -> list[FinalRecord]:
     """Every final label (of ``scale``, of a campaign), ordered by subject and path."""
-    query = (select(FinalLabel, Media, Subject.code, Campaign.name)
+    query = (select(FinalLabel, Media, Subject.code, Campaign.name, Visit.name)
              .join(Media, FinalLabel.media_id == Media.id)
              .join(Visit, Media.visit_id == Visit.id)
              .join(Subject, Visit.subject_id == Subject.id)
@@ -60,8 +62,8 @@ def final_labels(session: Session, scale: str | None = None, *,
                     label=final.label, method=final.method, decided_by=final.decided_by,
                     campaign=campaign, annotation_ids=tuple(final.annotation_ids or ()),
                     check_result_id=final.check_result_id, reason=final.reason,
-                    decided_at=final.created_at, final_label_id=final.id)
-        for final, media, code, campaign in session.exec(query).all()
+                    decided_at=final.created_at, final_label_id=final.id, visit=visit)
+        for final, media, code, campaign, visit in session.exec(query).all()
     ]
     records.sort(key=lambda r: (r.subject, str(r.path), r.scale))
     return records

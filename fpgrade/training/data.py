@@ -38,9 +38,10 @@ SYNTHETIC_ANNOTATOR = "synthetic"
 
 @dataclass(frozen=True)
 class Record:
-    """One labelled medium; ``sha256`` is the stored hash and ``final_label_id`` the final
-    label's row when it comes from the database, ``synthetic`` is true for ``fpgrade synth``
-    data (never clinical evidence)."""
+    """One labelled medium; ``sha256`` is the stored hash, ``media_id`` the medium's row and
+    ``final_label_id`` the final label's row when it comes from the database, ``synthetic`` is
+    true for ``fpgrade synth`` data (never clinical evidence); ``visit`` names the visit (session)
+    the medium was taken at, None where the data names none (the importer's default visit)."""
 
     subject: str
     path: Path
@@ -49,6 +50,15 @@ class Record:
     sha256: str | None = None
     synthetic: bool = False
     final_label_id: int | None = None
+    visit: str | None = None
+    media_id: int | None = None
+
+
+def visit_name(name: str | None) -> str | None:
+    """A visit as the data names it; None for none, or for the importer's default visit."""
+    from fpgrade.importer import DEFAULT_VISIT
+
+    return None if not name or name == DEFAULT_VISIT else name
 
 
 @dataclass
@@ -86,7 +96,8 @@ def records_from_manifest(manifest: Path, scale: GradingScale, registry: Registr
             out.skipped["missing file"] += 1
             continue
         out.records.append(Record(item.subject, item.path, label, item.movement,
-                                  synthetic=item.synthetic or item.annotator == SYNTHETIC_ANNOTATOR))
+                                  synthetic=item.synthetic or item.annotator == SYNTHETIC_ANNOTATOR,
+                                  visit=visit_name(item.visit)))
     return out
 
 
@@ -130,7 +141,8 @@ def records_from_database(session, scale: GradingScale, registry: Registry,
         chosen[final.media_id] = (preference, Record(
             final.subject, final.path, label, final.movement, sha256=final.sha256,
             synthetic=final.synthetic or final.decided_by == SYNTHETIC_ANNOTATOR,
-            final_label_id=final.final_label_id))
+            final_label_id=final.final_label_id, visit=visit_name(final.visit),
+            media_id=final.media_id))
     labelled = set(session.exec(select(Annotation.media_id).where(
         Annotation.label.is_not(None)).distinct()).all())
     waiting = len(labelled - {final.media_id for final in finals})
@@ -193,6 +205,8 @@ class Item:
     label: str
     subject: str
     record: int
+    #: the visit of the record (None where the data names none)
+    visit: str | None = None
 
 
 @dataclass
@@ -216,7 +230,7 @@ def prepare(records: list[Record], model: type[GradingModel], registry: Registry
         except FpgradeError as exc:
             failures.append((record.path, str(exc)))
             continue
-        items += [Item(sample, record.label, record.subject, index) for sample in samples]
+        items += [Item(sample, record.label, record.subject, index, record.visit) for sample in samples]
     return Prepared(items, failures)
 
 

@@ -13,8 +13,9 @@
   verified set for the device, precision and DDP handling that is a few lines here.
 - Each epoch ends with a checkpoint (``last.safetensors`` + ``state.pt`` with the optimiser and
   scheduler states, read back with ``weights_only=True``); ``resume`` continues from it. The best
-  epoch on the validation set (macro F1, then accuracy; lowest loss for a segmentation stage) is
-  kept as ``best.safetensors`` with its card.
+  epoch on the validation set (``select_metric``: macro F1 by default, then accuracy, see
+  :mod:`fpgrade.training.selection`; lowest loss for a segmentation stage) is kept as
+  ``best.safetensors`` with its card.
 - Seeds are fixed (Python, NumPy, torch) and augmentation draws depend on (seed, epoch, index).
 - Recipes: the model card's optimiser and schedule, with ``--lr`` applied to the recipe before the
   model builds its optimisers; class-weighted cross entropy where the recipe says ``weighted_ce``
@@ -73,6 +74,8 @@ class TrainConfig:
     #: fine-tune: start from these trained weights (same model and scale; ignored on resume,
     #: where the checkpoint holds newer ones)
     init_weights: str | None = None
+    #: the validation metric that chooses the kept epoch (:mod:`fpgrade.training.selection`)
+    select_metric: str = "macro_f1"
 
 
 @dataclass
@@ -169,6 +172,7 @@ def card_for(model: type[GradingModel], scale: GradingScale, config: TrainConfig
         "id": model.card.id, "scale": scale.id, "codes": list(scale.codes),
         "fpgrade_version": __version__, "options": config.options,
         "backbone_weights": config.backbone_weights, "lr": config.lr,
+        "select_metric": config.select_metric,
         "model_card": model.card.as_dict(), **extra,
     }
 
@@ -276,6 +280,7 @@ class Trainer:
 
     def fit(self, train_items: list[Item], val_items: list[Item]) -> FoldResult:
         from fpgrade.training.metrics import compute_metrics
+        from fpgrade.training.selection import epoch_score, metric_value
 
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if self.main and self.config.show_progress:
@@ -319,12 +324,14 @@ class Trainer:
                     truth = val_set.labels()
                     metrics = compute_metrics(truth, probabilities, self.scale)
                     if stage == "grade":
-                        score = metrics["macro"]["f1"] + 1e-3 * metrics["accuracy"]
+                        score = epoch_score(self.config.select_metric, metrics)
                     else:
                         score = -val_loss
                     record = {"stage": stage, "epoch": epoch, "train_loss": train_loss,
                               "val_loss": val_loss, "val_accuracy": metrics["accuracy"],
                               "val_macro_f1": metrics["macro"]["f1"],
+                              f"val_{self.config.select_metric}":
+                                  metric_value(self.config.select_metric, metrics),
                               "lr": optimisers[0].param_groups[0]["lr"]}
                     history.append(record)
                     improved = score > stage_best["score"]

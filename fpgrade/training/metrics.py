@@ -6,8 +6,12 @@
   evidently a typo: the standard accuracy (TP + TN) / (TP + FN + FP + TN) is used;
 - confusion matrix (counts, rows = truth), as JSON and as a PNG;
 - beyond the papers: quadratic-weighted Cohen's kappa and mean absolute grade error for ordinal
-  scales, expected calibration error (15 equal-width confidence bins), per-subject results (the
-  subject's label against the majority of its predictions).
+  scales, expected calibration error (15 equal-width confidence bins), per-subject results per
+  visit (:func:`per_subject`).
+
+A metric that cannot be computed is None, with the reason in ``null_reasons`` (a scale that is
+not ordinal has no weighted kappa nor grade error: sided7's L3 and R1 have no order; a kappa
+whose truth and predictions are all one grade is 0/0).
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ def expected_calibration_error(probabilities: np.ndarray, truth: np.ndarray, bin
 
 
 def compute_metrics(truth: Sequence[int], probabilities: np.ndarray, scale: GradingScale,
-                    subjects: Sequence[str] | None = None) -> dict:
+                    subjects: Sequence[str] | None = None,
+                    visits: Sequence[str | None] | None = None) -> dict:
     truth = np.asarray(truth)
     probabilities = np.asarray(probabilities, dtype=np.float64)
     predicted = probabilities.argmax(axis=1)
@@ -67,32 +72,69 @@ def compute_metrics(truth: Sequence[int], probabilities: np.ndarray, scale: Grad
                              "counts": confusion_matrix(truth, predicted, labels=labels).tolist()},
         "expected_calibration_error": expected_calibration_error(probabilities, truth),
     }
-    if scale.ordinal:
-        result["quadratic_weighted_kappa"] = (
-            float(cohen_kappa_score(truth, predicted, labels=labels, weights="quadratic"))
-            if len(set(truth) | set(predicted)) > 1 else None
-        )
+    reasons = {}
+    result["quadratic_weighted_kappa"] = result["mean_absolute_grade_error"] = None
+    if not scale.ordinal:
+        why = (f"{scale.id} is not an ordinal scale (its grades have no single order"
+               + (", e.g. L3 and R1: a side and a severity" if scale.side_aware else "")
+               + "), so there is no grade distance to weight or average")
+        reasons = {"quadratic_weighted_kappa": why, "mean_absolute_grade_error": why}
+    else:
+        kappa = float("nan")
+        if len(set(truth) | set(predicted)) > 1:
+            kappa = float(cohen_kappa_score(truth, predicted, labels=labels, weights="quadratic"))
+        if np.isfinite(kappa):
+            result["quadratic_weighted_kappa"] = kappa
+        else:
+            reasons["quadratic_weighted_kappa"] = (
+                f"every truth and prediction is {scale.codes[int(truth[0])]}: the kappa is 0/0")
         result["mean_absolute_grade_error"] = float(np.abs(truth - predicted).mean())
+    result["null_reasons"] = reasons
     if subjects is not None:
-        result["per_subject"] = per_subject(truth, predicted, subjects, scale)
+        result["per_subject"] = per_subject(truth, probabilities, subjects, scale, visits)
     return result
 
 
-def per_subject(truth, predicted, subjects, scale: GradingScale) -> dict:
-    votes: dict[str, Counter] = defaultdict(Counter)
-    labels: dict[str, Counter] = defaultdict(Counter)
-    for t, p, s in zip(truth, predicted, subjects):
-        votes[s][int(p)] += 1
-        labels[s][int(t)] += 1
-    rows = {}
-    for subject in sorted(votes):
-        label = labels[subject].most_common(1)[0][0]
-        vote = votes[subject].most_common(1)[0][0]
-        rows[subject] = {"label": scale.codes[label], "predicted": scale.codes[vote],
-                         "samples": sum(votes[subject].values()),
-                         "sample_accuracy": votes[subject][label] / sum(votes[subject].values())}
-    accuracy = np.mean([r["label"] == r["predicted"] for r in rows.values()]) if rows else 0.0
-    return {"accuracy": float(accuracy), "subjects": rows}
+#: how :func:`per_subject` breaks ties (also written into its answer)
+TIE_RULE = ("a visit's grade is its samples' most common true grade and its prediction their most "
+            "common predicted grade; a tie goes to the grade with the higher summed probability "
+            "over the visit's samples, then to the grade first in the scale's order")
+
+
+def _majority(counts: Counter, tiebreak: np.ndarray) -> int:
+    top = max(counts.values())
+    tied = [grade for grade, n in counts.items() if n == top]
+    return min(tied, key=lambda grade: (-tiebreak[grade], grade))
+
+
+def per_subject(truth, probabilities, subjects, scale: GradingScale, visits=None) -> dict:
+    """Subject-level results, one per (subject, visit): a subject followed over recovery has a
+    grade per visit, so the majority over all its visits (L2, L3, R1 -> L2) would mean nothing
+    (issue 22). The visit's label and prediction are majorities over its samples, ties broken
+    as :data:`TIE_RULE` says. Data without visits (``visits`` None or empty) has one per subject.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    visits = list(visits) if visits is not None else [""] * len(subjects)
+    votes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    labels: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    mass: dict[tuple[str, str], np.ndarray] = defaultdict(lambda: np.zeros(len(scale)))
+    for t, p, s, v in zip(truth, probabilities, subjects, visits):
+        key = (s, v or "")
+        votes[key][int(p.argmax())] += 1
+        labels[key][int(t)] += 1
+        mass[key] += p
+    rows = []
+    for subject, visit in sorted(votes):
+        key = (subject, visit)
+        label = _majority(labels[key], np.zeros(len(scale)))  # no probability for the truth
+        vote = _majority(votes[key], mass[key])
+        samples = sum(votes[key].values())
+        rows.append({"subject": subject, "visit": visit, "label": scale.codes[label],
+                     "predicted": scale.codes[vote], "samples": samples,
+                     "sample_accuracy": votes[key][label] / samples})
+    accuracy = np.mean([r["label"] == r["predicted"] for r in rows]) if rows else 0.0
+    return {"accuracy": float(accuracy), "per": "subject and visit", "tie_rule": TIE_RULE,
+            "subjects": len({r["subject"] for r in rows}), "visits": len(rows), "rows": rows}
 
 
 def save_confusion_png(metrics: dict, path: Path, title: str) -> None:

@@ -47,12 +47,13 @@ from fpgrade.errors import TrainingError
 from fpgrade.files import write_json
 from fpgrade.registry import Registry
 from fpgrade.training.engine import TrainConfig
+from fpgrade.training.selection import GETTERS
 from fpgrade.training.retrain_plan import (PLAN, Plan, check_options, check_parent, check_records,
                                            load_plan, records_hash, save_plan)
 
 TEST_EVERY = 5  # one new subject in five goes to test
-METRICS = {"macro_f1": lambda m: m["macro"]["f1"], "accuracy": lambda m: m["accuracy"],
-           "quadratic_weighted_kappa": lambda m: m.get("quadratic_weighted_kappa")}
+#: what --metric compares (higher is better), read as ``train --select-metric`` reads them
+METRICS = {name: GETTERS[name] for name in ("macro_f1", "accuracy", "quadratic_weighted_kappa")}
 
 
 def goes_to_test(pseudonym: str) -> bool:

@@ -5,8 +5,10 @@ Layout of ``OUT``::
     run.json                what was asked (model, scale, data, protocol, epochs, seed...)
     splits.json             the folds' subjects (reuse with --splits)
     fold_0/best.safetensors best weights of fold 0 (+ best.json card, last.*, state.pt, history)
-    fold_0/test.json        test metrics (+ test_confusion.png)
+    fold_0/test.json        test metrics (+ test_confusion.png, test_predictions.csv)
     summary.json            every fold's test metrics, with mean and standard deviation
+    predictions.csv         out-of-fold predictions: every fold's test samples
+                            (:mod:`fpgrade.training.oof`)
 
 A folder that already holds a run is never overwritten silently: ``resume`` finishes it (every
 fold: a tested fold is kept, a fold with a checkpoint continues, a fold not started starts), and
@@ -33,16 +35,21 @@ import numpy as np
 from fpgrade.errors import FpgradeError, TrainingError
 from fpgrade.files import write_json
 from fpgrade.registry import Registry
+from fpgrade.training import oof
 from fpgrade.training.data import GradingDataset, check_labels, load_records, prepare
 from fpgrade.training.engine import TrainConfig, Trainer
 from fpgrade.training.lock import run_lock
 from fpgrade.training.metrics import compute_metrics, save_metrics
 from fpgrade.training.protocols import load_folds, make_folds, save_folds
 from fpgrade.training.records import forget_run, record_run
+from fpgrade.training.selection import check_select_metric
+from fpgrade.training.split_checks import check_protocol_matches, check_subjects_in_folds
+from fpgrade.training.summary import summarise
 
 
 #: what a run folder holds (removed by ``overwrite``)
-RUN_FILES = ("run.json", "splits.json", "summary.json", "evaluation.json")
+RUN_FILES = ("run.json", "splits.json", "summary.json", "evaluation.json", "predictions.csv",
+             "evaluation_predictions.csv")
 
 
 def _select(items, subjects):
@@ -84,7 +91,9 @@ def _previous_run(out: Path) -> dict | None:
 
 #: what must be the same to resume a run (anything else would mix two trainings in one run)
 RESUME_KEYS = ("model", "scale", "data", "epochs", "batch_size", "seed", "lr", "options",
-               "backbone_weights", "final_labels_sha256")
+               "backbone_weights", "final_labels_sha256", "select_metric")
+#: what a run written before a key existed had
+RESUME_DEFAULTS = {"select_metric": "macro_f1"}
 
 
 def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> dict | None:
@@ -96,8 +105,9 @@ def _check_folder(out: Path, *, resume: bool, overwrite: bool, asked: dict) -> d
     if resume:
         if not previous:
             raise TrainingError(f"{out}: no run to resume here (no run.json); start it without --resume")
-        differs = [f"{key} {previous.get(key)!r} (asked: {asked.get(key)!r})" for key in RESUME_KEYS
-                   if previous.get(key) != asked.get(key)]
+        differs = [f"{key} {previous.get(key, RESUME_DEFAULTS.get(key))!r} (asked: {asked.get(key)!r})"
+                   for key in RESUME_KEYS
+                   if previous.get(key, RESUME_DEFAULTS.get(key)) != asked.get(key)]
         if differs:
             raise TrainingError(f"{out}: the run there was started with another " + "; ".join(differs)
                                 + ": resume it with the same options, or choose another --out")
@@ -126,12 +136,14 @@ def _clear_run(out: Path) -> None:
     forget_run(out)
 
 
-def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, out: Path,
+def train_run(*, registry: Registry, model_id: str, data: str, protocol: str | None, out: Path,
               config: TrainConfig, scale_id: str | None = None, splits: Path | None = None,
               folds_to_run: list[int] | None = None, record: bool = True,
               overwrite: bool = False, final_label_ids: list[int] | None = None) -> dict:
     """Train every fold (or ``folds_to_run``) of ``protocol`` into ``out``; see the module
-    docstring for resume and overwrite. Under torchrun, rank 0 alone writes files.
+    docstring for resume and overwrite. Under torchrun, rank 0 alone writes files. With
+    ``splits``, the folds and the protocol are that file's (``protocol`` may be None; one that
+    differs is refused, :mod:`fpgrade.training.split_checks`).
 
     :param final_label_ids: a data snapshot: train on these final labels of the database only
         (its hash is in ``run.json``, and a resume must name the same snapshot).
@@ -141,6 +153,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     select_device(config.device)  # a device this process cannot have fails before any file is written
     model = registry.model(model_id)
     scale = registry.scale(scale_id or model.card.scales[0])
+    config = replace(config, select_metric=check_select_metric(config.select_metric, scale))
     if scale.id not in model.card.scales:
         import warnings
 
@@ -152,11 +165,14 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
     data = data_source(data)
     asked = {"model": model_id, "scale": scale.id, "data": shown_source(data), "epochs": config.epochs,
              "batch_size": config.batch_size, "seed": config.seed, "lr": config.lr,
-             "options": config.options, "backbone_weights": config.backbone_weights}
+             "options": config.options, "backbone_weights": config.backbone_weights,
+             "select_metric": config.select_metric}
     if final_label_ids is not None:
         from fpgrade.models.lifecycle import snapshot_hash
 
         asked["final_labels_sha256"] = snapshot_hash(final_label_ids)
+    if splits is not None and not config.resume:  # before any data is read
+        check_protocol_matches(protocol, load_folds(splits)[0], splits)
     with run_lock(out) if main else nullcontext():  # one writer per run folder
         # rank 0 alone decides about the folder, the others wait for its answer: a rank that
         # looked later would find the run rank 0 has just begun (issue 17)
@@ -178,8 +194,10 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         subjects = [item.subject for item in prepared.items]
         labels = [item.label for item in prepared.items]
         if splits is not None:
-            protocol, folds = load_folds(splits)
-            check_subjects_in_folds(set(subjects), folds, splits)
+            theirs, folds = load_folds(splits)
+            protocol = theirs if previous is not None else check_protocol_matches(protocol, theirs, splits)
+            check_subjects_in_folds(set(subjects), folds, splits,
+                                    {r.subject for r in records.records} - set(subjects))
         else:
             folds = make_folds(subjects, labels, protocol, config.seed)
         wanted = range(len(folds)) if folds_to_run is None else sorted(set(folds_to_run))
@@ -188,7 +206,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
                                 f"0 to {len(folds) - 1}")
         synthetic = sum(record.synthetic for record in records.records)
         run_info = {
-            **asked, "protocol": protocol, "synthetic": synthetic > 0, "synthetic_records": synthetic,
+            **asked, "protocol": protocol, "classes": list(scale.codes), "synthetic": synthetic > 0, "synthetic_records": synthetic,
             "records": len(records.records), "samples": len(prepared.items),
             "skipped": dict(records.skipped),
             "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
@@ -217,7 +235,9 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
             result = trainer.fit(train_items, val_items)
             if not trainer.main:
                 continue
-            metrics = evaluate_items(trainer, result.best_path, test_items)
+            metrics = evaluate_items(trainer, result.best_path, test_items, records.records, {
+                "path": fold_dir / oof.FOLD_FILE, "fold": index, "seed": config.seed,
+                "synthetic": run_info["synthetic"]})
             metrics.update(fold=index, best_epoch=result.best_epoch, test_subjects=fold.test)
             save_metrics(metrics, fold_dir, "test", f"{model_id} fold {index} ({scale.id})")
         import torch.distributed as dist
@@ -234,6 +254,7 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str, ou
         summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
                        folds_tested=len(fold_metrics), folds_total=len(folds))
         write_json(out / "summary.json", summary)
+        oof.gather(out, len(folds), scale)
         if record and fold_metrics:
             record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
         return summary
@@ -269,18 +290,8 @@ def rank0_decides(decide):
     return box[0]
 
 
-def check_subjects_in_folds(subjects: set[str], folds, splits: Path) -> None:
-    """Every subject of the data must be in the reused folds: a new subject would silently be
-    left out of training and testing."""
-    known = {s for fold in folds for s in (*fold.train, *fold.val, *fold.test)}
-    new = sorted(subjects - known)
-    if new:
-        shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
-        raise TrainingError(f"{splits}: {len(new)} subject(s) of the data are in none of its folds "
-                            f"({shown}); train without --splits, or use data of the same subjects")
-
-
-def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
+def predict_items(trainer: Trainer, weights_path: Path, items) -> tuple[np.ndarray, str]:
+    """Class probabilities of ``items`` under the weights at ``weights_path``, and their sha256."""
     from fpgrade.models import weights as weight_files
 
     loaded = weight_files.load(weights_path, model_id=trainer.model.card.id,
@@ -288,37 +299,37 @@ def evaluate_items(trainer: Trainer, weights_path: Path, items) -> dict:
     weight_files.load_into(trainer.network, loaded)
     dataset = GradingDataset(items, trainer.model, trainer.scale, train=False)
     probabilities, _ = trainer.evaluate(dataset)
-    metrics = compute_metrics(dataset.labels(), probabilities, trainer.scale,
-                              subjects=[item.subject for item in items])
-    metrics["weights_sha256"] = loaded.sha256
+    return probabilities, loaded.sha256
+
+
+def evaluate_items(trainer: Trainer, weights_path: Path, items, records=None,
+                   predictions: dict | None = None) -> dict:
+    """Test metrics of ``items``; with ``records`` (what ``items[i].record`` indexes) and
+    ``predictions`` (``path``, ``fold``, ``seed``, ``synthetic``), their out-of-fold rows are
+    written to ``predictions["path"]`` too (:mod:`fpgrade.training.oof`)."""
+    from fpgrade.models.versions import version_name
+
+    probabilities, sha256 = predict_items(trainer, weights_path, items)
+    scale = trainer.scale
+    metrics = compute_metrics([scale.index(item.label) for item in items], probabilities, scale,
+                              subjects=[item.subject for item in items],
+                              visits=[item.visit for item in items])
+    metrics["weights_sha256"] = sha256
+    if predictions is not None:
+        rows = oof.fold_rows(predictions["fold"], items, records, probabilities, scale,
+                             model=trainer.model.card.id,
+                             model_version=version_name(trainer.model.card.id, sha256),
+                             seed=predictions["seed"], synthetic=predictions["synthetic"])
+        oof.write_rows(predictions["path"], rows, scale)
     return metrics
-
-
-def summarise(fold_metrics: list[dict]) -> dict:
-    def stat(values):
-        values = [v for v in values if v is not None]
-        return {"mean": float(np.mean(values)), "std": float(np.std(values))} if values else None
-
-    keys = {
-        "accuracy": lambda m: m["accuracy"],
-        "macro_f1": lambda m: m["macro"]["f1"],
-        "macro_precision": lambda m: m["macro"]["precision"],
-        "macro_recall": lambda m: m["macro"]["recall"],
-        "macro_dice": lambda m: m["macro"]["dice"],
-        "expected_calibration_error": lambda m: m["expected_calibration_error"],
-        "quadratic_weighted_kappa": lambda m: m.get("quadratic_weighted_kappa"),
-        "mean_absolute_grade_error": lambda m: m.get("mean_absolute_grade_error"),
-        "subject_accuracy": lambda m: m["per_subject"]["accuracy"],
-    }
-    return {"folds": [{"fold": m["fold"], "accuracy": m["accuracy"], "macro_f1": m["macro"]["f1"],
-                       "samples": m["samples"]} for m in fold_metrics],
-            **{name: stat([get(m) for m in fold_metrics]) for name, get in keys.items()}}
 
 
 def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None = None,
                  data: str | None = None) -> dict:
     """Evaluate every fold's best weights of a finished run on its test subjects again, on the
-    run's own data or on ``data`` (a manifest or database holding the same subjects)."""
+    run's own data or on ``data`` (a manifest or database holding the same subjects); ``data``
+    none of whose subjects is the run's is an external set: every sample of it is graded by
+    each fold model and their ensemble (:mod:`fpgrade.training.external`)."""
     run_dir = Path(run_dir).resolve()
     try:
         info = json.loads((run_dir / "run.json").read_text())
@@ -343,6 +354,12 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
     prepared = prepare(records.records, model, registry, f"Preprocessing for {model.card.id}")
     config = config or TrainConfig(epochs=0, batch_size=info.get("batch_size"),
                                    options=info.get("options", {}))
+    run_subjects = {s for fold in folds for s in (*fold.train, *fold.val, *fold.test)}
+    if data and prepared.items and not run_subjects & {item.subject for item in prepared.items}:
+        from fpgrade.training.external import evaluate_external
+
+        return evaluate_external(run_dir, info, folds, model, scale, prepared, records.records,
+                                 config, shown_source(source), source)
     results = []
     for index, fold in enumerate(folds):
         weights = run_dir / f"fold_{index}" / "best.safetensors"
@@ -351,14 +368,22 @@ def evaluate_run(run_dir: Path, registry: Registry, config: TrainConfig | None =
             raise TrainingError(f"{shown_source(source)}: none of fold {index}'s test subjects "
                                 f"({', '.join(fold.test[:5])}...) is in the data any more")
         trainer = Trainer(model, scale, run_dir / f"fold_{index}", config)
-        metrics = evaluate_items(trainer, weights, test_items)
+        metrics = evaluate_items(trainer, weights, test_items, records.records, {
+            "path": run_dir / f"fold_{index}" / oof.EVALUATION_FILE, "fold": index,
+            "seed": info.get("seed", 0), "synthetic": bool(info.get("synthetic"))})
         metrics.update(fold=index, test_subjects=fold.test)
         save_metrics(metrics, run_dir / f"fold_{index}", "evaluation",
                      f"{model.card.id} fold {index} ({scale.id})")
         results.append(metrics)
     summary = summarise(results)
-    summary.update(model=model.card.id, scale=scale.id, protocol=info["protocol"])
+    summary.update(mode="retest", model=model.card.id, scale=scale.id, protocol=info["protocol"],
+                   synthetic=bool(info.get("synthetic")) or any(r.synthetic for r in records.records),
+                   data=shown_source(source))
     write_json(run_dir / "evaluation.json", summary)
+    # the run's own data: the same out-of-fold predictions as its training wrote (rewritten, so
+    # that a run older than predictions.csv gets one); other data: beside them, never over them
+    oof.gather(run_dir, len(folds), scale, oof.EVALUATION_FILE,
+               oof.RUN_FILE if not data else oof.EVALUATION_RUN_FILE)
     return summary
 
 
