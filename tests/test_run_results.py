@@ -1,10 +1,13 @@
 """What a run leaves for comparing networks afterwards (issue 22): its out-of-fold predictions
-(one row per test sample of every fold) and the description ``fpgrade compare`` reads."""
+(one row per test sample of every fold), complete per-fold figures with the std's ddof and the
+reason of every null, subject figures per visit, --select-metric, --seeds, checked --splits, and
+evaluate on an external labelled set."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import defaultdict
 
 import numpy as np
@@ -116,6 +119,13 @@ def test_a_resumed_run_keeps_the_predictions_of_folds_tested_before(data, tmp_pa
     _, rows = read_csv(out / "predictions.csv")
     assert {row["fold"] for row in rows} == {"0", "1"}
     assert [row for row in rows if row["fold"] == "0"] == first
+    # a fold tested before predictions were saved: said, and `evaluate` writes them
+    (out / "fold_0" / "test_predictions.csv").unlink()
+    code, stdout, _ = run(capsys, *args, "--resume", "--json")
+    assert code == 0 and json.loads(stdout)["predictions_missing_folds"] == [0]
+    assert {row["fold"] for row in read_csv(out / "predictions.csv")[1]} == {"1"}
+    assert run(capsys, "evaluate", out)[0] == 0
+    assert read_csv(out / "predictions.csv")[1] == rows
 
 
 def test_every_fold_has_complete_figures_and_the_summary_says_what_std_is(data, tmp_path, capsys):
@@ -303,3 +313,27 @@ def test_evaluate_grades_an_external_set_with_every_fold_model_and_their_ensembl
     code, text, _ = run(capsys, "evaluate", out, "--data", external)
     assert code == 0 and "fold ensemble" in text and "SYNTHETIC data" in text
     assert "quadratic weighted kappa: not computed: sided7 is not an ordinal scale" in text
+
+
+def test_database_runs_name_each_sample_s_medium_and_visit(data, tmp_path, capsys):
+    from sqlmodel import select
+
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import Media
+
+    copy = tmp_path / "synthetic"
+    shutil.copytree(data.parent, copy)
+    visits = _manifest_copy(copy / data.name, "visits.csv", lambda row: {
+        **row, "visit": "visit_2" if row["path"].endswith(".mp4") else "visit_1"})
+    assert run(capsys, "import", visits)[0] == 0
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", *FAST, "--data", "db", "--protocol", "kfold:2", "--epochs", "1",
+                       "--out", out)
+    assert code == 0, err
+    _, rows = read_csv(out / "predictions.csv")
+    with database.read_session() as session:
+        media = {m.id: m for m in session.exec(select(Media)).all()}
+    assert rows and {row["visit"] for row in rows} == {"visit_1", "visit_2"}
+    for row in rows:
+        medium = media[int(row["medium_id"])]
+        assert row["sha256"] == medium.sha256 and row["file"] == str(medium.path)

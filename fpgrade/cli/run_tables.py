@@ -54,6 +54,10 @@ def notes(summary: dict, synthetic_line: str = SYNTHETIC_TRAINED) -> list[str]:
         elif value and value.get("std") is None and value.get("std_reason"):
             lines.append(f"{words(name)}: std n/a ({value['std_reason']})")
             break  # one fold: the same for every metric
+    if summary.get("predictions_missing_folds"):
+        folds = ", ".join(map(str, summary["predictions_missing_folds"]))
+        lines.append(f"predictions.csv lacks fold {folds} (tested before predictions were saved): "
+                     "`fpgrade evaluate RUN` writes them")
     if summary.get("synthetic"):
         lines.append(synthetic_line)
     return lines
@@ -104,9 +108,7 @@ def print_external(result: dict) -> None:
             value = None
         table.add_row(words(name), _number(value))
     console.print(table)
-    console.print(f"fold ensemble: {result['combined']}", markup=False, highlight=False)
-    for name, reason in (ensemble.get("null_reasons") or {}).items():
-        console.print(f"{words(name)}: not computed: {reason}", markup=False, highlight=False)
+    console.print(result["combined"], markup=False, highlight=False)
     print_summary(result["fold_models"], "each fold's model on the external set",
                   "SYNTHETIC data (in the weights' training or in this set): not a clinical result")
     if result.get("synthetic") and not result["fold_models"].get("synthetic"):

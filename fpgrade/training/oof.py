@@ -120,16 +120,20 @@ def read_rows(path: Path, scale: GradingScale | None = None) -> list[dict[str, s
 
 
 def gather(run_dir: Path, folds: int, scale: GradingScale, name: str = FOLD_FILE,
-           out_name: str = RUN_FILE) -> int:
-    """Every tested fold's rows (``fold_K/NAME``) into ``RUN/OUT_NAME``, in fold order; returns
-    the number of rows. A fold without its file (not tested yet) is left out."""
+           out_name: str = RUN_FILE) -> list[int]:
+    """Every tested fold's rows (``fold_K/NAME``) into ``RUN/OUT_NAME``, in fold order. A fold
+    not tested yet is left out; returns the folds tested (``test.json``) without their rows
+    (tested by an fpgrade older than this file: ``fpgrade evaluate RUN`` writes them)."""
     rows: list[dict[str, str]] = []
+    without = []
     for index in range(folds):
-        path = Path(run_dir) / f"fold_{index}" / name
-        if path.is_file():
-            rows += read_rows(path, scale)
+        folder = Path(run_dir) / f"fold_{index}"
+        if (folder / name).is_file():
+            rows += read_rows(folder / name, scale)
+        elif (folder / "test.json").is_file():
+            without.append(index)
     write_rows(Path(run_dir) / out_name, rows, scale)
-    return len(rows)
+    return without
 
 
 def probabilities_of(rows: Sequence[dict[str, str]], scale: GradingScale) -> np.ndarray:

@@ -206,7 +206,8 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str | N
                                 f"0 to {len(folds) - 1}")
         synthetic = sum(record.synthetic for record in records.records)
         run_info = {
-            **asked, "protocol": protocol, "classes": list(scale.codes), "synthetic": synthetic > 0, "synthetic_records": synthetic,
+            **asked, "protocol": protocol, "classes": list(scale.codes), "synthetic": synthetic > 0,
+            "synthetic_records": synthetic,
             "records": len(records.records), "samples": len(prepared.items),
             "skipped": dict(records.skipped),
             "failures": [{"path": str(p), "reason": r} for p, r in prepared.failures],
@@ -253,8 +254,10 @@ def train_run(*, registry: Registry, model_id: str, data: str, protocol: str | N
         summary = summarise(fold_metrics)
         summary.update(model=model_id, scale=scale.id, protocol=protocol, synthetic=run_info["synthetic"],
                        folds_tested=len(fold_metrics), folds_total=len(folds))
+        without = oof.gather(out, len(folds), scale)
+        if without:  # tested by an fpgrade older than predictions.csv: `evaluate` writes them
+            summary["predictions_missing_folds"] = without
         write_json(out / "summary.json", summary)
-        oof.gather(out, len(folds), scale)
         if record and fold_metrics:
             record_run(run_info, summary, out, model_id, scale.id, snapshot=snapshot or None)
         return summary
