@@ -4,7 +4,9 @@ the Label Studio sync all call. Nothing here imports gradio.
 - :mod:`.model`: roles, pass kinds, states, outcomes and the typed errors;
 - :mod:`.users`: accounts (argon2 password hashes) and the one role check, :func:`.users.require`;
 - :mod:`.campaigns`: creating a campaign (its assignments) and its progress;
-- :mod:`.workflow`: the state machine (claim, skip, submit, first check, adjudication);
+- :mod:`.workflow`: the state machine (claim, skip, submit, first check); :mod:`.adjudication`:
+  the queue and the decisions; :mod:`.passes`: what every write of a blind pass shares (the
+  opening checks, the first check run again after a change);
 - :mod:`.checks`: the second check (asymmetry indices against per-class ranges, or a model);
 - :mod:`.final`: :func:`.final.final_labels`, the one source of final labels;
 - :mod:`.withdraw`: withdrawing or relabelling a pass (a Label Studio annotation deleted or

@@ -109,22 +109,14 @@ def withdraw_pass(session: Session, annotation_id: int, actor: str, why: str) ->
 def relabel_pass(session: Session, annotation_id: int, label: str, actor: str, why: str) -> list[str]:
     """Change a pass's label (audited with both labels); where it is a blind pass of a campaign,
     the medium is reopened and the first check runs again once every blind pass is in."""
-    from fpgrade.labelling.workflow import _after_blind_pass, _medium_rows
+    from fpgrade.labelling.passes import change_pass
 
     annotation = session.get(Annotation, annotation_id)
     if annotation is None or annotation.label == label:
         return []
-    audit.record(session, actor, "pass_relabelled", campaign_id=annotation.campaign_id,
-                 media_id=annotation.media_id, assignment_id=annotation.assignment_id, why=why,
-                 annotation_id=annotation.id, annotator=annotation.annotator,
-                 **{"from": annotation.label, "to": label})
-    annotation.label, annotation.cannot_grade = label, None
-    session.add(annotation)
-    session.flush()
     campaign = session.get(Campaign, annotation.campaign_id) if annotation.campaign_id else None
-    if campaign is None or annotation.assignment_id is None:
-        return []
-    reopened = reopen_medium(session, campaign, annotation.media_id, actor, why)
-    rows = _medium_rows(session, campaign.id, annotation.media_id)
-    _after_blind_pass(session, campaign, annotation.media_id, rows, actor)
-    return reopened
+    return change_pass(session, campaign, annotation, label=label, cannot_grade=None, actor=actor,
+                       action="pass_relabelled", details={
+                           "why": why, "annotation_id": annotation.id,
+                           "annotator": annotation.annotator, "from": annotation.label,
+                           "to": label}, reopen_why=why)
