@@ -68,7 +68,14 @@ def close_campaign(account: Account | None, campaign: int | str | None) -> str:
     with database.session() as session:
         me = _check(session, account, Action.ADMIN)
         c = campaigns_core.close_campaign(session, campaign, by=me)
-    return f"Campaign {c.name} closed."
+    return f"Campaign {c.name} closed: it has left the raters' lists."
+
+
+def reopen_campaign(account: Account | None, campaign: int | str | None) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        c = campaigns_core.reopen_campaign(session, campaign, by=me)
+    return f"Campaign {c.name} is open again: it is back on the raters' lists."
 
 
 def run_second_check(account: Account | None, campaign: int | str | None,

@@ -17,16 +17,14 @@ cosmetic: the handlers refuse them whatever calls them (the page or the HTTP API
 
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 
-from fpgrade.errors import FpgradeError
-from fpgrade.labelling.model import Action, CannotGrade, Role
+from fpgrade.labelling.model import Action, CannotGrade
 from fpgrade_ui import labelling_adjudication as adj
-from fpgrade_ui import labelling_admin as adm
+from fpgrade_ui import labelling_admin_tab as admin_page
 from fpgrade_ui import labelling_handlers as h
 from fpgrade_ui import labelling_progress as prog
+from fpgrade_ui.labelling_events import KEEP, as_user, guarded, keep_choice
 from fpgrade_ui.labelling_page import (  # noqa: F401 - CSS, SHORTCUTS: ui/app.py mounts them
     CSS, PHOTO_HEIGHT, PHOTO_LABEL, SHORTCUTS,
 )
@@ -34,49 +32,6 @@ from fpgrade_ui.markdown_text import md
 
 TITLE = "fpgrade: labelling (triple check)"
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
-ROLES = [r.value for r in Role]
-
-def _said(error: Exception) -> str:
-    return f"**Refused:** {md(str(error))}"   # a refusal may quote what the user typed
-
-
-def guarded(*fallback):
-    """Wrap an event: a refusal (any :class:`FpgradeError`) becomes the message output (the
-    last one), the other outputs get ``fallback`` (``gr.update()`` leaves them as they are)."""
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def run(*args):
-            try:
-                return fn(*args)
-            except FpgradeError as exc:
-                return (*fallback, _said(exc)) if fallback else _said(exc)
-        return run
-
-    return wrap
-
-
-KEEP = gr.update()
-
-
-def as_user(fn):
-    """The event run as the logged-in user: ``fn(account, *inputs)``, the account read from the
-    request (the user name of the session cookie, re-read from the database: a disabled or
-    changed account is refused at once), never from anything the page sends."""
-
-    def run(request: gr.Request, *args):   # gradio passes the request where it is declared
-        return fn(h.account_of(request.username), *args)
-
-    run.__name__ = getattr(fn, "__name__", "event")
-    return run
-
-
-def keep_choice(choices: list[tuple[str, int]], current) -> object:
-    """A refreshed dropdown: the new choices, the current value kept while it is still one."""
-    values = [value for _, value in choices]
-    return gr.update(choices=choices, value=current if current in values else
-                     (values[0] if values else None))
-
 
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
@@ -208,53 +163,9 @@ def build_labelling() -> gr.Blocks:
                                        interactive=False, height=420, elem_id="heatmap")
                     export_file = gr.File(label="Final labels", elem_id="export-file", height=90)
                     view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
-                with gr.Tab("Admin", id="admin", visible=False,
-                            elem_id="admin-view") as admin_tab:
-                    admin_message = gr.Markdown(elem_id="admin-message", elem_classes="message")
-                    users = gr.Dataframe(headers=["user", "role", "state"], label="Users",
-                                         interactive=False, elem_id="users-table")
-                    with gr.Row():
-                        new_name = gr.Textbox(label="New user (a login, never a patient's name)",
-                                              elem_id="new-user")
-                        new_password = gr.Textbox(label="Password (8+ characters)",
-                                                  type="password", elem_id="new-password")
-                        new_role = gr.Dropdown(ROLES, value="labeller", label="Role",
-                                               elem_id="new-role")
-                        add_button = gr.Button("Add user", elem_id="add-user")
-                    with gr.Row():
-                        who = gr.Textbox(label="User", elem_id="disable-user")
-                        disable_button = gr.Button("Disable", elem_id="disable-button")
-                        enable_button = gr.Button("Enable", elem_id="enable-button")
-                    with gr.Row():
-                        other_role = gr.Dropdown(ROLES, value="labeller",
-                                                 label="New role of this user",
-                                                 elem_id="other-role")
-                        role_button = gr.Button("Change role", elem_id="role-button")
-                        reset_password = gr.Textbox(label="New password (8+ characters)",
-                                                    type="password", elem_id="reset-password")
-                        reset_button = gr.Button("Reset password", elem_id="reset-button")
-                    gr.Markdown("### Campaigns")
-                    with gr.Row():
-                        c_name = gr.Textbox(label="New campaign", elem_id="campaign-name")
-                        c_scale = gr.Dropdown(adm.scale_choices(), label="Scale",
-                                              elem_id="campaign-scale")
-                        c_movements = gr.Textbox(label="Movements (e.g. MV0, MV4; empty: all)",
-                                                 elem_id="campaign-movements")
-                        c_passes = gr.Radio([2, 3], value=2, label="Blind passes",
-                                            elem_id="campaign-passes")
-                        c_suggest = gr.Checkbox(label="Show model suggestions in blind passes",
-                                                elem_id="campaign-suggestions")
-                        create_button = gr.Button("Create", elem_id="create-campaign")
-                    with gr.Row():
-                        a_campaign = gr.Dropdown([], label="Campaign", elem_id="admin-campaign")
-                        check_button = gr.Button("Run the second check", elem_id="run-check")
-                        close_button = gr.Button("Close campaign", elem_id="close-campaign")
-                    with gr.Row():
-                        manifest = gr.Textbox(label="Import a manifest CSV on the server "
-                                              "(fpgrade import's format)", elem_id="manifest")
-                        import_button = gr.Button("Import", elem_id="import-button", scale=0)
+                admin = admin_page.build()
 
-        campaign_dropdowns = [campaign, adj_campaign, view_campaign, a_campaign]
+        campaign_dropdowns = [campaign, adj_campaign, view_campaign, admin.campaign]
 
         def choices(me):
             """Each campaign dropdown's choices for this account (empty where not allowed)."""
@@ -274,7 +185,7 @@ def build_labelling() -> gr.Blocks:
                     gr.update(visible=h.can(me, Action.ADMIN)), *choices(me))
 
         blocks.load(as_user(on_load), None,
-                    [whoami, label_tab, adjudication_tab, agreement_tab, admin_tab,
+                    [whoami, label_tab, adjudication_tab, agreement_tab, admin.tab,
                      *campaign_dropdowns], api_name="whoami")
 
         # -- the campaign lists refresh without a new login: on tab select and the button --
@@ -291,7 +202,7 @@ def build_labelling() -> gr.Blocks:
         def on_refresh(me, *current):
             return (*refreshed(me, *current), "")
 
-        for tab in (label_tab, adjudication_tab, agreement_tab, admin_tab):
+        for tab in (label_tab, adjudication_tab, agreement_tab, admin.tab):
             tab.select(as_user(on_refresh), campaign_dropdowns,
                        [*campaign_dropdowns, label_message], api_name=False)
         refresh_button.click(as_user(on_refresh), campaign_dropdowns,
@@ -485,55 +396,5 @@ def build_labelling() -> gr.Blocks:
         export_button.click(as_user(on_export), [view_campaign], [export_file, view_message],
                             api_name="export")
 
-        # -- admin --
-        @guarded(KEEP)
-        def on_users(me):
-            return adm.users_table(me), ""
-
-        admin_tab.select(as_user(on_users), None, [users, admin_message], api_name="users")
-
-        def admin_action(fn):
-            @guarded(KEEP)
-            def run(me, *args):
-                message = fn(me, *args)
-                return adm.users_table(me), message
-            return run
-
-        @guarded(KEEP, KEEP)
-        def on_add(me, user, secret, role):
-            message = adm.add_user(me, user, secret, role)
-            return adm.users_table(me), "", message   # the password is not kept in the form
-
-        add_button.click(as_user(on_add), [new_name, new_password, new_role],
-                         [users, new_password, admin_message], api_name="add_user")
-        disable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, True))),
-                             [who], [users, admin_message], api_name="disable_user")
-        enable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, False))),
-                            [who], [users, admin_message], api_name="enable_user")
-        role_button.click(as_user(admin_action(adm.set_role)), [who, other_role],
-                          [users, admin_message], api_name="set_role")
-
-        @guarded(KEEP, KEEP)
-        def on_reset(me, user, secret):
-            message = adm.reset_password(me, user, secret)
-            return adm.users_table(me), "", message   # the password is not kept in the form
-
-        reset_button.click(as_user(on_reset), [who, reset_password],
-                           [users, reset_password, admin_message], api_name="reset_password")
-
-        @guarded(*[KEEP] * 4)
-        def on_campaign_change(me, fn, *args):
-            return (*choices(me), fn(me, *args))
-
-        create_button.click(
-            as_user(lambda me, *a: on_campaign_change(me, adm.create_campaign, *a)),
-            [c_name, c_scale, c_movements, c_passes, c_suggest],
-            [*campaign_dropdowns, admin_message], api_name="create_campaign")
-        close_button.click(
-            as_user(lambda me, c: on_campaign_change(me, adm.close_campaign, c)), [a_campaign],
-            [*campaign_dropdowns, admin_message], api_name="close_campaign")
-        check_button.click(as_user(guarded()(adm.run_second_check)), [a_campaign],
-                           admin_message, api_name="second_check")
-        import_button.click(as_user(guarded()(adm.import_manifest)), [manifest], admin_message,
-                            api_name="import_manifest")
+        admin_page.wire(admin, choices, campaign_dropdowns)
     return blocks

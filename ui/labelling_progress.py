@@ -34,7 +34,11 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
         figures = labeller_figures(session, found.id, get_registry().scale(found.scale).codes,
                                    by=me)
     lines = [f"### {md(p['campaign'])}: {p['media']} media, {p['assignments_done']} of "
-             f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
+             f"{p['assignments_total']} assignments done", ""]
+    if p["closed"]:
+        lines += [f"**This campaign is closed**: {md(p['closed'])}. Its final labels stay; it "
+                  "is off the raters' lists (Admin: 'Reopen campaign').", ""]
+    lines += ["| status | media |", "|---|---|"]
     lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
     waiting = p["statuses"].get("awaiting_check", 0)
     if waiting:

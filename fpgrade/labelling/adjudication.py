@@ -1,5 +1,6 @@
 """Adjudication: the queue of undecided cases, one case as the adjudicator sees it, and the
-decision (a final label, method ``adjudicated``, or that the medium cannot be graded).
+decision (a final label, method ``adjudicated``, or that the medium cannot be graded). The last
+decision of a campaign closes it (:func:`.campaigns.close_if_done`).
 
 Decided once: the decision is a conditional ``UPDATE ... WHERE state != 'done'`` that only one
 adjudicator wins; the second is told who decided first. (Split from :mod:`.workflow`, which
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 
 from fpgrade.labelling import audit
 from fpgrade.labelling._tx import transaction
-from fpgrade.labelling.campaigns import get_campaign
+from fpgrade.labelling.campaigns import close_if_done, get_campaign
 from fpgrade.labelling.final import set_final
 from fpgrade.labelling.model import (
     Action, AlreadyDecidedError, AssignmentError, AssignmentState, LabellingError, Method, PassKind,
@@ -212,6 +213,7 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
                      media_id=assignment.media_id, assignment_id=assignment_id, label=answer,
                      cannot_grade=why_not, reason=reason)
         if answer is None:
+            close_if_done(session, campaign, me.name)
             return Decision(assignment_id, assignment.media_id, None, me.name, None)
         blind = annotations_of(session, [a.id for a in rows if a.pass_kind == PassKind.BLIND])
         check = session.exec(select(CheckResult.id).where(
@@ -222,6 +224,7 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
                              campaign_id=campaign.id,
                              annotation_ids=[a.id for a in blind.values()] + [annotation.id],
                              check_result_id=check, reason=reason)
+        close_if_done(session, campaign, me.name)
         return Decision(assignment_id, assignment.media_id, final.label, final.decided_by,
                         final.id)
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fpgrade.labelling import audit
-from fpgrade.labelling.campaigns import get_campaign
+from fpgrade.labelling.campaigns import get_campaign, reopen_if_closed_by_itself
 from fpgrade.labelling.model import (
     Action, AssignmentError, AssignmentState, CampaignError, CannotGrade, LabellingError, PassKind,
     Status,
@@ -172,6 +172,9 @@ def change_pass(session: Session, campaign: Campaign | None, annotation: Annotat
         return []
     reopened = ([] if reopen_why is None
                 else reopen_medium(session, campaign, annotation.media_id, actor, reopen_why))
+    if reopen_why is not None and reopen_if_closed_by_itself(session, campaign, actor,
+                                                              reopen_why):
+        reopened.append(f"campaign {campaign.name} (it had closed itself)")
     rows = medium_rows(session, campaign.id, annotation.media_id)
     first_check_again(session, campaign, annotation.media_id, rows, actor,
                       after=None if reopen_why else action)

@@ -13,6 +13,9 @@ scale) can be withdrawn or relabelled. Nothing that rested on the old label is k
 - :func:`relabel_pass` changes a pass's label (``pass_relabelled``), reopens the medium and runs
   the first check again when every blind pass is in.
 
+A campaign that closed itself (every medium decided) opens again when one of its media is
+reopened here (:func:`.campaigns.reopen_if_closed_by_itself`); one an admin closed stays closed.
+
 Deviation from :mod:`.final` ("nothing replaces a campaign's decision"): a decision whose blind
 pass is withdrawn or changed is removed here, the only place that does so, always audited.
 Everything runs in the caller's transaction.
@@ -24,6 +27,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from fpgrade.labelling import audit
+from fpgrade.labelling.campaigns import reopen_if_closed_by_itself
 from fpgrade.labelling.model import AssignmentState, PassKind
 from fpgrade.storage.tables import (Annotation, Assignment, Campaign, CheckResult, FinalLabel,
                                     LsAnnotation)
@@ -92,6 +96,8 @@ def withdraw_pass(session: Session, annotation_id: int, actor: str, why: str) ->
     reopened: list[str] = []
     if campaign is not None and assignment is not None:
         reopened = reopen_medium(session, campaign, annotation.media_id, actor, why)
+        if reopen_if_closed_by_itself(session, campaign, actor, why):
+            reopened.append(f"campaign {campaign.name} (it had closed itself)")
     audit.record(session, actor, "pass_withdrawn", campaign_id=annotation.campaign_id,
                  media_id=annotation.media_id, assignment_id=annotation.assignment_id, why=why,
                  annotation=_copy(annotation), reopened=reopened)
