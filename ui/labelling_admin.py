@@ -53,14 +53,15 @@ def reset_password(account: Account | None, name: str, password: str) -> str:
 
 def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",
                     passes: int = 2, suggestions_in_blind: bool = False,
-                    include_synthetic: bool = False) -> str:
+                    videos_need_no_play: bool = False, include_synthetic: bool = False) -> str:
     chosen = [m.strip() for m in (movements or "").replace(";", ",").split(",") if m.strip()]
     with database.session() as session:
         me = _check(session, account, Action.ADMIN)
         c = campaigns_core.create_campaign(
             session, (name or "").strip(), scale, registry=get_registry(), movements=chosen,
             blind_passes=int(passes), suggestions_in_blind=bool(suggestions_in_blind),
-            include_synthetic=bool(include_synthetic), by=me)
+            include_synthetic=bool(include_synthetic),
+            videos_must_play=not videos_need_no_play, by=me)
     return f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes."
 
 

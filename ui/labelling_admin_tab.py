@@ -53,6 +53,8 @@ def build() -> SimpleNamespace:
                                 elem_id="campaign-passes")
             c_suggest = gr.Checkbox(label="Show model suggestions in blind passes",
                                     elem_id="campaign-suggestions")
+            c_no_play = gr.Checkbox(label="Videos may be graded without playing them to the "
+                                    "end", elem_id="campaign-no-play")
             create_button = gr.Button("Create", elem_id="create-campaign")
         with gr.Row():
             campaign = gr.Dropdown([], label="Campaign", elem_id="admin-campaign")
@@ -63,7 +65,15 @@ def build() -> SimpleNamespace:
             manifest = gr.Textbox(label="Import a manifest CSV on the server "
                                   "(fpgrade import's format)", elem_id="manifest")
             import_button = gr.Button("Import", elem_id="import-button", scale=0)
-    return SimpleNamespace(tab=tab, admin_message=admin_message, users=users, new_name=new_name, new_password=new_password, new_role=new_role, add_button=add_button, who=who, disable_button=disable_button, enable_button=enable_button, other_role=other_role, role_button=role_button, reset_password=reset_password, reset_button=reset_button, c_name=c_name, c_scale=c_scale, c_movements=c_movements, c_passes=c_passes, c_suggest=c_suggest, create_button=create_button, campaign=campaign, check_button=check_button, close_button=close_button, reopen_button=reopen_button, manifest=manifest, import_button=import_button)
+    return SimpleNamespace(
+        tab=tab, admin_message=admin_message, users=users, new_name=new_name,
+        new_password=new_password, new_role=new_role, add_button=add_button, who=who,
+        disable_button=disable_button, enable_button=enable_button, other_role=other_role,
+        role_button=role_button, reset_password=reset_password, reset_button=reset_button,
+        c_name=c_name, c_scale=c_scale, c_movements=c_movements, c_passes=c_passes,
+        c_suggest=c_suggest, c_no_play=c_no_play, create_button=create_button, campaign=campaign,
+        check_button=check_button, close_button=close_button, reopen_button=reopen_button,
+        manifest=manifest, import_button=import_button)
 
 
 def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
@@ -87,6 +97,7 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
     c_movements = c.c_movements
     c_passes = c.c_passes
     c_suggest = c.c_suggest
+    c_no_play = c.c_no_play
     create_button = c.create_button
     campaign = c.campaign
     check_button = c.check_button
@@ -136,7 +147,7 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
 
     create_button.click(
         as_user(lambda me, *a: on_campaign_change(me, adm.create_campaign, *a)),
-        [c_name, c_scale, c_movements, c_passes, c_suggest],
+        [c_name, c_scale, c_movements, c_passes, c_suggest, c_no_play],
         [*campaign_dropdowns, admin_message], api_name="create_campaign")
     close_button.click(
         as_user(lambda me, x: on_campaign_change(me, adm.close_campaign, x)), [campaign],

@@ -24,13 +24,15 @@ from fpgrade_ui import labelling_adjudication as adj
 from fpgrade_ui import labelling_admin_tab as admin_page
 from fpgrade_ui import labelling_handlers as h
 from fpgrade_ui import labelling_progress as prog
-from fpgrade_ui.labelling_events import KEEP, as_user, guarded, keep_choice
+from fpgrade.errors import FpgradeError
+from fpgrade_ui.labelling_events import KEEP, _said, as_user, guarded, keep_choice
 from fpgrade_ui.labelling_page import (  # noqa: F401 - CSS, SHORTCUTS: ui/app.py mounts them
     CSS, PHOTO_HEIGHT, PHOTO_LABEL, SHORTCUTS,
 )
 from fpgrade_ui.markdown_text import md
 
 TITLE = "fpgrade: labelling (triple check)"
+PLAY_FIRST = "Play the video to its end: its grade is taken once it has played."
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
 
 def build_labelling() -> gr.Blocks:
@@ -218,7 +220,8 @@ def build_labelling() -> gr.Blocks:
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None),
                     gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
-                    view.suggestion_text, message, view.task.assignment_id, "", False)
+                    view.suggestion_text, f"{message} {PLAY_FIRST}".strip()
+                    if view.task.must_play else message, view.task.assignment_id, "", False)
 
         # the API's outputs keep their places (bench/labelling_load reads title [0], the
         # message [6] and the shown id [7]); the face note and state come after
@@ -296,6 +299,10 @@ def build_labelling() -> gr.Blocks:
 
         skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
                           api_name="skip")
+
+        # the server keeps that the video played to its end; its label is refused until then
+        video.end(as_user(guarded()(h.video_played)), [task], label_message,
+                  api_name="video_played")
 
         def face_toggle(me, view, on):
             """The face crop, or back to the whole photo (F)."""

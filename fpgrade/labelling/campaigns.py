@@ -43,6 +43,7 @@ class CampaignView:
     min_range_samples: int
     state: str
     created_by: str
+    videos_must_play: bool = True
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignView:
@@ -50,7 +51,7 @@ class CampaignView:
                    campaign.blind_passes, campaign.allow_same_rater, campaign.min_gap_s,
                    campaign.suggestions_in_blind, campaign.check_model_version,
                    campaign.range_percentile, campaign.min_range_samples, campaign.state,
-                   campaign.created_by)
+                   campaign.created_by, campaign.videos_must_play)
 
 
 def get_campaign(session: Session, campaign: int | str) -> Campaign:
@@ -94,13 +95,16 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
                     allow_same_rater: bool = False, min_gap_s: int = 0,
                     suggestions_in_blind: bool = False, check_model_version: str | None = None,
                     range_percentile: float = 0.0, min_range_samples: int = 3,
+                    videos_must_play: bool = True,
                     by: Account | None = None, seed: int | None = None) -> CampaignView:
     """A new campaign with one open blind assignment per selected medium and pass; each pass
     in its own shuffled order.
 
     Media of the movements (all when empty) and subjects (all when ``None``), not synthetic
     unless asked, that have no campaign-decided final label on ``scale`` and are in no other
-    open campaign on ``scale``. ``by``: the admin (``None``: the command line).
+    open campaign on ``scale``. ``videos_must_play``: a video's label is refused until the page
+    reports it played to its end (:mod:`.playback`). ``by``: the admin (``None``: the command
+    line).
 
     :raises CampaignError: name taken, bad settings, or no medium to label.
     """
@@ -128,7 +132,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
             blind_passes=blind_passes, allow_same_rater=allow_same_rater, min_gap_s=min_gap_s,
             suggestions_in_blind=suggestions_in_blind, check_model_version=check_model_version,
             range_percentile=range_percentile, min_range_samples=min_range_samples,
-            created_by=actor_name(by))
+            videos_must_play=bool(videos_must_play), created_by=actor_name(by))
         session.add(campaign)
         session.flush()
         for number in range(1, blind_passes + 1):

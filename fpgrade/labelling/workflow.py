@@ -43,6 +43,7 @@ from fpgrade.labelling.passes import (
     annotations_of, first_check_again, medium_rows, open_adjudication, open_blind_write,
     open_campaign, pass_label, status_of,
 )
+from fpgrade.labelling.playback import require_played
 from fpgrade.labelling.state import may_show_suggestion, medium_status
 from fpgrade.labelling.suggestions import Suggestion, latest_suggestion, suggestion_fields
 from fpgrade.labelling.users import Account, require
@@ -75,6 +76,7 @@ class Task:
     pass_number: int
     show_suggestion: bool
     suggestion: Suggestion | None
+    must_play: bool = False      # a video its page must report played before a label counts
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:
     show = may_show_suggestion(assignment.pass_kind, campaign.suggestions_in_blind)
     return Task(assignment.id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
                 media.movement, campaign.scale, assignment.pass_kind, assignment.pass_number, show,
-                latest_suggestion(session, media.id, campaign.scale) if show else None)
+                latest_suggestion(session, media.id, campaign.scale) if show else None,
+                campaign.videos_must_play and MediaKind(media.kind) is MediaKind.VIDEO)
 
 
 def media_statuses(session: Session, campaign_id: int) -> dict[int, Status]:
@@ -189,7 +192,8 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
             previous = next((a.user_id for a in rows if a.id == candidate.id), None)
             won = session.execute(
                 update(Assignment).where(Assignment.id == candidate.id, claimable)
-                .values(state=AssignmentState.CLAIMED.value, user_id=me.id, claimed_at=moment)
+                .values(state=AssignmentState.CLAIMED.value, user_id=me.id, claimed_at=moment,
+                        played_at=None)
                 .execution_options(synchronize_session=False)).rowcount
             if won != 1:
                 continue
@@ -224,7 +228,8 @@ def skip_assignment(session: Session, user: Account, assignment_id: int) -> None
             update(Assignment).where(Assignment.id == assignment_id,
                                      Assignment.state == AssignmentState.CLAIMED.value,
                                      Assignment.user_id == me.id)
-            .values(state=AssignmentState.OPEN.value, user_id=None, claimed_at=None)
+            .values(state=AssignmentState.OPEN.value, user_id=None, claimed_at=None,
+                    played_at=None)
             .execution_options(synchronize_session=False)).rowcount
         if released != 1:
             raise AssignmentError(f"assignment {assignment_id} is not claimed by {me.name!r}")
@@ -248,7 +253,8 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
     annotation (``duplicate``). When the medium's last blind pass is in, the first check runs:
     a disagreement (or a "cannot grade") opens an adjudication.
 
-    :raises AssignmentLostError: the assignment is someone else's (claim expired and taken over,
+    :raises VideoNotPlayedError: a video's label before the page reported the video played to
+        its end (:mod:`.playback`); :class:`AssignmentLostError`: the assignment is someone else's (claim expired and taken over,
         or never this user's); :class:`SuggestionNotAllowedError`: a suggestion shown in a blind
         pass of a campaign that hides them; :class:`LabellingError`: bad label or reason.
     """
@@ -271,6 +277,8 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
                 return SubmitResult(stored.id, True, status_of(session, campaign, rows),
                                     stored.label, stored.cannot_grade)
             raise AssignmentLostError(f"assignment {assignment_id} was submitted by another rater")
+        if assignment.user_id == me.id:
+            require_played(session, campaign, assignment, answer)
         moment = utcnow()
         won = session.execute(
             update(Assignment).where(Assignment.id == assignment_id,
