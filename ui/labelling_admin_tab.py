@@ -1,5 +1,5 @@
 """The admin tab of the labelling pages (split from :mod:`.labelling_app`): users, campaigns
-(create, close, reopen), the second check and manifest import. Every event calls a handler of
+(create, close, reopen, the raters' guideline), the second check and manifest import. Every event calls a handler of
 :mod:`.labelling_admin`, which checks the ``admin`` permission on the server."""
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import gradio as gr
 
+from fpgrade.errors import FpgradeError
 from fpgrade.labelling.model import Role
 from fpgrade_ui import labelling_admin as adm
+from fpgrade_ui import labelling_guideline as guide
 from fpgrade_ui.labelling_events import KEEP, as_user, guarded
 
 ROLES = [r.value for r in Role]
@@ -61,6 +63,14 @@ def build() -> SimpleNamespace:
             check_button = gr.Button("Run the second check", elem_id="run-check")
             close_button = gr.Button("Close campaign", elem_id="close-campaign")
             reopen_button = gr.Button("Reopen campaign", elem_id="reopen-campaign")
+        with gr.Accordion("Guideline of the chosen campaign (Markdown; raters open it with G)",
+                          open=False, elem_id="guideline-editor"):
+            with gr.Row():
+                guideline_text = gr.Textbox(label="Guideline (Markdown: no HTML, links only "
+                                            "to http(s) or mailto)", lines=8, max_lines=16,
+                                            elem_id="guideline-markdown")
+                guideline_preview = gr.HTML(elem_id="guideline-preview", max_height=260)
+            guideline_save = gr.Button("Save guideline", elem_id="guideline-save")
         with gr.Row():
             manifest = gr.Textbox(label="Import a manifest CSV on the server "
                                   "(fpgrade import's format)", elem_id="manifest")
@@ -73,7 +83,8 @@ def build() -> SimpleNamespace:
         c_name=c_name, c_scale=c_scale, c_movements=c_movements, c_passes=c_passes,
         c_suggest=c_suggest, c_no_play=c_no_play, create_button=create_button, campaign=campaign,
         check_button=check_button, close_button=close_button, reopen_button=reopen_button,
-        manifest=manifest, import_button=import_button)
+        manifest=manifest, import_button=import_button, guideline_text=guideline_text,
+        guideline_preview=guideline_preview, guideline_save=guideline_save)
 
 
 def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
@@ -105,6 +116,9 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
     reopen_button = c.reopen_button
     manifest = c.manifest
     import_button = c.import_button
+    guideline_text = c.guideline_text
+    guideline_preview = c.guideline_preview
+    guideline_save = c.guideline_save
 
     @guarded(KEEP)
     def on_users(me):
@@ -159,3 +173,13 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
                        admin_message, api_name="second_check")
     import_button.click(as_user(guarded()(adm.import_manifest)), [manifest], admin_message,
                         api_name="import_manifest")
+
+    def on_pick(me, chosen):   # the chosen campaign's guideline into the editor
+        try:
+            return guide.stored(me, chosen)
+        except FpgradeError:
+            return KEEP
+
+    campaign.change(as_user(on_pick), [campaign], [guideline_text], api_name=False)
+    guideline_save.click(as_user(guarded(KEEP)(guide.save)), [campaign, guideline_text],
+                         [guideline_preview, admin_message], api_name="set_guideline")

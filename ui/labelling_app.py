@@ -22,6 +22,7 @@ import gradio as gr
 from fpgrade.labelling.model import Action, CannotGrade
 from fpgrade_ui import labelling_adjudication as adj
 from fpgrade_ui import labelling_admin_tab as admin_page
+from fpgrade_ui import labelling_guideline as guide
 from fpgrade_ui import labelling_handlers as h
 from fpgrade_ui import labelling_progress as prog
 from fpgrade.errors import FpgradeError
@@ -41,6 +42,7 @@ def build_labelling() -> gr.Blocks:
         case = gr.State(None)
         face_on = gr.State(False)       # the labelling view shows the face crop
         case_face_on = gr.State(False)
+        guideline_on = gr.State(False)  # the guideline is shown in the photo's place
         with gr.Column(elem_id="main"):
             with gr.Row(equal_height=True):
                 gr.Markdown(f"**{TITLE}**: blind passes, the asymmetry check and adjudication "
@@ -62,13 +64,23 @@ def build_labelling() -> gr.Blocks:
                     title = gr.Markdown(elem_id="medium-title")
                     shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
                     with gr.Row():
-                        with gr.Column(scale=3):
+                        with gr.Column(scale=3, elem_id="photo-column") as photo_column:
                             image = gr.Image(label=PHOTO_LABEL, type="numpy",
                                              height=PHOTO_HEIGHT, interactive=False,
                                              elem_id="medium-image")
                             video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
                                              interactive=False, visible=False,
                                              elem_id="medium-video")
+                        # in the photo's place while open (G), so the page still fits
+                        with gr.Column(scale=3, visible=False,
+                                       elem_id="guideline-panel") as guideline_panel:
+                            guideline_title = gr.Markdown(elem_id="guideline-title")
+                            guideline_html = gr.HTML(elem_id="guideline-text",
+                                                     max_height=260)
+                            guideline_examples = gr.Gallery(
+                                label="Example photos per grade (this campaign's final labels)",
+                                columns=6, height=260, allow_preview=True,
+                                elem_id="guideline-examples")
                         with gr.Column(scale=2):
                             label_message = gr.Markdown(elem_id="label-message",
                                                         elem_classes="message")
@@ -82,6 +94,8 @@ def build_labelling() -> gr.Blocks:
                                                           elem_id="submit-label")
                                 skip_button = gr.Button("Skip (S)", elem_id="skip-button")
                                 face_button = gr.Button("Face crop (F)", elem_id="face-button")
+                                guideline_button = gr.Button("Guideline (G)",
+                                                             elem_id="guideline-button")
                             face_note = gr.Markdown(elem_id="face-note")
                             with gr.Row(equal_height=True):
                                 reason = gr.Dropdown(CANNOT_GRADE_CHOICES, show_label=False,
@@ -254,7 +268,12 @@ def build_labelling() -> gr.Blocks:
             return (gr.update(choices=labels, value=labels[0][1] if labels else None),
                     gr.update(choices=levels) if levels is not KEEP else KEEP)
 
+        def photo_back():   # a new medium: the photo in its place again (not the guideline)
+            return gr.update(visible=True), gr.update(visible=False), False
+
         def after_each(event):
+            event.then(photo_back, None, [photo_column, guideline_panel, guideline_on],
+                       api_name=False, show_progress="hidden")
             event.then(as_user(on_queue_line), [campaign], queue_line, api_name=False).then(
                 as_user(on_mine), [campaign, task], [mine, new_level], api_name=False)
 
@@ -298,7 +317,24 @@ def build_labelling() -> gr.Blocks:
             return after(me, chosen, message)
 
         skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
-                          api_name="skip")
+                          api_name="skip").then(
+            photo_back, None, [photo_column, guideline_panel, guideline_on], api_name=False,
+            show_progress="hidden")
+
+        # -- the campaign's guideline, in the photo's place (G toggles) --
+        @guarded(KEEP, KEEP, KEEP, KEEP, KEEP, KEEP)
+        def on_guideline(me, chosen, open_now):
+            if open_now:
+                return (gr.update(visible=True), gr.update(visible=False), False, KEEP, KEEP,
+                        KEEP, "")
+            title_text, html, gallery = guide.show(me, chosen)
+            return (gr.update(visible=False), gr.update(visible=True), True, title_text, html,
+                    gallery, "")
+
+        guideline_button.click(
+            as_user(on_guideline), [campaign, guideline_on],
+            [photo_column, guideline_panel, guideline_on, guideline_title, guideline_html,
+             guideline_examples, label_message], api_name="guideline")
 
         # the server keeps that the video played to its end; its label is refused until then
         video.end(as_user(guarded()(h.video_played)), [task], label_message,
