@@ -171,13 +171,19 @@ def build_labelling() -> gr.Blocks:
                         show_button = gr.Button("Show", elem_id="show-agreement", scale=0)
                         export_button = gr.Button("Export final labels (CSV)",
                                                   elem_id="export-button", scale=0)
+                        figures_button = gr.Button("Export per-labeller figures (CSV)",
+                                                   elem_id="figures-button", scale=0)
                     with gr.Row():
                         progress_text = gr.Markdown(elem_id="progress-text")
                         agreement_text = gr.Markdown(elem_id="agreement-text")
                     heatmap = gr.Image(label="Confusion between raters (rows: first rater)",
                                        type="numpy",
                                        interactive=False, height=420, elem_id="heatmap")
-                    export_file = gr.File(label="Final labels", elem_id="export-file", height=90)
+                    with gr.Row():
+                        export_file = gr.File(label="Final labels", elem_id="export-file",
+                                              height=90)
+                        figures_file = gr.File(label="Per-labeller figures over time",
+                                               elem_id="figures-file", height=90)
                     view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
                 admin = admin_page.build()
 
@@ -438,6 +444,14 @@ def build_labelling() -> gr.Blocks:
 
         export_button.click(as_user(on_export), [view_campaign], [export_file, view_message],
                             api_name="export")
+
+        @guarded(KEEP)
+        def on_figures(me, chosen):
+            path, count = prog.export_figures_csv(me, chosen)
+            return path, f"{count} rows of per-labeller figures exported."
+
+        figures_button.click(as_user(on_figures), [view_campaign], [figures_file, view_message],
+                             api_name="export_figures")
 
         admin_page.wire(admin, choices, campaign_dropdowns)
     return blocks
