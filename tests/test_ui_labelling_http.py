@@ -57,7 +57,7 @@ FORBIDDEN = {
     "/users": (), "/add_user": ("mallory", "a long password", "admin"),
     "/disable_user": ("r1",), "/enable_user": ("r1",),
     "/create_campaign": ("x", "sided7", "", 2, False), "/close_campaign": (None,),
-    "/reopen_campaign": (None,),
+    "/reopen_campaign": (None,), "/set_guideline": (None, "x"), "/export_figures": (None,),
     "/second_check": (None,), "/import_manifest": ("/etc/passwd",),
 }
 

@@ -61,7 +61,8 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
     lines += ["", "Time per item: from opening a medium to submitting it. Agreement with the "
               "final label: over the media with a final label (an adjudicated one partly rests "
               "on the same raters)."]
-    lines += over_time_lines(weeks, "week") + over_time_lines(blocks, f"{BLOCK} items")
+    lines += (over_time_lines(weeks, "week", "week")
+              + over_time_lines(blocks, "items", f"{BLOCK} items"))
     return "\n".join(lines)
 
 
@@ -69,14 +70,15 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
 BLOCK = 50
 
 
-def over_time_lines(figures: list, period: str) -> list[str]:
-    """A Markdown table of per-labeller figures per period (``[]`` when there is none)."""
+def over_time_lines(figures: list, period: str, title: str) -> list[str]:
+    """A Markdown table of per-labeller figures per period (``[]`` when there is none):
+    ``period`` heads its column, ``title`` names it ("per week")."""
     if not figures:
         return []
     others = sorted({name for f in figures for name in f.agreement if name != FINAL})
     head = ["rater", period, "items", "median time", "agree with the final label (n)"]
     head += [f"agree with {md(o)} (n)" for o in others]
-    lines = ["", f"#### Per labeller, per {period}", "", "| " + " | ".join(head) + " |",
+    lines = ["", f"#### Per labeller, per {title}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for f in figures:
         cells = [md(f.rater), f.period, str(f.items), _fmt(f.median_seconds, 1, " s")]
