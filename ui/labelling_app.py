@@ -8,6 +8,8 @@ Built here (gradio is imported only under ``ui/``); every event calls a plain ha
 The photo fills the window's height (1366x768 without scrolling) at the same size in the
 labelling and adjudication views; zoom, pan, contrast and the keys are :data:`SHORTCUTS`; the
 campaign lists refresh on every tab select and with "Refresh list" (no new login).
+G shows the campaign's guideline (:mod:`~fpgrade_ui.labelling_guideline`) in the photo's place;
+a video's end is reported to the server, which refuses its grade until then.
 The account of every event comes from the request's login cookie (:func:`as_user`; checked by
 :mod:`fpgrade_ui.web_guard` on every request), never from the page. Per-user state (the open
 medium, the open case) lives in ``gr.State``, one per
