@@ -2,7 +2,9 @@
 progress, agreement with export, and admin, served by ``fpgrade label``.
 
 Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
-:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change),
+:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change; the adjudication
+and admin tabs are built in :mod:`~fpgrade_ui.labelling_adjudication_tab` and
+:mod:`~fpgrade_ui.labelling_admin_tab`),
 :mod:`~fpgrade_ui.labelling_adjudication`, :mod:`~fpgrade_ui.labelling_progress` or
 :mod:`~fpgrade_ui.labelling_admin`, which checks the logged-in account's role on the server.
 The photo fills the window's height (1366x768 without scrolling) at the same size in the
@@ -22,7 +24,7 @@ from __future__ import annotations
 import gradio as gr
 
 from fpgrade.labelling.model import Action, CannotGrade
-from fpgrade_ui import labelling_adjudication as adj
+from fpgrade_ui import labelling_adjudication_tab as adjudication_page
 from fpgrade_ui import labelling_admin_tab as admin_page
 from fpgrade_ui import labelling_guideline as guide
 from fpgrade_ui import labelling_handlers as h
@@ -41,9 +43,7 @@ CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         task = gr.State(None)
-        case = gr.State(None)
         face_on = gr.State(False)       # the labelling view shows the face crop
-        case_face_on = gr.State(False)
         guideline_on = gr.State(False)  # the guideline is shown in the photo's place
         with gr.Column(elem_id="main"):
             with gr.Row(equal_height=True):
@@ -117,54 +117,7 @@ def build_labelling() -> gr.Blocks:
                         change_message = gr.Markdown(elem_id="change-message",
                                                      elem_classes="message")
                     levels_text = gr.Markdown(elem_id="levels-text")
-                with gr.Tab("Adjudication", id="adjudication", visible=False,
-                            elem_id="adjudication-view") as adjudication_tab:
-                    with gr.Row(equal_height=True):
-                        adj_campaign = gr.Dropdown([], label="Campaign (empty: all)",
-                                                   elem_id="adj-campaign", scale=2)
-                        queue_button = gr.Button("Refresh queue (Q)", elem_id="queue-button",
-                                                 scale=0)
-                        case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id",
-                                              scale=2)
-                        open_button = gr.Button("Open (O)", elem_id="open-case", scale=0)
-                    case_title = gr.Markdown(elem_id="case-title")
-                    with gr.Row():
-                        with gr.Column(scale=3):
-                            case_image = gr.Image(label=PHOTO_LABEL, type="numpy",
-                                                  height=PHOTO_HEIGHT, interactive=False,
-                                                  elem_id="case-image")
-                            case_video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
-                                                  interactive=False, visible=False,
-                                                  elem_id="case-video")
-                        with gr.Column(scale=2):
-                            # beside the photo, so that the photo sits where the labelling
-                            # view's does and fits the window
-                            queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
-                                                 label="Undecided adjudications",
-                                                 interactive=False, max_height=160,
-                                                 elem_id="adj-queue")
-                            case_details = gr.Markdown(elem_id="case-details")
-                            decision = gr.Radio([], label="Decision (keys 1-9)",
-                                                elem_id="decision")
-                            why = gr.Textbox(label="Reason (required; R goes here, "
-                                             "Ctrl+Enter decides)", max_lines=3,
-                                             elem_id="decision-reason")
-                            with gr.Row():
-                                decide_button = gr.Button("Decide (Enter)", variant="primary",
-                                                          elem_id="decide-button")
-                                case_face_button = gr.Button("Face crop (F)",
-                                                             elem_id="case-face-button")
-                            # under the button: seen where the decision was made
-                            case_message = gr.Markdown(elem_id="case-message",
-                                                       elem_classes="message")
-                            case_face_note = gr.Markdown(elem_id="case-face-note")
-                            with gr.Row():
-                                adj_reason = gr.Dropdown(CANNOT_GRADE_CHOICES,
-                                                         value=CannotGrade.BAD_PHOTO.value,
-                                                         label="Cannot grade",
-                                                         elem_id="adj-cannot-reason")
-                                exclude_button = gr.Button("Cannot be graded",
-                                                           elem_id="exclude-button")
+                adjudication = adjudication_page.build()
                 with gr.Tab("Progress and agreement", id="agreement", visible=False,
                             elem_id="agreement-view") as agreement_tab:
                     with gr.Row():
@@ -189,7 +142,7 @@ def build_labelling() -> gr.Blocks:
                     view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
                 admin = admin_page.build()
 
-        campaign_dropdowns = [campaign, adj_campaign, view_campaign, admin.campaign]
+        campaign_dropdowns = [campaign, adjudication.campaign, view_campaign, admin.campaign]
 
         def choices(me):
             """Each campaign dropdown's choices for this account (empty where not allowed)."""
@@ -209,7 +162,7 @@ def build_labelling() -> gr.Blocks:
                     gr.update(visible=h.can(me, Action.ADMIN)), *choices(me))
 
         blocks.load(as_user(on_load), None,
-                    [whoami, label_tab, adjudication_tab, agreement_tab, admin.tab,
+                    [whoami, label_tab, adjudication.tab, agreement_tab, admin.tab,
                      *campaign_dropdowns], api_name="whoami")
 
         # -- the campaign lists refresh without a new login: on tab select and the button --
@@ -226,7 +179,7 @@ def build_labelling() -> gr.Blocks:
         def on_refresh(me, *current):
             return (*refreshed(me, *current), "")
 
-        for tab in (label_tab, adjudication_tab, agreement_tab, admin.tab):
+        for tab in (label_tab, adjudication.tab, agreement_tab, admin.tab):
             tab.select(as_user(on_refresh), campaign_dropdowns,
                        [*campaign_dropdowns, label_message], api_name=False)
         refresh_button.click(as_user(on_refresh), campaign_dropdowns,
@@ -371,63 +324,7 @@ def build_labelling() -> gr.Blocks:
         change_button.click(as_user(on_change), [campaign, mine, new_level, change_note],
                             [mine, change_message], api_name="change_label")
 
-        # -- adjudication --
-        def queue_choices(rows):
-            return [(f"#{r[0]}: {r[1]}, {r[2]}: {r[3]}", r[0]) for r in rows]
-
-        @guarded(KEEP, KEEP)
-        def on_queue(me, chosen):
-            rows = adj.adjudication_queue(me, chosen)
-            ids = queue_choices(rows)
-            return (rows, gr.update(choices=ids, value=ids[0][1] if ids else None),
-                    f"{len(rows)} undecided.")
-
-        queue_button.click(as_user(on_queue), [adj_campaign], [queue, case_id, case_message],
-                           api_name="adjudication_queue")
-        adjudication_tab.select(as_user(on_queue), [adj_campaign],
-                                [queue, case_id, case_message], api_name=False)
-
-        def on_open(me, chosen):
-            try:
-                view = adj.open_case(me, chosen)
-            except FpgradeError as exc:
-                return (None, "", gr.update(value=None), KEEP, "",
-                        gr.update(choices=[], value=None), "", False, _said(exc))
-            return (view, f"### {view.title}",
-                    gr.update(value=view.image, visible=view.video is None),
-                    gr.update(value=view.video, visible=view.video is not None), view.details,
-                    gr.update(choices=view.levels, value=None), "", False, "")
-
-        open_button.click(as_user(on_open), [case_id],
-                          [case, case_title, case_image, case_video, case_details,
-                           decision, case_face_note, case_face_on, case_message],
-                          api_name="open_case")
-        case_face_button.click(as_user(face_toggle), [case, case_face_on],
-                               [case_image, case_face_note, case_face_on], api_name=False)
-
-        @guarded()
-        def on_decide(me, view, code, text):
-            return adj.decide(me, view, code, text)
-
-        @guarded(KEEP, KEEP)
-        def refresh_queue(me, chosen):  # after a decision: the queue without the decided case
-            rows = adj.adjudication_queue(me, chosen)
-            ids = queue_choices(rows)
-            return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
-
-        decide_button.click(as_user(on_decide), [case, decision, why], case_message,
-                            api_name="decide").then(
-            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
-            api_name=False)
-
-        @guarded()
-        def on_exclude(me, view, why_not, text):
-            return adj.decide(me, view, None, text, cannot_grade=why_not)
-
-        exclude_button.click(as_user(on_exclude), [case, adj_reason, why], case_message,
-                             api_name="exclude").then(
-            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
-            api_name=False)
+        adjudication_page.wire(adjudication, face_toggle)
 
         # -- progress, agreement, export --
         @guarded(KEEP, KEEP, KEEP)
