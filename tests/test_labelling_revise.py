@@ -91,14 +91,20 @@ def test_a_label_changes_until_the_check_has_run(team, registry):
 
 
 def test_no_change_after_the_adjudicator_decided(team, registry):
-    [medium] = add_media(1)
+    media = add_media(2)   # the other medium keeps the campaign open (it would close itself)
     c = campaign(registry, blind_passes=2, allow_same_rater=False)
+    labels = {"ann": {media[0]: "III", media[1]: "II"}, "bob": {media[0]: "II", media[1]: "II"}}
     with database.session() as session:
-        a, b, _ = _both_passes(session, team, c, "III", "II")
+        mine = {}
+        for user in ("ann", "bob"):
+            while (task := next_assignment(session, team[user], c.id)) is not None:
+                submit_label(session, team[user], task.assignment_id,
+                             label=labels[user][task.media_id])
+                mine[user, task.media_id] = task.assignment_id
         [case] = adjudication_queue(session, team["cara"], c.id)
         decide(session, team["cara"], case.assignment_id, label="III", reason="forehead moves")
         with pytest.raises(TooLateError, match="decided already"):
-            change_label(session, team["bob"], b.assignment_id, label="III")
+            change_label(session, team["bob"], mine["bob", media[0]], label="III")
 
 
 def test_the_duplicate_submit_reports_the_first_submit_and_the_queue_says_what_disagreed(

@@ -419,7 +419,8 @@ def test_every_state_change_is_in_the_audit_log(team, registry):
         actions = [(e.actor, e.action) for e in audit.events(session, campaign_id=c.id)]
     assert actions == [("cli", "campaign_create"), ("ann", "claim"), ("ann", "submit"),
                        ("bob", "claim"), ("bob", "submit"), ("bob", "first_check"),
-                       ("bob", "adjudication_open"), ("cara", "decide")]
+                       ("bob", "adjudication_open"), ("cara", "decide"),
+                       ("cara", "campaign_close")]   # its last medium decided: it closes
 
 
 def test_views_need_the_view_permission(team, registry):

@@ -39,6 +39,7 @@ def test_withdrawing_a_pass_reopens_the_adjudicated_final_label_it_rested_on(reg
         session.commit()
         assert reopened[0].startswith("blind pass") and any("final label L1" in r for r in reopened)
         assert any("adjudication decided by cara" in r for r in reopened)
+        assert any("it had closed itself" in r for r in reopened)   # every medium was decided
         assert {r.media_id: r.label for r in final_labels(session, "sided7")} == {other: "N"}  # only it
         assert media_statuses(session, c.id)[first].value == "blind"
         assert adjudication_queue(session, team["cara"], c.id) == []

@@ -8,7 +8,8 @@ comment typed with markup; her label of one photo changed before its check); the
 one, which reaches the adjudicator's queue (subject, movement in words, both labels), who sees
 the comment as typed and decides from the keyboard at the labelling view's photo size; the
 progress page shows per-labeller figures, the agreement page the kappa and the heat map; a
-campaign the admin creates reaches a logged-in labeller's list without a new login;
+campaign the admin creates reaches a logged-in labeller's list without a new login; the admin
+writes c1's guideline and the labeller opens it with G (example photo from its final label);
 the final labels export as CSV; a labeller sees no adjudication or admin tab; logout ends the
 session; SIGTERM stops the server within 2 s. Screenshots go to ``build/test-artefacts/``.
 """
@@ -35,6 +36,9 @@ ANN = ["I", "III", "IV"]
 ANN_FIRST = ["I", "III", "II"]
 COMMENT = "left brow <b>droops</b> | check forehead"
 BOB = ["I", "III", "V"]
+GUIDELINE = ("## Grade by the forehead\n\nSee [House & Brackmann 1985]"
+             "(https://doi.org/10.1177/019459988509300202).\n\n"
+             "<script>window.__guidelineRan = 1</script> [x](javascript:alert(1))")
 
 
 def make_campaign(url: str, folder: Path) -> list[int]:
@@ -255,6 +259,10 @@ def test_the_agreement_page_shows_the_kappa_and_the_export_downloads(browser, se
     # ann agreed with the one final label (IV), bob did not
     assert re.search(r"ann\s+3\s+\d+\.\d s\s+1\s+100%", progress), progress
     assert re.search(r"bob\s+3\s+\d+\.\d s\s+1\s+0%", progress), progress
+    # over time: per week, agreement with the final label and with each other
+    assert "Per labeller, per week" in progress and "Per labeller, per 50 items" in progress
+    assert re.search(r"ann\s+\d{4}-W\d\d\s+3\s+\d+\.\d s\s+100% \(1\)\s+67% \(3\)",
+                     progress), progress
     cara.wait_for_selector("#heatmap img")
     shot(cara, "15_agreement.png")
     cara.click("#export-button")
@@ -286,9 +294,42 @@ def test_the_admin_page_and_logout(browser, server):
     dan.click("#create-campaign")
     dan.wait_for_selector("#admin-message:has-text('Campaign c2 second look')")
     shot(dan, "16_admin.png")
+    # the admin writes c1's guideline (Markdown; HTML in it stays text)
+    dan.click("#admin-campaign input")
+    dan.get_by_role("option").filter(has_text="c1 (house_brackmann").first.click()
+    dan.click("#guideline-editor")
+    dan.fill("#guideline-markdown textarea", GUIDELINE)
+    dan.click("#guideline-save")
+    dan.wait_for_selector("#admin-message:has-text('Guideline of c1 saved')")
+    dan.wait_for_selector("#guideline-preview:has-text('Grade by the forehead')")
+    assert dan.locator("#guideline-preview h2").count() == 1, \
+        dan.inner_html("#guideline-preview")
+    shot(dan, "16b_guideline_editor.png")
     ann.click("#refresh-campaigns")                     # no new login needed
     ann.click("#label-campaign input")
     ann.get_by_role("option").filter(has_text="c2 second look").wait_for()
+    ann.keyboard.press("Escape")
+    assert "c1" in ann.input_value("#label-campaign input")      # her choice is kept
+    # ann opens c1's guideline from the labelling view (G): the text, the example photo of
+    # its one final label (IV), in the photo's place; G again: back
+    ann.locator("#my-queue").click()
+    ann.keyboard.press("g")
+    ann.wait_for_selector("#guideline-text:has-text('Grade by the forehead')")
+    assert ann.locator("#guideline-text h2").count() == 1, ann.inner_html("#guideline-text")
+    ann.wait_for_selector("#guideline-examples img")
+    assert not ann.locator("#guideline-text script, #guideline-text img").count()
+    assert "<script>" in ann.inner_text("#guideline-text")   # shown as text, never run
+    assert ann.evaluate("window.__guidelineRan === undefined")
+    href = ann.locator("#guideline-text a").first.get_attribute("href")
+    assert href == "https://doi.org/10.1177/019459988509300202", href
+    assert "1 example photo" in ann.inner_text("#guideline-title")
+    assert "IV" in ann.inner_text("#guideline-examples")
+    panel = ann.locator("#guideline-panel").bounding_box()
+    assert panel["y"] + panel["height"] <= 768, panel            # fits the window
+    shot(ann, "16c_guideline_shown.png", full_page=False)
+    ann.locator("#my-queue").click()
+    ann.keyboard.press("g")
+    ann.wait_for_selector("#guideline-panel", state="hidden")
     ann.context.close()
     dan.click("#logout-button")
     dan.wait_for_selector("#message:has-text('Logged out')")

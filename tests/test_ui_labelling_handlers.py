@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from fpgrade.labelling.model import (
 from fpgrade.storage import database
 from fpgrade.storage.tables import (
     Annotation,
+    Assignment,
     Media,
     MediaKind,
     ModelVersion,
@@ -269,6 +271,17 @@ def test_a_video_is_shown_as_a_copy_in_the_servers_temporary_folder(team, tmp_pa
     assert view.image is None and Path(view.video).read_bytes() == path.read_bytes()
     assert Path(view.video).parent.parent == tmp_path / "served"
     assert Path(view.video).name == "medium.mp4"    # not the file's own name
+    # its label is refused until the player reports its end (no sooner than it lasts)
+    assert view.task.must_play
+    with pytest.raises(LabellingError, match="play it to its end"):
+        h.submit(team["ann"], view, "L1")
+    with database.session() as session:
+        row = session.get(Assignment, view.task.assignment_id)
+        row.claimed_at -= timedelta(minutes=1)     # as if opened a minute ago
+        session.add(row)
+        session.commit()
+    assert "played to its end" in h.video_played(team["ann"], view)
+    assert h.submit(team["ann"], view, "L1").message.startswith("Stored")
 
 
 def test_an_unreadable_photo_is_still_shown_so_that_it_can_be_marked(team, campaign, tmp_path):

@@ -57,6 +57,7 @@ FORBIDDEN = {
     "/users": (), "/add_user": ("mallory", "a long password", "admin"),
     "/disable_user": ("r1",), "/enable_user": ("r1",),
     "/create_campaign": ("x", "sided7", "", 2, False), "/close_campaign": (None,),
+    "/reopen_campaign": (None,), "/set_guideline": (None, "x"), "/export_figures": (None,),
     "/second_check": (None,), "/import_manifest": ("/etc/passwd",),
 }
 
@@ -95,3 +96,24 @@ def test_logout_ends_the_session_and_a_disabled_account_is_refused_at_once(serve
     with database.session(served["url"]) as session:
         assert not session.exec(select(Annotation)).all()
         set_disabled(session, "r1", False)
+
+
+def test_a_play_report_over_http_is_refused_without_an_open_video(served):
+    """The play of a video is kept by the server: a report for a photo (or nothing open) is
+    refused and stores nothing."""
+    rater = client(served["address"], "r1")
+    message = rater.predict(api_name="/video_played")
+    assert "Refused" in message and "no video is open" in message, message
+    rater.predict(served["campaign"], api_name="/next_medium")   # a photo
+    message = rater.predict(api_name="/video_played")
+    assert "Refused" in message and "no video is open" in message, message
+    with database.session(served["url"]) as session:
+        from fpgrade.storage.tables import Assignment
+
+        assert not session.exec(select(Assignment).where(
+            Assignment.played_at.is_not(None))).all()
+        rows = session.exec(select(Assignment).where(Assignment.state == "claimed")).all()
+        for row in rows:       # give the claim back: the other tests expect open assignments
+            row.state, row.user_id, row.claimed_at = "open", None, None
+            session.add(row)
+        session.commit()

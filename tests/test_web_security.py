@@ -369,3 +369,74 @@ def test_the_clinician_page_without_login_answers_this_machine_only():
     assert guarded.get("/", headers={"Host": "attacker.example:7860"}).status_code == 403
     assert guarded.get("/", headers={"Origin": "http://localhost:3000"}).status_code == 403
     assert guarded.get("/", headers={"Origin": "http://127.0.0.1:7860"}).status_code == 200
+
+
+XSS = ("# Grading\n<script>alert(1)</script> <img src=x onerror=alert(2)>\n"
+       "[click](javascript:alert(3)) [also](JaVaScRiPt:alert(4)) [data](data:text/html,x)\n"
+       "![tracker](https://example.org/pixel.png) [the paper](https://doi.org/10.1177/0194599885)"
+       "\n\n**Grade II**: slight weakness on close inspection")
+
+
+def _tags(html: str) -> list[tuple[str, dict]]:
+    """Every tag of an HTML text with its attributes, as a browser would parse them."""
+    from html.parser import HTMLParser
+
+    found = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: found.append((tag, dict(attrs)))
+    parser.feed(html)
+    return found
+
+
+def test_a_guideline_with_html_and_script_links_reaches_raters_as_safe_html_with_its_examples(
+        site):
+    """The admin's Markdown over HTTP: no tag, no script link, no outside image comes out; the
+    example photo (from the campaign's final labels) is served to the rater who was sent it,
+    to nobody else; a labeller may not write a guideline."""
+    from PIL import Image
+
+    from fpgrade.labelling.campaigns import create_campaign
+    from fpgrade.labelling.final import set_final
+    from fpgrade.labelling.model import Method
+    from fpgrade.registry import get_registry
+    from tests.media_rows import add_medium
+
+    photo = site["workdir"] / "media" / "G0001_MV1.png"
+    Image.new("RGB", (32, 32), (200, 10, 10)).save(photo)
+    with database.session(site["url"]) as session:
+        medium = add_medium(session, "G0001", photo, "g" * 64, movement="MV1")
+        session.commit()
+        guide = create_campaign(session, "guide", "house_brackmann", registry=get_registry(),
+                                subjects=["G0001"]).id
+        set_final(session, media_id=medium.id, scale="house_brackmann", label="II",
+                  method=Method.AGREED_CHECKED, decided_by="ann", campaign_id=guide)
+        session.commit()
+    labeller = client(site["address"], "r1")
+    refused = labeller.predict(None, XSS, api_name="/set_guideline")[-1]
+    assert "Refused" in refused and "may not" in refused
+    admin = client(site["address"], "ann")
+    admin.predict(None, None, None, None, api_name="/refresh_campaigns")  # the new campaign
+    preview, message = admin.predict(guide, XSS, api_name="/set_guideline")
+    assert "saved" in message
+    rater = client(site["address"], "r0")
+    rater.predict(None, None, None, None, api_name="/refresh_campaigns")
+    shown = rater.predict(guide, api_name="/guideline")
+    [title] = [x for x in shown if isinstance(x, str) and x.startswith("### Guideline")]
+    [html] = [x for x in shown if isinstance(x, str) and "<h1>" in x]
+    [gallery] = [x for x in shown if isinstance(x, list)]
+    for page in (preview, html):
+        tags = _tags(page)
+        assert {t for t, _ in tags} <= {"h1", "p", "a", "strong"}, page   # no script, no img
+        assert all(set(a) <= {"href", "rel", "target"} for _, a in tags), page
+        assert [a["href"] for t, a in tags if t == "a"] == [
+            "https://example.org/pixel.png", "https://doi.org/10.1177/0194599885"], page
+        assert "&lt;script&gt;" in page and "<strong>Grade II</strong>" in page
+    assert "1 example photo" in title
+    [example] = gallery
+    assert example["caption"].startswith("II ")
+    url = example["image"]["url"]
+    assert "G0001" not in url and "example_II_1.png" in url       # a neutral name
+    path = url.split(site["address"].rstrip("/"), 1)[1]
+    assert get(site, path, rater.cookies[COOKIE]).status_code == 200
+    assert get(site, path, cookie_of(site, "r1")).status_code == 403    # not sent to r1
+    assert get(site, path).status_code == 401

@@ -53,14 +53,15 @@ def reset_password(account: Account | None, name: str, password: str) -> str:
 
 def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",
                     passes: int = 2, suggestions_in_blind: bool = False,
-                    include_synthetic: bool = False) -> str:
+                    videos_need_no_play: bool = False, include_synthetic: bool = False) -> str:
     chosen = [m.strip() for m in (movements or "").replace(";", ",").split(",") if m.strip()]
     with database.session() as session:
         me = _check(session, account, Action.ADMIN)
         c = campaigns_core.create_campaign(
             session, (name or "").strip(), scale, registry=get_registry(), movements=chosen,
             blind_passes=int(passes), suggestions_in_blind=bool(suggestions_in_blind),
-            include_synthetic=bool(include_synthetic), by=me)
+            include_synthetic=bool(include_synthetic),
+            videos_must_play=not videos_need_no_play, by=me)
     return f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes."
 
 
@@ -68,7 +69,14 @@ def close_campaign(account: Account | None, campaign: int | str | None) -> str:
     with database.session() as session:
         me = _check(session, account, Action.ADMIN)
         c = campaigns_core.close_campaign(session, campaign, by=me)
-    return f"Campaign {c.name} closed."
+    return f"Campaign {c.name} closed: it has left the raters' lists."
+
+
+def reopen_campaign(account: Account | None, campaign: int | str | None) -> str:
+    with database.session() as session:
+        me = _check(session, account, Action.ADMIN)
+        c = campaigns_core.reopen_campaign(session, campaign, by=me)
+    return f"Campaign {c.name} is open again: it is back on the raters' lists."
 
 
 def run_second_check(account: Account | None, campaign: int | str | None,

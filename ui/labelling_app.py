@@ -2,12 +2,16 @@
 progress, agreement with export, and admin, served by ``fpgrade label``.
 
 Built here (gradio is imported only under ``ui/``); every event calls a plain handler of
-:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change),
+:mod:`fpgrade_ui.labelling_handlers` (labelling view, face crop, label change; the adjudication
+and admin tabs are built in :mod:`~fpgrade_ui.labelling_adjudication_tab` and
+:mod:`~fpgrade_ui.labelling_admin_tab`),
 :mod:`~fpgrade_ui.labelling_adjudication`, :mod:`~fpgrade_ui.labelling_progress` or
 :mod:`~fpgrade_ui.labelling_admin`, which checks the logged-in account's role on the server.
 The photo fills the window's height (1366x768 without scrolling) at the same size in the
 labelling and adjudication views; zoom, pan, contrast and the keys are :data:`SHORTCUTS`; the
 campaign lists refresh on every tab select and with "Refresh list" (no new login).
+G shows the campaign's guideline (:mod:`~fpgrade_ui.labelling_guideline`) in the photo's place;
+a video's end is reported to the server, which refuses its grade until then.
 The account of every event comes from the request's login cookie (:func:`as_user`; checked by
 :mod:`fpgrade_ui.web_guard` on every request), never from the page. Per-user state (the open
 medium, the open case) lives in ``gr.State``, one per
@@ -17,73 +21,30 @@ cosmetic: the handlers refuse them whatever calls them (the page or the HTTP API
 
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 
-from fpgrade.errors import FpgradeError
-from fpgrade.labelling.model import Action, CannotGrade, Role
-from fpgrade_ui import labelling_adjudication as adj
-from fpgrade_ui import labelling_admin as adm
+from fpgrade.labelling.model import Action, CannotGrade
+from fpgrade_ui import labelling_adjudication_tab as adjudication_page
+from fpgrade_ui import labelling_admin_tab as admin_page
+from fpgrade_ui import labelling_guideline as guide
 from fpgrade_ui import labelling_handlers as h
 from fpgrade_ui import labelling_progress as prog
+from fpgrade.errors import FpgradeError
+from fpgrade_ui.labelling_events import KEEP, _said, as_user, guarded, keep_choice
 from fpgrade_ui.labelling_page import (  # noqa: F401 - CSS, SHORTCUTS: ui/app.py mounts them
     CSS, PHOTO_HEIGHT, PHOTO_LABEL, SHORTCUTS,
 )
 from fpgrade_ui.markdown_text import md
 
 TITLE = "fpgrade: labelling (triple check)"
+PLAY_FIRST = "Play the video to its end: its grade is taken once it has played."
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
-ROLES = [r.value for r in Role]
-
-def _said(error: Exception) -> str:
-    return f"**Refused:** {md(str(error))}"   # a refusal may quote what the user typed
-
-
-def guarded(*fallback):
-    """Wrap an event: a refusal (any :class:`FpgradeError`) becomes the message output (the
-    last one), the other outputs get ``fallback`` (``gr.update()`` leaves them as they are)."""
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def run(*args):
-            try:
-                return fn(*args)
-            except FpgradeError as exc:
-                return (*fallback, _said(exc)) if fallback else _said(exc)
-        return run
-
-    return wrap
-
-
-KEEP = gr.update()
-
-
-def as_user(fn):
-    """The event run as the logged-in user: ``fn(account, *inputs)``, the account read from the
-    request (the user name of the session cookie, re-read from the database: a disabled or
-    changed account is refused at once), never from anything the page sends."""
-
-    def run(request: gr.Request, *args):   # gradio passes the request where it is declared
-        return fn(h.account_of(request.username), *args)
-
-    run.__name__ = getattr(fn, "__name__", "event")
-    return run
-
-
-def keep_choice(choices: list[tuple[str, int]], current) -> object:
-    """A refreshed dropdown: the new choices, the current value kept while it is still one."""
-    values = [value for _, value in choices]
-    return gr.update(choices=choices, value=current if current in values else
-                     (values[0] if values else None))
-
 
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         task = gr.State(None)
-        case = gr.State(None)
         face_on = gr.State(False)       # the labelling view shows the face crop
-        case_face_on = gr.State(False)
+        guideline_on = gr.State(False)  # the guideline is shown in the photo's place
         with gr.Column(elem_id="main"):
             with gr.Row(equal_height=True):
                 gr.Markdown(f"**{TITLE}**: blind passes, the asymmetry check and adjudication "
@@ -105,13 +66,23 @@ def build_labelling() -> gr.Blocks:
                     title = gr.Markdown(elem_id="medium-title")
                     shown = gr.Number(None, visible=False, precision=0, elem_id="shown-assignment")
                     with gr.Row():
-                        with gr.Column(scale=3):
+                        with gr.Column(scale=3, elem_id="photo-column") as photo_column:
                             image = gr.Image(label=PHOTO_LABEL, type="numpy",
                                              height=PHOTO_HEIGHT, interactive=False,
                                              elem_id="medium-image")
                             video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
                                              interactive=False, visible=False,
                                              elem_id="medium-video")
+                        # in the photo's place while open (G), so the page still fits
+                        with gr.Column(scale=3, visible=False,
+                                       elem_id="guideline-panel") as guideline_panel:
+                            guideline_title = gr.Markdown(elem_id="guideline-title")
+                            guideline_html = gr.HTML(elem_id="guideline-text",
+                                                     max_height=260)
+                            guideline_examples = gr.Gallery(
+                                label="Example photos per grade (this campaign's final labels)",
+                                columns=6, height=260, allow_preview=True,
+                                elem_id="guideline-examples")
                         with gr.Column(scale=2):
                             label_message = gr.Markdown(elem_id="label-message",
                                                         elem_classes="message")
@@ -125,6 +96,8 @@ def build_labelling() -> gr.Blocks:
                                                           elem_id="submit-label")
                                 skip_button = gr.Button("Skip (S)", elem_id="skip-button")
                                 face_button = gr.Button("Face crop (F)", elem_id="face-button")
+                                guideline_button = gr.Button("Guideline (G)",
+                                                             elem_id="guideline-button")
                             face_note = gr.Markdown(elem_id="face-note")
                             with gr.Row(equal_height=True):
                                 reason = gr.Dropdown(CANNOT_GRADE_CHOICES, show_label=False,
@@ -144,54 +117,7 @@ def build_labelling() -> gr.Blocks:
                         change_message = gr.Markdown(elem_id="change-message",
                                                      elem_classes="message")
                     levels_text = gr.Markdown(elem_id="levels-text")
-                with gr.Tab("Adjudication", id="adjudication", visible=False,
-                            elem_id="adjudication-view") as adjudication_tab:
-                    with gr.Row(equal_height=True):
-                        adj_campaign = gr.Dropdown([], label="Campaign (empty: all)",
-                                                   elem_id="adj-campaign", scale=2)
-                        queue_button = gr.Button("Refresh queue (Q)", elem_id="queue-button",
-                                                 scale=0)
-                        case_id = gr.Dropdown([], label="Adjudication", elem_id="case-id",
-                                              scale=2)
-                        open_button = gr.Button("Open (O)", elem_id="open-case", scale=0)
-                    case_title = gr.Markdown(elem_id="case-title")
-                    with gr.Row():
-                        with gr.Column(scale=3):
-                            case_image = gr.Image(label=PHOTO_LABEL, type="numpy",
-                                                  height=PHOTO_HEIGHT, interactive=False,
-                                                  elem_id="case-image")
-                            case_video = gr.Video(label="Medium (video)", height=PHOTO_HEIGHT,
-                                                  interactive=False, visible=False,
-                                                  elem_id="case-video")
-                        with gr.Column(scale=2):
-                            # beside the photo, so that the photo sits where the labelling
-                            # view's does and fits the window
-                            queue = gr.Dataframe(headers=adj.QUEUE_HEADERS,
-                                                 label="Undecided adjudications",
-                                                 interactive=False, max_height=160,
-                                                 elem_id="adj-queue")
-                            case_details = gr.Markdown(elem_id="case-details")
-                            decision = gr.Radio([], label="Decision (keys 1-9)",
-                                                elem_id="decision")
-                            why = gr.Textbox(label="Reason (required; R goes here, "
-                                             "Ctrl+Enter decides)", max_lines=3,
-                                             elem_id="decision-reason")
-                            with gr.Row():
-                                decide_button = gr.Button("Decide (Enter)", variant="primary",
-                                                          elem_id="decide-button")
-                                case_face_button = gr.Button("Face crop (F)",
-                                                             elem_id="case-face-button")
-                            # under the button: seen where the decision was made
-                            case_message = gr.Markdown(elem_id="case-message",
-                                                       elem_classes="message")
-                            case_face_note = gr.Markdown(elem_id="case-face-note")
-                            with gr.Row():
-                                adj_reason = gr.Dropdown(CANNOT_GRADE_CHOICES,
-                                                         value=CannotGrade.BAD_PHOTO.value,
-                                                         label="Cannot grade",
-                                                         elem_id="adj-cannot-reason")
-                                exclude_button = gr.Button("Cannot be graded",
-                                                           elem_id="exclude-button")
+                adjudication = adjudication_page.build()
                 with gr.Tab("Progress and agreement", id="agreement", visible=False,
                             elem_id="agreement-view") as agreement_tab:
                     with gr.Row():
@@ -200,61 +126,23 @@ def build_labelling() -> gr.Blocks:
                         show_button = gr.Button("Show", elem_id="show-agreement", scale=0)
                         export_button = gr.Button("Export final labels (CSV)",
                                                   elem_id="export-button", scale=0)
+                        figures_button = gr.Button("Export per-labeller figures (CSV)",
+                                                   elem_id="figures-button", scale=0)
                     with gr.Row():
                         progress_text = gr.Markdown(elem_id="progress-text")
                         agreement_text = gr.Markdown(elem_id="agreement-text")
                     heatmap = gr.Image(label="Confusion between raters (rows: first rater)",
                                        type="numpy",
                                        interactive=False, height=420, elem_id="heatmap")
-                    export_file = gr.File(label="Final labels", elem_id="export-file", height=90)
+                    with gr.Row():
+                        export_file = gr.File(label="Final labels", elem_id="export-file",
+                                              height=90)
+                        figures_file = gr.File(label="Per-labeller figures over time",
+                                               elem_id="figures-file", height=90)
                     view_message = gr.Markdown(elem_id="view-message", elem_classes="message")
-                with gr.Tab("Admin", id="admin", visible=False,
-                            elem_id="admin-view") as admin_tab:
-                    admin_message = gr.Markdown(elem_id="admin-message", elem_classes="message")
-                    users = gr.Dataframe(headers=["user", "role", "state"], label="Users",
-                                         interactive=False, elem_id="users-table")
-                    with gr.Row():
-                        new_name = gr.Textbox(label="New user (a login, never a patient's name)",
-                                              elem_id="new-user")
-                        new_password = gr.Textbox(label="Password (8+ characters)",
-                                                  type="password", elem_id="new-password")
-                        new_role = gr.Dropdown(ROLES, value="labeller", label="Role",
-                                               elem_id="new-role")
-                        add_button = gr.Button("Add user", elem_id="add-user")
-                    with gr.Row():
-                        who = gr.Textbox(label="User", elem_id="disable-user")
-                        disable_button = gr.Button("Disable", elem_id="disable-button")
-                        enable_button = gr.Button("Enable", elem_id="enable-button")
-                    with gr.Row():
-                        other_role = gr.Dropdown(ROLES, value="labeller",
-                                                 label="New role of this user",
-                                                 elem_id="other-role")
-                        role_button = gr.Button("Change role", elem_id="role-button")
-                        reset_password = gr.Textbox(label="New password (8+ characters)",
-                                                    type="password", elem_id="reset-password")
-                        reset_button = gr.Button("Reset password", elem_id="reset-button")
-                    gr.Markdown("### Campaigns")
-                    with gr.Row():
-                        c_name = gr.Textbox(label="New campaign", elem_id="campaign-name")
-                        c_scale = gr.Dropdown(adm.scale_choices(), label="Scale",
-                                              elem_id="campaign-scale")
-                        c_movements = gr.Textbox(label="Movements (e.g. MV0, MV4; empty: all)",
-                                                 elem_id="campaign-movements")
-                        c_passes = gr.Radio([2, 3], value=2, label="Blind passes",
-                                            elem_id="campaign-passes")
-                        c_suggest = gr.Checkbox(label="Show model suggestions in blind passes",
-                                                elem_id="campaign-suggestions")
-                        create_button = gr.Button("Create", elem_id="create-campaign")
-                    with gr.Row():
-                        a_campaign = gr.Dropdown([], label="Campaign", elem_id="admin-campaign")
-                        check_button = gr.Button("Run the second check", elem_id="run-check")
-                        close_button = gr.Button("Close campaign", elem_id="close-campaign")
-                    with gr.Row():
-                        manifest = gr.Textbox(label="Import a manifest CSV on the server "
-                                              "(fpgrade import's format)", elem_id="manifest")
-                        import_button = gr.Button("Import", elem_id="import-button", scale=0)
+                admin = admin_page.build()
 
-        campaign_dropdowns = [campaign, adj_campaign, view_campaign, a_campaign]
+        campaign_dropdowns = [campaign, adjudication.campaign, view_campaign, admin.campaign]
 
         def choices(me):
             """Each campaign dropdown's choices for this account (empty where not allowed)."""
@@ -274,7 +162,7 @@ def build_labelling() -> gr.Blocks:
                     gr.update(visible=h.can(me, Action.ADMIN)), *choices(me))
 
         blocks.load(as_user(on_load), None,
-                    [whoami, label_tab, adjudication_tab, agreement_tab, admin_tab,
+                    [whoami, label_tab, adjudication.tab, agreement_tab, admin.tab,
                      *campaign_dropdowns], api_name="whoami")
 
         # -- the campaign lists refresh without a new login: on tab select and the button --
@@ -291,7 +179,7 @@ def build_labelling() -> gr.Blocks:
         def on_refresh(me, *current):
             return (*refreshed(me, *current), "")
 
-        for tab in (label_tab, adjudication_tab, agreement_tab, admin_tab):
+        for tab in (label_tab, adjudication.tab, agreement_tab, admin.tab):
             tab.select(as_user(on_refresh), campaign_dropdowns,
                        [*campaign_dropdowns, label_message], api_name=False)
         refresh_button.click(as_user(on_refresh), campaign_dropdowns,
@@ -307,7 +195,8 @@ def build_labelling() -> gr.Blocks:
                     gr.update(value=view.image, visible=view.video is None),
                     gr.update(value=view.video, visible=view.video is not None),
                     gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
-                    view.suggestion_text, message, view.task.assignment_id, "", False)
+                    view.suggestion_text, f"{message} {PLAY_FIRST}".strip()
+                    if view.task.must_play else message, view.task.assignment_id, "", False)
 
         # the API's outputs keep their places (bench/labelling_load reads title [0], the
         # message [6] and the shown id [7]); the face note and state come after
@@ -340,7 +229,12 @@ def build_labelling() -> gr.Blocks:
             return (gr.update(choices=labels, value=labels[0][1] if labels else None),
                     gr.update(choices=levels) if levels is not KEEP else KEEP)
 
+        def photo_back():   # a new medium: the photo in its place again (not the guideline)
+            return gr.update(visible=True), gr.update(visible=False), False
+
         def after_each(event):
+            event.then(photo_back, None, [photo_column, guideline_panel, guideline_on],
+                       api_name=False, show_progress="hidden")
             event.then(as_user(on_queue_line), [campaign], queue_line, api_name=False).then(
                 as_user(on_mine), [campaign, task], [mine, new_level], api_name=False)
 
@@ -384,7 +278,28 @@ def build_labelling() -> gr.Blocks:
             return after(me, chosen, message)
 
         skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
-                          api_name="skip")
+                          api_name="skip").then(
+            photo_back, None, [photo_column, guideline_panel, guideline_on], api_name=False,
+            show_progress="hidden")
+
+        # -- the campaign's guideline, in the photo's place (G toggles) --
+        @guarded(KEEP, KEEP, KEEP, KEEP, KEEP, KEEP)
+        def on_guideline(me, chosen, open_now):
+            if open_now:
+                return (gr.update(visible=True), gr.update(visible=False), False, KEEP, KEEP,
+                        KEEP, "")
+            title_text, html, gallery = guide.show(me, chosen)
+            return (gr.update(visible=False), gr.update(visible=True), True, title_text, html,
+                    gallery, "")
+
+        guideline_button.click(
+            as_user(on_guideline), [campaign, guideline_on],
+            [photo_column, guideline_panel, guideline_on, guideline_title, guideline_html,
+             guideline_examples, label_message], api_name="guideline")
+
+        # the server keeps that the video played to its end; its label is refused until then
+        video.end(as_user(guarded()(h.video_played)), [task], label_message,
+                  api_name="video_played")
 
         def face_toggle(me, view, on):
             """The face crop, or back to the whole photo (F)."""
@@ -409,63 +324,7 @@ def build_labelling() -> gr.Blocks:
         change_button.click(as_user(on_change), [campaign, mine, new_level, change_note],
                             [mine, change_message], api_name="change_label")
 
-        # -- adjudication --
-        def queue_choices(rows):
-            return [(f"#{r[0]}: {r[1]}, {r[2]}: {r[3]}", r[0]) for r in rows]
-
-        @guarded(KEEP, KEEP)
-        def on_queue(me, chosen):
-            rows = adj.adjudication_queue(me, chosen)
-            ids = queue_choices(rows)
-            return (rows, gr.update(choices=ids, value=ids[0][1] if ids else None),
-                    f"{len(rows)} undecided.")
-
-        queue_button.click(as_user(on_queue), [adj_campaign], [queue, case_id, case_message],
-                           api_name="adjudication_queue")
-        adjudication_tab.select(as_user(on_queue), [adj_campaign],
-                                [queue, case_id, case_message], api_name=False)
-
-        def on_open(me, chosen):
-            try:
-                view = adj.open_case(me, chosen)
-            except FpgradeError as exc:
-                return (None, "", gr.update(value=None), KEEP, "",
-                        gr.update(choices=[], value=None), "", False, _said(exc))
-            return (view, f"### {view.title}",
-                    gr.update(value=view.image, visible=view.video is None),
-                    gr.update(value=view.video, visible=view.video is not None), view.details,
-                    gr.update(choices=view.levels, value=None), "", False, "")
-
-        open_button.click(as_user(on_open), [case_id],
-                          [case, case_title, case_image, case_video, case_details,
-                           decision, case_face_note, case_face_on, case_message],
-                          api_name="open_case")
-        case_face_button.click(as_user(face_toggle), [case, case_face_on],
-                               [case_image, case_face_note, case_face_on], api_name=False)
-
-        @guarded()
-        def on_decide(me, view, code, text):
-            return adj.decide(me, view, code, text)
-
-        @guarded(KEEP, KEEP)
-        def refresh_queue(me, chosen):  # after a decision: the queue without the decided case
-            rows = adj.adjudication_queue(me, chosen)
-            ids = queue_choices(rows)
-            return rows, gr.update(choices=ids, value=ids[0][1] if ids else None), KEEP
-
-        decide_button.click(as_user(on_decide), [case, decision, why], case_message,
-                            api_name="decide").then(
-            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
-            api_name=False)
-
-        @guarded()
-        def on_exclude(me, view, why_not, text):
-            return adj.decide(me, view, None, text, cannot_grade=why_not)
-
-        exclude_button.click(as_user(on_exclude), [case, adj_reason, why], case_message,
-                             api_name="exclude").then(
-            as_user(refresh_queue), [adj_campaign], [queue, case_id, case_message],
-            api_name=False)
+        adjudication_page.wire(adjudication, face_toggle)
 
         # -- progress, agreement, export --
         @guarded(KEEP, KEEP, KEEP)
@@ -485,55 +344,13 @@ def build_labelling() -> gr.Blocks:
         export_button.click(as_user(on_export), [view_campaign], [export_file, view_message],
                             api_name="export")
 
-        # -- admin --
         @guarded(KEEP)
-        def on_users(me):
-            return adm.users_table(me), ""
+        def on_figures(me, chosen):
+            path, count = prog.export_figures_csv(me, chosen)
+            return path, f"{count} rows of per-labeller figures exported."
 
-        admin_tab.select(as_user(on_users), None, [users, admin_message], api_name="users")
+        figures_button.click(as_user(on_figures), [view_campaign], [figures_file, view_message],
+                             api_name="export_figures")
 
-        def admin_action(fn):
-            @guarded(KEEP)
-            def run(me, *args):
-                message = fn(me, *args)
-                return adm.users_table(me), message
-            return run
-
-        @guarded(KEEP, KEEP)
-        def on_add(me, user, secret, role):
-            message = adm.add_user(me, user, secret, role)
-            return adm.users_table(me), "", message   # the password is not kept in the form
-
-        add_button.click(as_user(on_add), [new_name, new_password, new_role],
-                         [users, new_password, admin_message], api_name="add_user")
-        disable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, True))),
-                             [who], [users, admin_message], api_name="disable_user")
-        enable_button.click(as_user(admin_action(lambda me, n: adm.set_disabled(me, n, False))),
-                            [who], [users, admin_message], api_name="enable_user")
-        role_button.click(as_user(admin_action(adm.set_role)), [who, other_role],
-                          [users, admin_message], api_name="set_role")
-
-        @guarded(KEEP, KEEP)
-        def on_reset(me, user, secret):
-            message = adm.reset_password(me, user, secret)
-            return adm.users_table(me), "", message   # the password is not kept in the form
-
-        reset_button.click(as_user(on_reset), [who, reset_password],
-                           [users, reset_password, admin_message], api_name="reset_password")
-
-        @guarded(*[KEEP] * 4)
-        def on_campaign_change(me, fn, *args):
-            return (*choices(me), fn(me, *args))
-
-        create_button.click(
-            as_user(lambda me, *a: on_campaign_change(me, adm.create_campaign, *a)),
-            [c_name, c_scale, c_movements, c_passes, c_suggest],
-            [*campaign_dropdowns, admin_message], api_name="create_campaign")
-        close_button.click(
-            as_user(lambda me, c: on_campaign_change(me, adm.close_campaign, c)), [a_campaign],
-            [*campaign_dropdowns, admin_message], api_name="close_campaign")
-        check_button.click(as_user(guarded()(adm.run_second_check)), [a_campaign],
-                           admin_message, api_name="second_check")
-        import_button.click(as_user(guarded()(adm.import_manifest)), [manifest], admin_message,
-                            api_name="import_manifest")
+        admin_page.wire(admin, choices, campaign_dropdowns)
     return blocks

@@ -273,6 +273,19 @@ def submit(account: Account | None, view: TaskView | None, label: str | None = N
     return Submitted(f"Stored: medium #{medium} = {what}.", False, result.status.value)
 
 
+def video_played(account: Account | None, view: TaskView | None) -> str:
+    """The player reached the video's end: the server keeps it for this assignment
+    (:func:`fpgrade.labelling.playback.report_played`), so that its label is accepted."""
+    from fpgrade.labelling.playback import report_played
+
+    with database.session() as session:
+        me = _check(session, account, Action.LABEL)
+        if view is None or view.video is None:
+            raise LabellingError("no video is open")
+        report_played(session, me, view.task.assignment_id)
+    return f"Video of medium #{view.task.media_id} played to its end: you may grade it now."
+
+
 def skip(account: Account | None, view: TaskView | None,
          shown: int | float | str | None = None) -> str:
     with database.session() as session:

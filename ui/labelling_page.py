@@ -7,7 +7,8 @@ from __future__ import annotations
 
 #: keyboard and mouse of the labelling and adjudication views (a small inline script, no
 #: library): 1-9 choose a level, Enter submits (adjudication: decides; Ctrl+Enter from the reason),
-#: S skips; the photo zooms with the wheel or + / - (0: back to the whole photo), pans by
+#: S skips, G shows the campaign's guideline in the photo's place (again: back); the photo
+#: zooms with the wheel or + / - (0: back to the whole photo), pans by
 #: dragging or with the arrow keys, C steps the contrast (1, 1.4, 1.8), F toggles the face crop
 #: (a server event: fpgrade's face detection); adjudication: O opens the chosen case, Q refreshes
 #: the queue, R goes to the reason. The zoom is a CSS transform of the shown <img>, reset when a
@@ -16,7 +17,8 @@ SHORTCUTS = """<script>
 (() => {
   const VIEWS = [
     {view: '#label-view', image: '#medium-image', levels: '#level-choice',
-     submit: '#submit-label', face: '#face-button', keys: {s: '#skip-button'}},
+     submit: '#submit-label', face: '#face-button',
+     keys: {s: '#skip-button', g: '#guideline-button'}},
     {view: '#adjudication-view', image: '#case-image', levels: '#decision',
      submit: '#decide-button', face: '#case-face-button', reason: '#decision-reason textarea',
      keys: {o: '#open-case', q: '#queue-button'}},

@@ -1,5 +1,6 @@
 """The progress and agreement page's handlers (split from :mod:`.labelling_handlers`): the
-campaign's progress with per-labeller figures (:mod:`fpgrade.labelling.raters`), the agreement
+campaign's progress with per-labeller figures (:mod:`fpgrade.labelling.raters`; over time:
+:mod:`fpgrade.labelling.raters_time`), the agreement
 statistics with the confusion heat map, and the CSV export of the final labels. Plain functions,
 no gradio; each checks the ``view`` permission on the server first."""
 
@@ -16,6 +17,8 @@ from fpgrade.labelling.export import write_csv
 from fpgrade.labelling.final import final_labels
 from fpgrade.labelling.model import Action
 from fpgrade.labelling.raters import labeller_figures
+from fpgrade.labelling.raters_time import FINAL, figures_over_time
+from fpgrade.labelling.raters_time import write_csv as write_figures_csv
 from fpgrade.labelling.users import Account
 from fpgrade.registry import get_registry
 from fpgrade.storage import database
@@ -33,8 +36,14 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
         found = campaigns_core.get_campaign(session, campaign)
         figures = labeller_figures(session, found.id, get_registry().scale(found.scale).codes,
                                    by=me)
+        weeks = figures_over_time(session, found.id, by=me)
+        blocks = figures_over_time(session, found.id, per_items=BLOCK, by=me)
     lines = [f"### {md(p['campaign'])}: {p['media']} media, {p['assignments_done']} of "
-             f"{p['assignments_total']} assignments done", "", "| status | media |", "|---|---|"]
+             f"{p['assignments_total']} assignments done", ""]
+    if p["closed"]:
+        lines += [f"**This campaign is closed**: {md(p['closed'])}. Its final labels stay; it "
+                  "is off the raters' lists (Admin: 'Reopen campaign').", ""]
+    lines += ["| status | media |", "|---|---|"]
     lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
     waiting = p["statuses"].get("awaiting_check", 0)
     if waiting:
@@ -52,7 +61,34 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
     lines += ["", "Time per item: from opening a medium to submitting it. Agreement with the "
               "final label: over the media with a final label (an adjudicated one partly rests "
               "on the same raters)."]
+    lines += (over_time_lines(weeks, "week", "week")
+              + over_time_lines(blocks, "items", f"{BLOCK} items"))
     return "\n".join(lines)
+
+
+#: the progress page's and the export's blocks of a rater's passes
+BLOCK = 50
+
+
+def over_time_lines(figures: list, period: str, title: str) -> list[str]:
+    """A Markdown table of per-labeller figures per period (``[]`` when there is none):
+    ``period`` heads its column, ``title`` names it ("per week")."""
+    if not figures:
+        return []
+    others = sorted({name for f in figures for name in f.agreement if name != FINAL})
+    head = ["rater", period, "items", "median time", "agree with the final label (n)"]
+    head += [f"agree with {md(o)} (n)" for o in others]
+    lines = ["", f"#### Per labeller, per {title}", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    for f in figures:
+        cells = [md(f.rater), f.period, str(f.items), _fmt(f.median_seconds, 1, " s")]
+        for name in [FINAL, *others]:
+            value = f.agreement.get(name)
+            cells.append("" if value is None else
+                         f"{_fmt(None if value.share is None else 100 * value.share, 0, '%')} "
+                         f"({value.n})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _fmt(value: float | None, digits: int = 3, unit: str = "") -> str:
@@ -142,3 +178,22 @@ def export_csv(account: Account | None, campaign: int | str | None,
     return str(path), count
 
 
+
+
+def export_figures_csv(account: Account | None, campaign: int | str | None,
+                       folder: str | None = None) -> tuple[str, int]:
+    """The campaign's per-labeller figures per week and per block of :data:`BLOCK` items, and
+    agreement with the final label and each other rater, as a CSV file (path, rows)."""
+    with database.session() as session:
+        me = _check(session, account, Action.VIEW)
+        _chosen(campaign)
+        found = campaigns_core.get_campaign(session, campaign)
+        figures = (figures_over_time(session, found.id, by=me)
+                   + figures_over_time(session, found.id, per_items=BLOCK, by=me))
+        name, found_id = found.name, found.id
+    folder = folder or tempfile.mkdtemp(prefix="fpgrade-label-",
+                                        dir=os.environ.get("GRADIO_TEMP_DIR"))
+    path = Path(folder) / f"labeller_figures_{found_id}_{safe_stem(name)}.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        count = write_figures_csv(figures, handle)
+    return str(path), count

@@ -4,11 +4,18 @@ the Label Studio sync all call. Nothing here imports gradio.
 - :mod:`.model`: roles, pass kinds, states, outcomes and the typed errors;
 - :mod:`.users`: accounts (argon2 password hashes) and the one role check, :func:`.users.require`;
 - :mod:`.campaigns`: creating a campaign (its assignments) and its progress;
-- :mod:`.workflow`: the state machine (claim, skip, submit, first check, adjudication);
+- :mod:`.workflow`: the state machine (claim, skip, submit, first check); :mod:`.adjudication`:
+  the queue and the decisions; :mod:`.passes`: what every write of a blind pass shares (the
+  opening checks, the first check run again after a change);
 - :mod:`.checks`: the second check (asymmetry indices against per-class ranges, or a model);
 - :mod:`.final`: :func:`.final.final_labels`, the one source of final labels;
 - :mod:`.withdraw`: withdrawing or relabelling a pass (a Label Studio annotation deleted or
   edited), reopening the decisions that rested on it;
+- :mod:`.playback`: a video counts as seen only once the page reported it played to its end;
+- :mod:`.guideline`: a campaign's guideline for raters (Markdown rendered safely) with example
+  photos per grade from its final labels;
+- :mod:`.raters`, :mod:`.raters_time`: per-labeller figures, and the same per week or per 50
+  items (agreement with the final label and with each other rater);
 - :mod:`.agreement`: percent agreement, Cohen's and Fleiss' kappa, confusion matrices;
 - :mod:`.export`: final labels with their provenance as CSV;
 - :mod:`.audit`: who did what, when.
@@ -26,7 +33,9 @@ the :class:`~.users.Account` of the logged-in user in ``gr.State``, never in a m
 - progress and agreement: ``campaigns.campaign_progress(session, c, by=user)``,
   ``agreement.campaign_agreement(session, c, scale, by=user)``;
 - admin: ``users.add_user / set_disabled / list_users (by=user)``,
-  ``campaigns.create_campaign / close_campaign (by=user)``, ``second_check.run_second_check``;
+  ``campaigns.create_campaign / close_campaign / reopen_campaign (by=user)`` (a campaign also
+  closes itself once every medium is decided: ``campaigns.close_if_done``),
+  ``guideline.set_guideline``, ``second_check.run_second_check``;
 - export, training, Label Studio sync: ``final.final_labels(session, scale)``,
   ``export.write_csv``.
 

@@ -43,6 +43,7 @@ class CampaignView:
     min_range_samples: int
     state: str
     created_by: str
+    videos_must_play: bool = True
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignView:
@@ -50,7 +51,7 @@ class CampaignView:
                    campaign.blind_passes, campaign.allow_same_rater, campaign.min_gap_s,
                    campaign.suggestions_in_blind, campaign.check_model_version,
                    campaign.range_percentile, campaign.min_range_samples, campaign.state,
-                   campaign.created_by)
+                   campaign.created_by, campaign.videos_must_play)
 
 
 def get_campaign(session: Session, campaign: int | str) -> Campaign:
@@ -94,13 +95,16 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
                     allow_same_rater: bool = False, min_gap_s: int = 0,
                     suggestions_in_blind: bool = False, check_model_version: str | None = None,
                     range_percentile: float = 0.0, min_range_samples: int = 3,
+                    videos_must_play: bool = True,
                     by: Account | None = None, seed: int | None = None) -> CampaignView:
     """A new campaign with one open blind assignment per selected medium and pass; each pass
     in its own shuffled order.
 
     Media of the movements (all when empty) and subjects (all when ``None``), not synthetic
     unless asked, that have no campaign-decided final label on ``scale`` and are in no other
-    open campaign on ``scale``. ``by``: the admin (``None``: the command line).
+    open campaign on ``scale``. ``videos_must_play``: a video's label is refused until the page
+    reports it played to its end (:mod:`.playback`). ``by``: the admin (``None``: the command
+    line).
 
     :raises CampaignError: name taken, bad settings, or no medium to label.
     """
@@ -128,7 +132,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
             blind_passes=blind_passes, allow_same_rater=allow_same_rater, min_gap_s=min_gap_s,
             suggestions_in_blind=suggestions_in_blind, check_model_version=check_model_version,
             range_percentile=range_percentile, min_range_samples=min_range_samples,
-            created_by=actor_name(by))
+            videos_must_play=bool(videos_must_play), created_by=actor_name(by))
         session.add(campaign)
         session.flush()
         for number in range(1, blind_passes + 1):
@@ -148,18 +152,109 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
 
 def close_campaign(session: Session, campaign: int | str, *,
                    by: Account | None = None) -> CampaignView:
-    """Close a campaign: no more claims, submits or decisions (its final labels stay)."""
+    """Close a campaign when done: no more claims, submits or decisions (its final labels stay;
+    it leaves the raters' lists). Audited (``campaign_close``); :func:`reopen_campaign` undoes it.
+
+    :raises CampaignError: no such campaign, or closed already.
+    """
 
     def work() -> CampaignView:
         if by is not None:
             require(session, by, Action.ADMIN)
         found = get_campaign(session, campaign)
+        if found.state == "closed":
+            raise CampaignError(f"campaign {found.name!r} is closed already")
         found.state = "closed"
         session.add(found)
         audit.record(session, actor_name(by), "campaign_close", campaign_id=found.id)
         return CampaignView.of(found)
 
     return transaction(session, work)
+
+
+def reopen_campaign(session: Session, campaign: int | str, *,
+                    by: Account | None = None) -> CampaignView:
+    """Open a closed campaign again (audited: ``campaign_reopen``).
+
+    :raises CampaignError: open already; or a medium of it that is not decided is now in
+        another open campaign on the same scale (two campaigns would label it at once).
+    """
+    from fpgrade.labelling.workflow import media_statuses
+
+    def work() -> CampaignView:
+        if by is not None:
+            require(session, by, Action.ADMIN)
+        found = get_campaign(session, campaign)
+        if found.state == "open":
+            raise CampaignError(f"campaign {found.name!r} is open already")
+        undecided = {m for m, s in media_statuses(session, found.id).items()
+                     if s not in (Status.FINAL, Status.EXCLUDED)}
+        clash = session.exec(select(Campaign.name).join(
+            Assignment, Assignment.campaign_id == Campaign.id).where(
+            Campaign.id != found.id, Campaign.scale == found.scale, Campaign.state == "open",
+            Assignment.media_id.in_(undecided or {-1}))).first()
+        if clash is not None:
+            raise CampaignError(f"campaign {found.name!r} cannot reopen: some of its undecided "
+                                f"media are in the open campaign {clash!r} on the same scale")
+        found.state = "open"
+        session.add(found)
+        audit.record(session, actor_name(by), "campaign_reopen", campaign_id=found.id)
+        return CampaignView.of(found)
+
+    return transaction(session, work)
+
+
+#: why a campaign closed itself (the audit event's ``reason``; the progress page shows it)
+DONE_REASON = "every medium has a final label (or was found impossible to grade)"
+
+
+def close_if_done(session: Session, campaign: Campaign, actor: str) -> bool:
+    """Close an open campaign, in the caller's transaction, once every medium has a final label
+    or was excluded by an adjudicator (audited: ``campaign_close`` with ``auto``). Deviation
+    from the issue's wording ("every medium has a final label"): an excluded medium never gets
+    one, so it counts as decided too, or such a campaign would never close."""
+    from fpgrade.labelling.workflow import media_statuses
+
+    if campaign.state != "open":
+        return False
+    statuses = media_statuses(session, campaign.id)
+    if not statuses or any(s not in (Status.FINAL, Status.EXCLUDED) for s in statuses.values()):
+        return False
+    campaign.state = "closed"
+    session.add(campaign)
+    audit.record(session, actor, "campaign_close", campaign_id=campaign.id, auto=True,
+                 reason=DONE_REASON)
+    return True
+
+
+def reopen_if_closed_by_itself(session: Session, campaign: Campaign, actor: str, why: str) -> bool:
+    """Open again, in the caller's transaction, a campaign that closed itself, when a pass it
+    rested on is withdrawn or changed (a Label Studio edit): its medium is undecided again and
+    must be labelled. A campaign an admin closed stays closed. Audited (``campaign_reopen``,
+    ``auto``)."""
+    if campaign.state == "open":
+        return False
+    closes = audit.events(session, campaign_id=campaign.id, action="campaign_close")
+    if not closes or not closes[-1].details.get("auto"):
+        return False
+    campaign.state = "open"
+    session.add(campaign)
+    audit.record(session, actor, "campaign_reopen", campaign_id=campaign.id, auto=True, why=why)
+    return True
+
+
+def closed_note(session: Session, campaign: Campaign) -> str | None:
+    """How a closed campaign closed, in words (``None`` while open)."""
+    if campaign.state == "open":
+        return None
+    closes = audit.events(session, campaign_id=campaign.id, action="campaign_close")
+    if not closes:
+        return "closed"
+    last = closes[-1]
+    when = f"{last.at:%Y-%m-%d %H:%M} UTC"
+    if last.details.get("auto"):
+        return f"closed by itself on {when}: {last.details.get('reason', DONE_REASON)}"
+    return f"closed by {last.actor} on {when}"
 
 
 @dataclass
@@ -172,12 +267,15 @@ class Progress:
     assignments_done: int = 0
     assignments_total: int = 0
     by_rater: Counter = field(default_factory=Counter)
+    state: str = "open"
+    closed: str | None = None       # how it closed, in words (:func:`closed_note`)
 
     def as_dict(self) -> dict[str, object]:
         return {"campaign": self.campaign, "media": self.media,
                 "statuses": {s.value: self.statuses.get(s, 0) for s in Status},
                 "assignments_done": self.assignments_done,
-                "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater)}
+                "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater),
+                "state": self.state, "closed": self.closed}
 
 
 def campaign_progress(session: Session, campaign: int | str, *,
@@ -195,5 +293,6 @@ def campaign_progress(session: Session, campaign: int | str, *,
     annotators = dict(session.exec(select(Annotation.assignment_id, Annotation.annotator)
                                    .where(Annotation.campaign_id == found.id)).all())
     return Progress(found.name, len(statuses), Counter(statuses.values()), len(done),
-                    len(assignments), Counter(annotators.get(a.id, "?") for a in done))
+                    len(assignments), Counter(annotators.get(a.id, "?") for a in done),
+                    found.state, closed_note(session, found))
 

@@ -13,21 +13,20 @@ and a concurrent submit or decision of the same medium are serialised.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from fpgrade.labelling import audit
 from fpgrade.labelling._tx import transaction
-from fpgrade.labelling.model import Action, AssignmentError, AssignmentState, LabellingError, PassKind
-from fpgrade.labelling.names import free_text
-from fpgrade.labelling.state import first_check
-from fpgrade.labelling.users import Account, require
-from fpgrade.labelling.workflow import (
-    SubmitResult, _annotations, _checked_answer, _medium_rows, _open_campaign, _pass, _status_of,
-    open_adjudication,
+from fpgrade.labelling.model import (
+    Action, AssignmentError, AssignmentState, LabellingError, PassKind,
 )
+from fpgrade.labelling.names import free_text
+from fpgrade.labelling.passes import (
+    annotations_of, change_pass, medium_rows, open_blind_write, status_of,
+)
+from fpgrade.labelling.users import Account, require
+from fpgrade.labelling.workflow import SubmitResult
 from fpgrade.registry import Registry, get_registry
-from fpgrade.storage.tables import Annotation, Assignment, CheckResult, FinalLabel
+from fpgrade.storage.tables import Annotation, CheckResult, FinalLabel
 
 
 class TooLateError(LabellingError):
@@ -64,18 +63,12 @@ def change_label(session: Session, user: Account, assignment_id: int, *,
     note = free_text(note, "note")
 
     def work() -> SubmitResult:
-        me = require(session, user, Action.LABEL)
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None or assignment.pass_kind != PassKind.BLIND:
-            raise AssignmentError(f"no blind assignment {assignment_id}")
-        campaign = _open_campaign(session, assignment.campaign_id)
-        answer, reason = _checked_answer(campaign, registry, label, cannot_grade)
-        rows = _medium_rows(session, campaign.id, assignment.media_id)
-        annotations = _annotations(session, [a.id for a in rows])
-        mine = annotations.get(assignment_id)
+        opened = open_blind_write(session, user, assignment_id, registry, label, cannot_grade)
+        me, campaign, medium = opened.me, opened.campaign, opened.assignment.media_id
+        rows = medium_rows(session, campaign.id, medium)
+        mine = annotations_of(session, [a.id for a in rows]).get(assignment_id)
         if mine is None or mine.user_id != me.id:
             raise AssignmentError(f"assignment {assignment_id} holds no label of {me.name!r}")
-        medium = assignment.media_id
         if session.exec(select(CheckResult.id).where(CheckResult.campaign_id == campaign.id,
                                                      CheckResult.media_id == medium)).first():
             raise TooLateError(f"medium #{medium}: its second check has run; the label can no "
@@ -86,37 +79,13 @@ def change_label(session: Session, user: Account, assignment_id: int, *,
                        for a in rows):
             raise TooLateError(f"medium #{medium} was decided already; the label can no longer "
                                "change")
-        before = (mine.label, mine.cannot_grade)
-        mine.label, mine.cannot_grade = answer, reason
         mine.note = note if note is not None else mine.note   # no comment given: kept
-        session.add(mine)
-        session.flush()
-        audit.record(session, me.name, "change_label", campaign_id=campaign.id, media_id=medium,
-                     assignment_id=assignment_id, label_before=before[0],
-                     cannot_grade_before=before[1], label=answer, cannot_grade=reason)
-        _first_check_again(session, campaign, medium, rows, me.name)
-        return SubmitResult(mine.id, False, _status_of(session, campaign, rows), answer, reason)
+        change_pass(session, campaign, mine, label=opened.label, cannot_grade=opened.cannot_grade,
+                    actor=me.name, action="change_label", details={
+                        "label_before": mine.label, "cannot_grade_before": mine.cannot_grade,
+                        "label": opened.label, "cannot_grade": opened.cannot_grade})
+        return SubmitResult(mine.id, False, status_of(session, campaign, rows), opened.label,
+                            opened.cannot_grade)
 
     return transaction(session, work)
 
-
-def _first_check_again(session: Session, campaign, medium: int, rows: list[Assignment],
-                       actor: str) -> None:
-    blind = [a for a in rows if a.pass_kind == PassKind.BLIND]
-    if any(a.state != AssignmentState.DONE for a in blind):
-        return  # the first check has not run yet: it runs at the last blind pass
-    annotations = _annotations(session, [a.id for a in blind])
-    passes = [_pass(annotations[a.id]) for a in blind if a.id in annotations]
-    agreed = first_check(passes, campaign.blind_passes)
-    audit.record(session, actor, "first_check", campaign_id=campaign.id, media_id=medium,
-                 outcome="agree" if agreed else "disagree", label=agreed, after="change_label")
-    pending = [a for a in rows if a.pass_kind == PassKind.ADJUDICATION
-               and a.state != AssignmentState.DONE]
-    if agreed is None:
-        reason = ("cannot grade" if any(p.cannot_grade for p in passes)
-                  else "blind passes disagree")
-        open_adjudication(session, campaign, medium, actor, reason)
-    elif pending:
-        session.execute(delete(Assignment).where(Assignment.id.in_([a.id for a in pending])))
-        audit.record(session, actor, "adjudication_withdrawn", campaign_id=campaign.id,
-                     media_id=medium, reason="blind passes agree after a change")

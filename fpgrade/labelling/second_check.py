@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from fpgrade.labelling import audit, checks
 from fpgrade.labelling._tx import transaction
-from fpgrade.labelling.campaigns import get_campaign
+from fpgrade.labelling.campaigns import close_if_done, get_campaign
 from fpgrade.labelling.checks import (
     RANGES_VERSION, Sample, Verdict, check_with_model, check_with_ranges,
 )
@@ -146,6 +146,7 @@ def run_second_check(session: Session, campaign: int | str, *, by: Account | Non
             else:
                 open_adjudication(session, stored, media_id, actor,
                                   f"second check {verdict.outcome.value}: {verdict.reason}")
+        close_if_done(session, stored, actor)
         return counts
 
     return transaction(session, work)

@@ -13,6 +13,9 @@ scale) can be withdrawn or relabelled. Nothing that rested on the old label is k
 - :func:`relabel_pass` changes a pass's label (``pass_relabelled``), reopens the medium and runs
   the first check again when every blind pass is in.
 
+A campaign that closed itself (every medium decided) opens again when one of its media is
+reopened here (:func:`.campaigns.reopen_if_closed_by_itself`); one an admin closed stays closed.
+
 Deviation from :mod:`.final` ("nothing replaces a campaign's decision"): a decision whose blind
 pass is withdrawn or changed is removed here, the only place that does so, always audited.
 Everything runs in the caller's transaction.
@@ -24,6 +27,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from fpgrade.labelling import audit
+from fpgrade.labelling.campaigns import reopen_if_closed_by_itself
 from fpgrade.labelling.model import AssignmentState, PassKind
 from fpgrade.storage.tables import (Annotation, Assignment, Campaign, CheckResult, FinalLabel,
                                     LsAnnotation)
@@ -92,6 +96,8 @@ def withdraw_pass(session: Session, annotation_id: int, actor: str, why: str) ->
     reopened: list[str] = []
     if campaign is not None and assignment is not None:
         reopened = reopen_medium(session, campaign, annotation.media_id, actor, why)
+        if reopen_if_closed_by_itself(session, campaign, actor, why):
+            reopened.append(f"campaign {campaign.name} (it had closed itself)")
     audit.record(session, actor, "pass_withdrawn", campaign_id=annotation.campaign_id,
                  media_id=annotation.media_id, assignment_id=annotation.assignment_id, why=why,
                  annotation=_copy(annotation), reopened=reopened)
@@ -109,22 +115,14 @@ def withdraw_pass(session: Session, annotation_id: int, actor: str, why: str) ->
 def relabel_pass(session: Session, annotation_id: int, label: str, actor: str, why: str) -> list[str]:
     """Change a pass's label (audited with both labels); where it is a blind pass of a campaign,
     the medium is reopened and the first check runs again once every blind pass is in."""
-    from fpgrade.labelling.workflow import _after_blind_pass, _medium_rows
+    from fpgrade.labelling.passes import change_pass
 
     annotation = session.get(Annotation, annotation_id)
     if annotation is None or annotation.label == label:
         return []
-    audit.record(session, actor, "pass_relabelled", campaign_id=annotation.campaign_id,
-                 media_id=annotation.media_id, assignment_id=annotation.assignment_id, why=why,
-                 annotation_id=annotation.id, annotator=annotation.annotator,
-                 **{"from": annotation.label, "to": label})
-    annotation.label, annotation.cannot_grade = label, None
-    session.add(annotation)
-    session.flush()
     campaign = session.get(Campaign, annotation.campaign_id) if annotation.campaign_id else None
-    if campaign is None or annotation.assignment_id is None:
-        return []
-    reopened = reopen_medium(session, campaign, annotation.media_id, actor, why)
-    rows = _medium_rows(session, campaign.id, annotation.media_id)
-    _after_blind_pass(session, campaign, annotation.media_id, rows, actor)
-    return reopened
+    return change_pass(session, campaign, annotation, label=label, cannot_grade=None, actor=actor,
+                       action="pass_relabelled", details={
+                           "why": why, "annotation_id": annotation.id,
+                           "annotator": annotation.annotator, "from": annotation.label,
+                           "to": label}, reopen_why=why)

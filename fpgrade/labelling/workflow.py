@@ -13,49 +13,52 @@ state = ...`` that only one writer can win; the rows of the medium are locked fi
 rules about a medium's other passes are checked against committed data; an assignment holds at
 most one annotation (unique key). Every function runs its writes in
 :func:`~fpgrade.storage.retry.in_transaction` and logs each change in the audit log.
+
+The adjudication queue and decisions live in :mod:`.adjudication`, the rules every blind write
+shares in :mod:`.passes`, model suggestions in :mod:`.suggestions`; this module re-exports their
+public names.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fpgrade.labelling import audit
-from fpgrade.labelling.campaigns import get_campaign
-from fpgrade.labelling.final import set_final
+from fpgrade.labelling._tx import transaction
+from fpgrade.labelling.adjudication import (
+    AdjudicationCase, CheckView, Decision, PassView, QueueItem, adjudication_case,
+    adjudication_queue, decide,
+)
 from fpgrade.labelling.model import (
-    Action, AlreadyDecidedError, AssignmentError, AssignmentLostError, AssignmentState,
-    CampaignError, CannotGrade, LabellingError, Method, Outcome, PassKind, Status,
+    Action, AssignmentError, AssignmentLostError, AssignmentState, Outcome, PassKind, Status,
     SuggestionNotAllowedError,
 )
-from fpgrade.labelling.state import PassLabel, first_check, may_show_suggestion, medium_status
 from fpgrade.labelling.names import free_text
+from fpgrade.labelling.passes import (
+    annotations_of, first_check_again, medium_rows, open_adjudication, open_blind_write,
+    open_campaign, pass_label, status_of,
+)
+from fpgrade.labelling.playback import require_played
+from fpgrade.labelling.state import may_show_suggestion, medium_status
+from fpgrade.labelling.suggestions import Suggestion, latest_suggestion, suggestion_fields
 from fpgrade.labelling.users import Account, require
 from fpgrade.registry import Registry, get_registry
-from fpgrade.labelling._tx import transaction
 from fpgrade.storage.tables import (
     Annotation, AnnotationSource, Assignment, Campaign, CheckResult, FinalLabel, Media, MediaKind,
-    ModelVersion, Prediction, Subject, Visit, utcnow,
+    utcnow,
 )
 
 #: a claimed assignment not submitted within this time may be claimed by another rater
 CLAIM_LEASE = timedelta(minutes=30)
 CANDIDATES = 200
 
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A model's suggestion as shown to a rater."""
-
-    model_version: str
-    label: str
-    probability: float | None = None
+# the names other modules (fpgrade.sync.apply) imported before the split
+_medium_rows, _after_blind_pass = medium_rows, first_check_again
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Task:
     pass_number: int
     show_suggestion: bool
     suggestion: Suggestion | None
+    must_play: bool = False      # a video its page must report played before a label counts
 
 
 @dataclass(frozen=True)
@@ -84,84 +88,8 @@ class SubmitResult:
     cannot_grade: str | None = None
 
 
-@dataclass(frozen=True)
-class PassView:
-    annotator: str
-    pass_number: int
-    label: str | None
-    cannot_grade: str | None
-    note: str | None
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One undecided adjudication in the queue."""
-
-    assignment_id: int
-    campaign_id: int
-    media_id: int
-    state: str
-    subject: str = ""                       # the pseudonymous subject code
-    movement: str | None = None
-    passes: tuple[PassView, ...] = ()       # the blind passes that disagreed (or the check did)
-
-
-@dataclass(frozen=True)
-class CheckView:
-    """The second check of a medium as the adjudicator sees it."""
-
-    method: str
-    version: str
-    label: str
-    indices: dict
-    ranges: dict
-    outcome: str
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An adjudicator's decision: the final label it wrote (``None``: cannot be graded)."""
-
-    assignment_id: int
-    media_id: int
-    label: str | None
-    decided_by: str
-    final_id: int | None
-
-
-@dataclass(frozen=True)
-class AdjudicationCase:
-    """What an adjudicator sees: both passes, the second check with its ranges, the model."""
-
-    assignment_id: int
-    campaign_id: int
-    media_id: int
-    path: Path
-    kind: str
-    movement: str | None
-    scale: str
-    state: str
-    passes: tuple[PassView, ...]
-    check: CheckView | None
-    suggestion: Suggestion | None
-
 
 # -- reading --------------------------------------------------------------------------------
-
-def latest_suggestion(session: Session, media_id: int, scale: str,
-                      model_version: str | None = None) -> Suggestion | None:
-    """The latest stored prediction for a medium on ``scale`` (of one model version if given)."""
-    query = (select(Prediction, ModelVersion.version)
-             .join(ModelVersion, Prediction.model_version_id == ModelVersion.id)
-             .where(Prediction.media_id == media_id, Prediction.scale == scale))
-    if model_version is not None:
-        query = query.where(ModelVersion.version == model_version)
-    row = session.exec(query.order_by(Prediction.created_at.desc(), Prediction.id.desc())).first()
-    if row is None:
-        return None
-    found, version = row
-    return Suggestion(version, found.label, (found.probabilities or {}).get(found.label))
 
 
 def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:
@@ -169,28 +97,8 @@ def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:
     show = may_show_suggestion(assignment.pass_kind, campaign.suggestions_in_blind)
     return Task(assignment.id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
                 media.movement, campaign.scale, assignment.pass_kind, assignment.pass_number, show,
-                latest_suggestion(session, media.id, campaign.scale) if show else None)
-
-
-def _medium_rows(session: Session, campaign_id: int, media_id: int) -> list[Assignment]:
-    """The assignments of one medium, locked until the transaction ends (PostgreSQL)."""
-    return list(session.exec(
-        select(Assignment).where(Assignment.campaign_id == campaign_id,
-                                 Assignment.media_id == media_id)
-        .order_by(Assignment.id).with_for_update()
-        .execution_options(populate_existing=True)).all())
-
-
-def _annotations(session: Session, assignment_ids: list[int]) -> dict[int, Annotation]:
-    if not assignment_ids:
-        return {}
-    rows = session.exec(select(Annotation).where(Annotation.assignment_id.in_(assignment_ids))
-                        .execution_options(populate_existing=True)).all()
-    return {a.assignment_id: a for a in rows}
-
-
-def _pass(annotation: Annotation) -> PassLabel:
-    return PassLabel(annotation.label, annotation.cannot_grade)
+                latest_suggestion(session, media.id, campaign.scale) if show else None,
+                campaign.videos_must_play and MediaKind(media.kind) is MediaKind.VIDEO)
 
 
 def media_statuses(session: Session, campaign_id: int) -> dict[int, Status]:
@@ -209,23 +117,17 @@ def media_statuses(session: Session, campaign_id: int) -> dict[int, Status]:
         by_media.setdefault(assignment.media_id, []).append(assignment)
     out = {}
     for media_id, rows in by_media.items():
-        blind = [_pass(annotations[a.id]) for a in rows
+        blind = [pass_label(annotations[a.id]) for a in rows
                  if a.pass_kind == PassKind.BLIND and a.id in annotations]
         decided = [annotations[a.id] for a in rows
                    if a.pass_kind == PassKind.ADJUDICATION and a.id in annotations]
         out[media_id] = medium_status(blind, campaign.blind_passes, checks.get(media_id),
-                                      _pass(decided[0]) if decided else None, media_id in finals)
+                                      pass_label(decided[0]) if decided else None,
+                                      media_id in finals)
     return out
 
 
 # -- claiming -------------------------------------------------------------------------------
-
-def _open_campaign(session: Session, campaign_id: int | str) -> Campaign:
-    campaign = get_campaign(session, campaign_id)
-    if campaign.state != "open":
-        raise CampaignError(f"campaign {campaign.name!r} is {campaign.state}")
-    return campaign
-
 
 def _may_take(campaign: Campaign, mine: list[Assignment], now: datetime) -> bool:
     """Whether a rater holding ``mine`` (their other blind assignments of the same medium) may
@@ -255,7 +157,7 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
 
     def work() -> Task | None:
         me = require(session, user, Action.LABEL)
-        found = _open_campaign(session, campaign)
+        found = open_campaign(session, campaign)
         moment = now or utcnow()
         expired = moment - lease
         held = session.exec(select(Assignment).where(
@@ -282,7 +184,7 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
             held_before = [a for a in mine.get(candidate.media_id, []) if a.id != candidate.id]
             if candidate.media_id in skipped or not _may_take(found, held_before, moment):
                 continue
-            rows = _medium_rows(session, found.id, candidate.media_id)
+            rows = medium_rows(session, found.id, candidate.media_id)
             others = [a for a in rows if a.id != candidate.id and a.user_id == me.id
                       and a.pass_kind == PassKind.BLIND]
             if not _may_take(found, others, moment):
@@ -290,7 +192,8 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
             previous = next((a.user_id for a in rows if a.id == candidate.id), None)
             won = session.execute(
                 update(Assignment).where(Assignment.id == candidate.id, claimable)
-                .values(state=AssignmentState.CLAIMED.value, user_id=me.id, claimed_at=moment)
+                .values(state=AssignmentState.CLAIMED.value, user_id=me.id, claimed_at=moment,
+                        played_at=None)
                 .execution_options(synchronize_session=False)).rowcount
             if won != 1:
                 continue
@@ -325,7 +228,8 @@ def skip_assignment(session: Session, user: Account, assignment_id: int) -> None
             update(Assignment).where(Assignment.id == assignment_id,
                                      Assignment.state == AssignmentState.CLAIMED.value,
                                      Assignment.user_id == me.id)
-            .values(state=AssignmentState.OPEN.value, user_id=None, claimed_at=None)
+            .values(state=AssignmentState.OPEN.value, user_id=None, claimed_at=None,
+                    played_at=None)
             .execution_options(synchronize_session=False)).rowcount
         if released != 1:
             raise AssignmentError(f"assignment {assignment_id} is not claimed by {me.name!r}")
@@ -338,27 +242,6 @@ def skip_assignment(session: Session, user: Account, assignment_id: int) -> None
 
 # -- submitting a blind pass ----------------------------------------------------------------
 
-def _checked_answer(campaign: Campaign, registry: Registry, label: str | None,
-                    cannot_grade: str | None) -> tuple[str | None, str | None]:
-    if (label is None) == (cannot_grade is None):
-        raise LabellingError("give either a label or a reason why the medium cannot be graded")
-    if cannot_grade is not None:
-        try:
-            return None, CannotGrade(cannot_grade).value
-        except ValueError:
-            raise LabellingError(f"cannot-grade reason {cannot_grade!r} is not one of "
-                                 f"{', '.join(c.value for c in CannotGrade)}") from None
-    return registry.scale(campaign.scale).normalise(label), None
-
-
-def _suggestion_fields(suggestion: Suggestion | None, label: str | None) -> dict[str, object]:
-    if suggestion is None:
-        return {"suggestion_shown": False}
-    return {"suggestion_shown": True, "suggestion_model_version": suggestion.model_version,
-            "suggestion_label": suggestion.label, "suggestion_probability": suggestion.probability,
-            "suggestion_accepted": label is not None and label == suggestion.label}
-
-
 def submit_label(session: Session, user: Account, assignment_id: int, *, label: str | None = None,
                  cannot_grade: str | None = None, note: str | None = None,
                  suggestion: Suggestion | None = None,
@@ -370,7 +253,8 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
     annotation (``duplicate``). When the medium's last blind pass is in, the first check runs:
     a disagreement (or a "cannot grade") opens an adjudication.
 
-    :raises AssignmentLostError: the assignment is someone else's (claim expired and taken over,
+    :raises VideoNotPlayedError: a video's label before the page reported the video played to
+        its end (:mod:`.playback`); :class:`AssignmentLostError`: the assignment is someone else's (claim expired and taken over,
         or never this user's); :class:`SuggestionNotAllowedError`: a suggestion shown in a blind
         pass of a campaign that hides them; :class:`LabellingError`: bad label or reason.
     """
@@ -378,24 +262,23 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
     note = free_text(note, "note")
 
     def work() -> SubmitResult:
-        me = require(session, user, Action.LABEL)
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None or assignment.pass_kind != PassKind.BLIND:
-            raise AssignmentError(f"no blind assignment {assignment_id}")
-        campaign = _open_campaign(session, assignment.campaign_id)
-        answer, reason = _checked_answer(campaign, registry, label, cannot_grade)
+        opened = open_blind_write(session, user, assignment_id, registry, label, cannot_grade)
+        me, assignment, campaign = opened.me, opened.assignment, opened.campaign
+        answer, reason = opened.label, opened.cannot_grade
         if suggestion is not None and not may_show_suggestion(PassKind.BLIND,
                                                               campaign.suggestions_in_blind):
             raise SuggestionNotAllowedError(f"campaign {campaign.name!r} hides model "
                                             "suggestions in blind passes")
-        rows = _medium_rows(session, campaign.id, assignment.media_id)
+        rows = medium_rows(session, campaign.id, assignment.media_id)
         assignment = next(a for a in rows if a.id == assignment_id)
         if assignment.state == AssignmentState.DONE:
-            stored = _annotations(session, [assignment_id]).get(assignment_id)
+            stored = annotations_of(session, [assignment_id]).get(assignment_id)
             if stored is not None and stored.user_id == me.id:
-                return SubmitResult(stored.id, True, _status_of(session, campaign, rows),
+                return SubmitResult(stored.id, True, status_of(session, campaign, rows),
                                     stored.label, stored.cannot_grade)
             raise AssignmentLostError(f"assignment {assignment_id} was submitted by another rater")
+        if assignment.user_id == me.id:
+            require_played(session, campaign, assignment, answer)
         moment = utcnow()
         won = session.execute(
             update(Assignment).where(Assignment.id == assignment_id,
@@ -411,199 +294,20 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
             scale=campaign.scale, label=answer, source=AnnotationSource.UI,
             pass_kind=PassKind.BLIND.value, campaign_id=campaign.id, assignment_id=assignment_id,
             user_id=me.id, cannot_grade=reason, note=note,
-            **_suggestion_fields(suggestion, answer))
+            **suggestion_fields(suggestion, answer))
         session.add(annotation)
         session.flush()
         audit.record(session, me.name, "submit", campaign_id=campaign.id,
                      media_id=assignment.media_id, assignment_id=assignment_id,
                      pass_number=assignment.pass_number, label=answer, cannot_grade=reason,
                      suggestion_shown=suggestion is not None)
-        rows = _medium_rows(session, campaign.id, assignment.media_id)
-        _after_blind_pass(session, campaign, assignment.media_id, rows, me.name)
-        return SubmitResult(annotation.id, False, _status_of(session, campaign, rows), answer,
+        rows = medium_rows(session, campaign.id, assignment.media_id)
+        first_check_again(session, campaign, assignment.media_id, rows, me.name)
+        return SubmitResult(annotation.id, False, status_of(session, campaign, rows), answer,
                             reason)
 
     return transaction(session, work)
 
-
-def _status_of(session: Session, campaign: Campaign, rows: list[Assignment]) -> Status:
-    annotations = _annotations(session, [a.id for a in rows])
-    blind = [_pass(annotations[a.id]) for a in rows
-             if a.pass_kind == PassKind.BLIND and a.id in annotations]
-    decided = [annotations[a.id] for a in rows
-               if a.pass_kind == PassKind.ADJUDICATION and a.id in annotations]
-    media_id = rows[0].media_id
-    check = session.exec(select(CheckResult.outcome).where(
-        CheckResult.campaign_id == campaign.id, CheckResult.media_id == media_id)).first()
-    final = session.exec(select(FinalLabel.id).where(
-        FinalLabel.campaign_id == campaign.id, FinalLabel.media_id == media_id)).first()
-    return medium_status(blind, campaign.blind_passes, check,
-                         _pass(decided[0]) if decided else None, final is not None)
-
-
-def _after_blind_pass(session: Session, campaign: Campaign, media_id: int,
-                      rows: list[Assignment], actor: str) -> None:
-    """The first check, once every blind pass of the medium is in."""
-    blind = [a for a in rows if a.pass_kind == PassKind.BLIND]
-    if any(a.state != AssignmentState.DONE for a in blind):
-        return
-    annotations = _annotations(session, [a.id for a in blind])
-    passes = [_pass(annotations[a.id]) for a in blind if a.id in annotations]
-    agreed = first_check(passes, campaign.blind_passes)
-    audit.record(session, actor, "first_check", campaign_id=campaign.id, media_id=media_id,
-                 outcome="agree" if agreed else "disagree", label=agreed)
-    if agreed is None:
-        reason = ("cannot grade" if any(p.cannot_grade for p in passes)
-                  else "blind passes disagree")
-        open_adjudication(session, campaign, media_id, actor, reason)
-
-
-def open_adjudication(session: Session, campaign: Campaign, media_id: int, actor: str,
-                      reason: str) -> None:
-    """Put a medium in the adjudication queue, in the caller's transaction (once: the
-    assignment's unique key makes a second call a no-op)."""
-    try:
-        with session.begin_nested():
-            session.add(Assignment(campaign_id=campaign.id, media_id=media_id,
-                                   pass_kind=PassKind.ADJUDICATION.value,
-                                   pass_number=campaign.blind_passes + 1,
-                                   order_key=random.randrange(1 << 30)))
-    except IntegrityError:
-        return
-    audit.record(session, actor, "adjudication_open", campaign_id=campaign.id,
-                 media_id=media_id, reason=reason)
-
-
-# -- adjudication ---------------------------------------------------------------------------
-
-def adjudication_queue(session: Session, user: Account,
-                       campaign: int | str | None = None) -> list[QueueItem]:
-    """The undecided adjudications (of one campaign, or all), oldest first.
-
-    :raises PermissionDeniedError: the user may not adjudicate.
-    """
-    require(session, user, Action.ADJUDICATE)
-    query = select(Assignment).where(Assignment.pass_kind == PassKind.ADJUDICATION.value,
-                                     Assignment.state != AssignmentState.DONE.value)
-    if campaign is not None:
-        query = query.where(Assignment.campaign_id == get_campaign(session, campaign).id)
-    rows = session.exec(query.order_by(Assignment.id)).all()
-    if not rows:
-        return []
-    media = {m.id: (m, code) for m, code in session.exec(
-        select(Media, Subject.code).join(Visit, Media.visit_id == Visit.id)
-        .join(Subject, Visit.subject_id == Subject.id)
-        .where(Media.id.in_({a.media_id for a in rows}))).all()}
-    passes: dict[tuple[int, int], list[PassView]] = {}
-    for a in session.exec(select(Annotation).where(
-            Annotation.media_id.in_({a.media_id for a in rows}),
-            Annotation.pass_kind == PassKind.BLIND.value)
-            .order_by(Annotation.pass_number)).all():
-        passes.setdefault((a.campaign_id, a.media_id), []).append(
-            PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note))
-    out = []
-    for a in rows:
-        medium, code = media.get(a.media_id, (None, ""))
-        out.append(QueueItem(a.id, a.campaign_id, a.media_id, a.state, code,
-                             medium.movement if medium else None,
-                             tuple(passes.get((a.campaign_id, a.media_id), ()))))
-    return out
-
-
-def adjudication_case(session: Session, user: Account, assignment_id: int) -> AdjudicationCase:
-    """Everything an adjudicator needs to decide: both passes, the second check and its ranges,
-    the model suggestion. Opening is logged; it changes no state (two may open one case; only
-    the first decision counts).
-
-    :raises PermissionDeniedError: the user may not adjudicate.
-    """
-
-    def work() -> AdjudicationCase:
-        me = require(session, user, Action.ADJUDICATE)
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None or assignment.pass_kind != PassKind.ADJUDICATION:
-            raise AssignmentError(f"no adjudication {assignment_id}")
-        campaign = session.get(Campaign, assignment.campaign_id)
-        media = session.get(Media, assignment.media_id)
-        passes = session.exec(select(Annotation).where(
-            Annotation.campaign_id == campaign.id, Annotation.media_id == media.id)
-            .order_by(Annotation.pass_number)).all()
-        check = session.exec(select(CheckResult).where(
-            CheckResult.campaign_id == campaign.id, CheckResult.media_id == media.id)).first()
-        audit.record(session, me.name, "adjudication_view", campaign_id=campaign.id,
-                     media_id=media.id, assignment_id=assignment_id)
-        return AdjudicationCase(
-            assignment_id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
-            media.movement, campaign.scale, assignment.state,
-            tuple(PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note)
-                  for a in passes),
-            None if check is None else CheckView(
-                check.method, check.version, check.label, dict(check.indices or {}),
-                dict(check.ranges or {}), check.outcome, check.reason),
-            latest_suggestion(session, media.id, campaign.scale))
-
-    return transaction(session, work)
-
-
-def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
-           label: str | None = None, cannot_grade: str | None = None,
-           suggestion: Suggestion | None = None, registry: Registry | None = None) -> Decision:
-    """The adjudicator's decision: a label (it becomes the final label, method
-    ``adjudicated``) or that the medium cannot be graded (excluded, no final label: the
-    decision's ``label`` is ``None``); ``reason``
-    is required. Decided once: the second adjudicator is told who decided first.
-
-    :raises AlreadyDecidedError: decided already; :class:`PermissionDeniedError`: not an
-        adjudicator; :class:`LabellingError`: no reason, bad label.
-    """
-    registry = registry or get_registry()
-    reason = free_text(reason, "reason")
-    if reason is None:
-        raise LabellingError("an adjudication needs a reason")
-
-    def work() -> Decision:
-        me = require(session, user, Action.ADJUDICATE)
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None or assignment.pass_kind != PassKind.ADJUDICATION:
-            raise AssignmentError(f"no adjudication {assignment_id}")
-        campaign = _open_campaign(session, assignment.campaign_id)
-        answer, why_not = _checked_answer(campaign, registry, label, cannot_grade)
-        rows = _medium_rows(session, campaign.id, assignment.media_id)
-        won = session.execute(
-            update(Assignment).where(Assignment.id == assignment_id,
-                                     Assignment.state != AssignmentState.DONE.value)
-            .values(state=AssignmentState.DONE.value, user_id=me.id, done_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
-            first = _annotations(session, [assignment_id]).get(assignment_id)
-            who = f" by {first.annotator} at {first.created_at:%Y-%m-%d %H:%M} UTC" if first else ""
-            raise AlreadyDecidedError(f"adjudication {assignment_id} was decided already{who}")
-        annotation = Annotation(
-            media_id=assignment.media_id, annotator=me.name, pass_number=assignment.pass_number,
-            scale=campaign.scale, label=answer, source=AnnotationSource.UI,
-            pass_kind=PassKind.ADJUDICATION.value, campaign_id=campaign.id,
-            assignment_id=assignment_id, user_id=me.id, cannot_grade=why_not, note=reason,
-            **_suggestion_fields(suggestion, answer))
-        session.add(annotation)
-        session.flush()
-        audit.record(session, me.name, "decide", campaign_id=campaign.id,
-                     media_id=assignment.media_id, assignment_id=assignment_id, label=answer,
-                     cannot_grade=why_not, reason=reason)
-        if answer is None:
-            return Decision(assignment_id, assignment.media_id, None, me.name, None)
-        blind = _annotations(session, [a.id for a in rows if a.pass_kind == PassKind.BLIND])
-        check = session.exec(select(CheckResult.id).where(
-            CheckResult.campaign_id == campaign.id,
-            CheckResult.media_id == assignment.media_id)).first()
-        final, _ = set_final(session, media_id=assignment.media_id, scale=campaign.scale,
-                             label=answer, method=Method.ADJUDICATED, decided_by=me.name,
-                             campaign_id=campaign.id,
-                             annotation_ids=[a.id for a in blind.values()] + [annotation.id],
-                             check_result_id=check, reason=reason)
-        return Decision(assignment_id, assignment.media_id, final.label, final.decided_by,
-                        final.id)
-
-    return transaction(session, work)
 
 
 __all__ = ["CLAIM_LEASE", "AdjudicationCase", "CheckView", "Decision", "Outcome", "PassView",

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint, false, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint, false, text, true
 from sqlmodel import Field, SQLModel
 
 from fpgrade.media import MediaKind  # noqa: F401  (re-exported: defined without SQLAlchemy)
@@ -151,6 +151,10 @@ class Campaign(SQLModel, table=True):
     state: str = Field(default="open", max_length=16)
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    #: a video's blind pass is refused until the page reports it played to its end
+    videos_must_play: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    #: the campaign's guideline for raters, Markdown written by the admin (rendered safely)
+    guideline: str | None = Field(default=None, max_length=20000)
 
 
 class Assignment(SQLModel, table=True):
@@ -170,6 +174,7 @@ class Assignment(SQLModel, table=True):
     claimed_at: datetime | None = None
     done_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    played_at: datetime | None = None    # the page reported the video played to its end
 
 
 class CheckResult(SQLModel, table=True):
