@@ -4,6 +4,9 @@
 
 - page ready: ``fpgrade demo`` started ``--starts`` times as a new process (fresh data folder);
   seconds until ``GET /`` answers 200; the median is reported;
+- first grade, cold: a new Python process imports the grading code and grades one photo (what
+  the first **Grade** of a just-started page costs: MediaPipe's graphs load then), median of
+  ``--starts`` processes; the seconds count from the first import, not the interpreter's start;
 - one photo: :func:`fpgrade.clinic.assess.grade_medium` (landmarks, measurements, overlay) plus the
   eFACE items, landmark cache off (a photo the server has not seen), median of ``--repeats``;
 - a seven-photo set: :func:`fpgrade.clinic.assess.grade_set` over the five example photos plus two
@@ -59,6 +62,30 @@ def page_ready(starts: int) -> list[float]:
     return times
 
 
+COLD = """
+import time
+start = time.perf_counter()
+from fpgrade.clinic import eface
+from fpgrade.clinic.assess import grade_medium
+result = grade_medium({photo!r}, "rest")
+eface.automatic_items({{"rest": result.measurements}}, result.measurements.reference_side)
+print(time.perf_counter() - start)
+"""
+
+
+def first_grade_cold(starts: int) -> list[float]:
+    """Seconds from the first import to the first graded photo, each in a new process."""
+    times = []
+    for _ in range(starts):
+        with tempfile.TemporaryDirectory() as data:
+            env = {**os.environ, "FPGRADE_DATA_DIR": data, "FPGRADE_CACHE_ENABLED": "false"}
+            out = subprocess.run([sys.executable, "-c",
+                                  COLD.format(photo=str(EXAMPLES / "single_face.jpg"))],
+                                 env=env, capture_output=True, text=True, check=True)
+            times.append(float(out.stdout.strip().splitlines()[-1]))
+    return times
+
+
 def grading(repeats: int, cnn: str | None) -> dict[str, float]:
     os.environ["FPGRADE_CACHE_ENABLED"] = "false"
     from fpgrade.clinic import eface
@@ -105,8 +132,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     ready = page_ready(args.starts)
+    cold = first_grade_cold(args.starts)
     result = {"machine": describe(), "page_ready_s": statistics.median(ready),
               "page_ready_all_s": [round(t, 2) for t in ready],
+              "first_grade_cold_s": statistics.median(cold),
+              "first_grade_cold_all_s": [round(t, 2) for t in cold],
               **grading(args.repeats, args.cnn or None)}
     text = json.dumps(result, indent=2)
     print(text)
