@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from fpgrade.labelling.model import (
@@ -90,7 +91,10 @@ def test_login_logout_and_a_disabled_account(team):
 
 def test_the_labelling_view_shows_the_photo_levels_and_stores_once(team, campaign):
     view = h.next_task(team["ann"], campaign)
-    assert view.image is not None and view.image.ndim == 3 and view.video is None
+    assert view.image is not None and view.video is None
+    with Image.open(view.image) as shown:  # an upright JPEG copy under a neutral name
+        assert shown.format == "JPEG" and shown.mode == "RGB"
+    assert Path(view.image).name == "medium.jpg"
     assert [code for _, code in view.levels] == ["I", "II", "III", "IV", "V", "VI"]
     assert "| **3**: **III** Moderate dysfunction | Obvious but not disfiguring" in view.levels_text
     assert "At rest: Normal symmetry and tone. Motion: Forehead" in view.levels_text
@@ -328,7 +332,7 @@ def test_the_face_crop_of_a_real_photo_and_the_whole_photo_where_no_face_is_foun
     seen = {}
     while (view := h.next_task(team["ann"], 1)) is not None:
         crop, note = h.face_crop(team["ann"], view)
-        seen[view.task.media_id] = (view.image.shape, crop.shape, note)
+        seen[view.task.media_id] = (np.asarray(Image.open(view.image)).shape, crop.shape, note)
         assert h.face_crop(team["ann"], view)[0] is crop      # computed once per open photo
         h.submit(team["ann"], view, "I")
     (photo, face, said), (grey, same, none) = seen[1], seen[2]
@@ -336,3 +340,20 @@ def test_the_face_crop_of_a_real_photo_and_the_whole_photo_where_no_face_is_foun
     assert same == grey and none == "No face found: the whole photo is shown."
     with pytest.raises(PermissionDeniedError):
         h.face_crop(team["eve"], None)
+
+
+def test_a_rater_gets_an_upright_copy_without_the_photos_metadata(tmp_path):
+    """A camera JPEG stored sideways (EXIF orientation 6) with its maker and date: the rater's
+    copy is upright, carries no EXIF, and its long side is at most SHOWN_LONG_SIDE."""
+    original = tmp_path / "L0001_smile_2026-01-10.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6            # orientation: the camera was turned 90 degrees
+    exif[0x010F] = "ClinicCam"  # maker
+    exif[0x0132] = "2026:01:10 09:30:00"
+    Image.fromarray(np.tile(np.arange(3000, dtype=np.uint8)[None, :, None] % 251,
+                            (1000, 1, 3))).save(original, exif=exif)
+    shown = Path(h._shown_photo(original, str(tmp_path / "work")))
+    with Image.open(shown) as copy:
+        assert copy.size == (853, 2560)          # upright (taller than wide), long side capped
+        assert not copy.getexif() and "exif" not in copy.info
+    assert shown.name == "medium.jpg" and "L0001" not in str(shown)

@@ -123,7 +123,7 @@ class TaskView:
 
     task: workflow.Task
     title: str
-    image: object | None            # an RGB array for a photo
+    image: str | None               # the shown copy of a photo (:func:`_shown_photo`)
     video: str | None               # a copy in the server's temporary folder, for a video
     levels: list[tuple[str, str]]   # (radio text, code)
     levels_text: str
@@ -162,21 +162,48 @@ def _predicted(scale: str, path: Path, movement: str | None) -> Suggestion | Non
                       (result.get("probabilities") or {}).get(result["label"]))
 
 
-def _media(path: Path, kind: str, workdir: str | None) -> tuple[object | None, str | None]:
-    if kind == "video":  # a copy under a neutral name (the file name may say too much)
-        if workdir:
-            Path(workdir).mkdir(parents=True, exist_ok=True)
-        folder = tempfile.mkdtemp(prefix="fpgrade-label-",
-                                  dir=workdir or os.environ.get("GRADIO_TEMP_DIR"))
-        copy = Path(folder) / f"medium{path.suffix.lower()}"
-        shutil.copyfile(path, copy)
-        return None, str(copy)
-    import numpy as np
+#: the long side, in pixels, of the copy of a photo a rater is shown: 2x the 1366-px view, so
+#: that a zoom on an eye keeps its detail
+SHOWN_LONG_SIDE = 2560
+#: JPEG quality of that copy (visually lossless for grading; the stored photo is not touched)
+SHOWN_QUALITY = 92
+
+
+def _neutral_folder(workdir: str | None) -> Path:
+    if workdir:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="fpgrade-label-",
+                                 dir=workdir or os.environ.get("GRADIO_TEMP_DIR")))
+
+
+def _shown_photo(path: Path, workdir: str | None) -> str:
+    """The copy of a photo a rater's browser gets: a JPEG under a neutral name, upright (EXIF
+    orientation applied), without the file's metadata (camera, date, place), its long side at
+    most :data:`SHOWN_LONG_SIDE`. Written once per open photo and sent as a file: decoding the
+    photo into an array and letting Gradio encode it as WebP cost 217 ms of server CPU per
+    1-megapixel photo (3 s for 12 MP) on every submit; this costs 25 ms for a 1 MP JPEG
+    (a JPEG is decoded at the reduced size with PIL's ``draft``)."""
     from PIL import Image, ImageOps
 
+    with Image.open(path) as image:
+        if image.format == "JPEG":
+            image.draft("RGB", (SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
+        picture = ImageOps.exif_transpose(image).convert("RGB")
+    picture.thumbnail((SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
+    copy = _neutral_folder(workdir) / "medium.jpg"
+    picture.save(copy, "JPEG", quality=SHOWN_QUALITY)
+    return str(copy)
+
+
+def _media(path: Path, kind: str, workdir: str | None) -> tuple[str | None, str | None]:
+    """(the photo's shown copy, None) or (None, the video's copy), both under a neutral name
+    (the file name may say too much)."""
+    if kind == "video":
+        copy = _neutral_folder(workdir) / f"medium{path.suffix.lower()}"
+        shutil.copyfile(path, copy)
+        return None, str(copy)
     try:
-        with Image.open(path) as image:
-            return np.asarray(ImageOps.exif_transpose(image).convert("RGB")), None
+        return _shown_photo(path, workdir), None
     except OSError as exc:
         raise LabellingError(f"the photo cannot be read ({type(exc).__name__}): mark it "
                              "'cannot grade', bad photo") from None
@@ -316,10 +343,12 @@ def face_crop(account: Account | None, view) -> tuple[object | None, str]:
         raise LabellingError("no photo is open (a video has no face crop)")
     if view.face is None:
         import numpy as np
+        from PIL import Image
 
         from fpgrade.face.detect import default_analyser
 
-        rgb = np.ascontiguousarray(view.image)
+        with Image.open(view.image) as shown:
+            rgb = np.ascontiguousarray(shown.convert("RGB"))
         with _DETECT_LOCK:
             boxes = default_analyser().detect(rgb)
         if not boxes:
