@@ -212,3 +212,13 @@ def test_a_larger_iris_changes_the_ruler_and_marks_every_millimetre_value(graded
     flagged = corrections.affected(after.corrections)
     assert "brow_height_right" in flagged and "commissure_height_deviation" in flagged
     assert "radius +2.0 px" in corrections.line("At rest", after.corrections)
+
+
+def test_a_point_far_off_the_face_or_a_huge_iris_is_refused_and_nothing_changes(graded):
+    photo = graded.photos[0]
+    points = corrections.editable_points(photo.landmarks)
+    for moved, said in (({"36": [-50000, 99999]}, "away from the face"),
+                        ({"iris_left": [*points["iris_left"][:2], 2e9]}, "over half the face")):
+        with pytest.raises(corrections.CorrectionError, match=said):
+            corrections.correct(graded, "rest", moved)
+    assert photo.corrections == [] or not photo.corrections

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from fpgrade.clinic import compare, eface_chart, recovery, visit_photos
 from fpgrade.clinic.movements import MOVEMENTS
+from fpgrade.labelling import audit
 from fpgrade.storage import database
 from fpgrade.storage.tables import Assessment, Visit, VisitPhoto
 from fpgrade_ui import handlers, visit_handlers
@@ -98,10 +99,18 @@ def test_deleting_a_visit_removes_its_rows_and_files_and_leaves_the_other(graded
     folder_1, folder_2 = recovery.load(first)["folder"], recovery.load(second)["folder"]
     question, ask = visit_handlers.delete_question(first)
     assert ask and "2026-01-10" in question and "5 kept photos" in question
-    assert "cannot be undone" in question and str(folder_1) in question
+    assert "cannot be undone" in question and str(folder_1) not in question  # no server path
     assert folder_1.is_dir()  # asking deletes nothing
-    text = visit_handlers.delete_visit(first)
+    # a delete that the question did not name (a request sent without asking, or naming
+    # another visit) deletes nothing
+    assert "Nothing was deleted" in visit_handlers.delete_visit(first, None, by="eve")
+    assert "Nothing was deleted" in visit_handlers.delete_visit(first, second, by="eve")
+    assert folder_1.is_dir() and _ids() == [first, second]
+    text = visit_handlers.delete_visit(first, first, by="dr-b")
     assert text == "Deleted the visit of 2026-01-10 of subject P050 and its 5 kept photos."
+    with database.session() as s:
+        [event] = audit.events(s, action="visit_delete")
+        assert event.actor == "dr-b" and event.details["subject"] == "P050"
     assert not folder_1.exists() and folder_2.is_dir()
     with database.session() as s:
         assert s.get(Assessment, first) is None
@@ -109,7 +118,7 @@ def test_deleting_a_visit_removes_its_rows_and_files_and_leaves_the_other(graded
         assert len(s.exec(select(VisitPhoto).where(VisitPhoto.assessment_id == second)).all()) == 1
         assert [v.name for v in s.exec(select(Visit)).all()] == ["2026-03-12"]
     assert _ids() == [second]
-    assert "does not exist" in visit_handlers.delete_visit(first)
+    assert "does not exist" in visit_handlers.delete_visit(first, first)
 
 
 def test_replacing_a_visit_removes_the_replaced_photos(graded_set, isolated_settings):

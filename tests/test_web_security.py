@@ -326,6 +326,25 @@ def test_the_clinician_page_needs_a_clinician_login_beyond_loopback(site, tmp_pa
         opened = httpx.get(page, cookies={COOKIE: carl.cookies[COOKIE]})
         assert opened.status_code == 200 and "gradio" in opened.text.lower()
         assert_headers(opened)
+        # a file of the server's disk named in a request (with or without Gradio's meta, or
+        # as a URL for the server to fetch) is refused before Gradio reads it: nobody grades
+        # or reads a file by typing its path
+        token = carl.cookies[COOKIE]
+        secret = next((site["workdir"] / "media").iterdir())
+        for offered in ({"path": str(secret), "meta": {"_type": "gradio.FileData"}},
+                        {"path": str(secret)}, {"path": "http://example.org/face.jpg"},
+                        {"path": "/tmp/gradio/x/../../etc/hostname"}):
+            for fn in (0, 1):
+                answer = httpx.post(page + "gradio_api/queue/join", cookies={COOKIE: token},
+                                    json={"data": [None, [offered]], "fn_index": fn,
+                                          "session_hash": "carl-files", "event_data": None,
+                                          "trigger_id": None}, timeout=60)
+                assert answer.status_code == 403, (offered, answer.text)
+                assert "not sent to this login" in answer.text
+        plain = httpx.post(page + "gradio_api/queue/join", cookies={COOKIE: token},
+                           json={"data": [], "fn_index": 0, "session_hash": "carl-files",
+                                 "event_data": None, "trigger_id": None}, timeout=60)
+        assert plain.status_code != 403, plain.text
 
 
 def test_an_idle_session_ends_and_is_deleted(tmp_path):
@@ -440,3 +459,20 @@ def test_a_guideline_with_html_and_script_links_reaches_raters_as_safe_html_with
     assert get(site, path, rater.cookies[COOKIE]).status_code == 200
     assert get(site, path, cookie_of(site, "r1")).status_code == 403    # not sent to r1
     assert get(site, path).status_code == 401
+
+
+def test_the_file_ledger_decodes_nothing_and_keeps_no_path_with_a_parent_part(tmp_path):
+    """An upload whose name hides ``..`` behind percent signs stands for itself only: Starlette
+    decoded the route once and the ledger decodes nothing again (a crafted upload name once
+    made the ledger record another user's cached file as the uploader's)."""
+    from fpgrade_ui.web_files import FileLedger
+
+    ledger = FileLedger()
+    crafted = str(tmp_path / "up" / "a%2F..%2F..%2Fvictim%2Fimage.webp")
+    ledger.remember(1, [crafted, str(tmp_path / "up" / ".." / "victim" / "other.webp")])
+    assert ledger.may_read(1, crafted)
+    assert not ledger.may_read(1, str(tmp_path / "victim" / "image.webp"))
+    assert not ledger.may_read(1, str(tmp_path / "victim" / "other.webp"))
+    assert not ledger.may_read(1, str(tmp_path / "up" / ".." / "victim" / "other.webp"))
+    assert ledger.may_offer(1, json.dumps({"data": [{"path": crafted}]}).encode()) is None
+    assert ledger.may_offer(2, json.dumps({"data": [{"path": crafted}]}).encode()) == crafted

@@ -75,21 +75,26 @@ def build(who: gr.Textbox, show: gr.Button, refresh: tuple | None = None) -> Non
                       gr.update(value=v.later, label=v.later_label), v.table]
         return (result.message, result.scores, *shown)
 
+    asked = gr.State(None)   # the visit the question named, kept on the server
+
     def on_ask(chosen):
         text, asking = visit_handlers.delete_question(chosen)
-        return text, gr.update(visible=asking)
+        return text, gr.update(visible=asking), chosen if asking else None
 
-    def on_delete(chosen, subject):
-        text = visit_handlers.delete_visit(chosen)
-        return (*choosers(subject, ""), text, gr.update(visible=False), "", *empty_views())
+    def on_delete(chosen, subject, asked_id, request: gr.Request):
+        text = visit_handlers.delete_visit(chosen, asked_id,
+                                           by=getattr(request, "username", None))
+        return (*choosers(subject, ""), text, gr.update(visible=False), "", *empty_views(),
+                None)
 
     listed = [earlier, later, doomed, compare_text]
     view = [delete_text, ask, scores, *outputs]
     show.click(on_show, inputs=who, outputs=[*listed, *view])
     go.click(on_compare, inputs=[earlier, later], outputs=[compare_text, scores, *outputs])
-    remove.click(on_ask, inputs=doomed, outputs=[delete_text, ask])
-    cancel.click(lambda: ("Nothing was deleted.", gr.update(visible=False)),
-                 outputs=[delete_text, ask])
-    deleted = confirm.click(on_delete, inputs=[doomed, who], outputs=[*listed, *view])
+    remove.click(on_ask, inputs=doomed, outputs=[delete_text, ask, asked])
+    cancel.click(lambda: ("Nothing was deleted.", gr.update(visible=False), None),
+                 outputs=[delete_text, ask, asked])
+    deleted = confirm.click(on_delete, inputs=[doomed, who, asked],
+                            outputs=[*listed, *view, asked])
     if refresh is not None:
         deleted.then(refresh[0], inputs=who, outputs=refresh[1])

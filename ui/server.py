@@ -64,7 +64,8 @@ def build_app(pages: Pages) -> Guard:
     pages.blocks.queue(default_concurrency_limit=pages.concurrency)
     api = gr.mount_gradio_app(api, pages.blocks, path="/",
                               auth_dependency=current_user if pages.login else None,
-                              footer_links=[], **pages.mount)
+                              footer_links=[], show_error=False,  # no server internals
+                              **pages.mount)
     return Guard(api, auth, uploads=pages.uploads)
 
 

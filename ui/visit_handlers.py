@@ -246,18 +246,22 @@ def delete_question(assessment_id) -> tuple[str, bool]:
     except FpgradeError as exc:
         return f"⚠️ {exc}", False
     n = len(saved["photos"])
-    files = (f" and its {n} kept photo{'s' if n != 1 else ''} (files in "
-             f"{saved['folder']})") if n else ""
+    files = f" and its {n} kept photo{'s' if n != 1 else ''}" if n else ""  # no server path
     return (f"⚠️ Delete the visit of **{saved['date']}** of subject **{saved['subject']}**: its "
             f"scores, grades and measurements{files}? This cannot be undone."), True
 
 
-def delete_visit(assessment_id) -> str:
-    """Delete a saved visit (rows and files); the message says what went."""
+def delete_visit(assessment_id, asked=None, by: str | None = None) -> str:
+    """Delete a saved visit (rows and files) that the page asked about (``asked``: the visit
+    of :func:`delete_question`, kept on the server: a delete without that question, or of
+    another visit, deletes nothing); the message says what went. ``by``: the logged-in user,
+    for the audit log."""
     if assessment_id in (None, ""):
         return "⚠️ Choose the visit to delete."
+    if asked in (None, "") or str(asked) != str(assessment_id):
+        return "⚠️ Nothing was deleted: press **Delete** and confirm the question first."
     try:
-        done = recovery.delete(int(assessment_id))
+        done = recovery.delete(int(assessment_id), by=by or "demo")
     except FpgradeError as exc:
         return f"⚠️ {exc}"
     text = (f"Deleted the visit of {done['date']} of subject {done['subject']}"

@@ -7,6 +7,13 @@ for a PATH that Gradio itself sent to the same user: the ``path`` of a file obje
 event stream, the page's config, a REST call's events), or a path that an upload of that user
 stored. Text a user typed is never taken for a file, even where Gradio echoes it back (an error
 answer quotes the request): only structured file objects of 2xx answers count.
+
+The same ledger checks what comes in: a request may name, as a file object (any JSON object
+with a ``path``: Gradio reads such an object as a file), only a file this login was sent, so
+that nobody grades, measures or reads a file of the server's disk by typing its path
+(:func:`offered_files`). Paths are compared exactly as Gradio serves them (Starlette has decoded
+the route once; nothing is decoded again) and a path with a ``..`` part is never a file of the
+ledger, so that an upload's crafted name cannot stand for another user's file.
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict, defaultdict
-from urllib.parse import unquote
 
 #: file paths remembered per user (oldest forgotten first)
 MAX_FILES_PER_USER = 20_000
@@ -26,8 +32,26 @@ SCANNED = ("/gradio_api/queue/data", UPLOAD, "/gradio_api/call/", "/gradio_api/r
            "/gradio_api/api/", "/config", "/gradio_api/config")
 
 
-def real(path: str) -> str:
-    return os.path.realpath(unquote(path))
+def real(path: str) -> str | None:
+    """The path as the ledger keeps it (symbolic links resolved); ``None`` for a path with a
+    ``..`` part (never one Gradio sends)."""
+    if ".." in path.replace("\\", "/").split("/"):
+        return None
+    return os.path.realpath(path)
+
+
+def offered_files(value, found: list[str]) -> list[str]:
+    """The ``path`` of every JSON object with a string ``path`` inside a request's decoded
+    body: what Gradio would take for a file (with or without its ``meta``)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            found.append(value["path"])
+        for item in value.values():
+            offered_files(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            offered_files(item, found)
+    return found
 
 
 def file_objects(value, found: list[str]) -> list[str]:
@@ -52,12 +76,24 @@ class FileLedger:
         self._files: defaultdict[int, OrderedDict[str, None]] = defaultdict(OrderedDict)
 
     def may_read(self, user_id: int, path: str) -> bool:
-        return real(path) in self._files.get(user_id, {})
+        key = real(path)
+        return key is not None and key in self._files.get(user_id, {})
+
+    def may_offer(self, user_id: int, body: bytes) -> str | None:
+        """``None`` when every file object of a request's JSON ``body`` was sent to this user;
+        else the first path that was not."""
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return None
+        return next((p for p in offered_files(value, []) if not self.may_read(user_id, p)), None)
 
     def remember(self, user_id: int, paths: list[str]) -> None:
         files = self._files[user_id]
         for path in paths:
             key = real(path)
+            if key is None:
+                continue
             files[key] = None
             files.move_to_end(key)
         while len(files) > MAX_FILES_PER_USER:

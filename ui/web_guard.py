@@ -7,7 +7,8 @@
 - **Gradio's session hash is never a credential**: the browser chooses it and it travels in URLs,
   so each hash is bound to the login session that first used it; the same hash under another
   session (a replayed or guessed one) is refused with 403.
-- **files only to the user whose page received them** (:mod:`fpgrade_ui.web_files`): an export
+- **files only to the user whose page received them** (:mod:`fpgrade_ui.web_files`), in both
+  directions: a request may name as a file only one this login was sent; an export
   is not another logged-in user's to fetch; Gradio's own checks (allowed folders, no traversal)
   apply after ours. Uploads are refused where the pages take none (the labelling pages).
 - **same origin only**: a request whose ``Origin`` is not this server is refused (another site,
@@ -153,6 +154,9 @@ class Guard:
             if body is None:                   # application/*+json as JSON too
                 return await self._refuse(scope, receive, send, 413, "request too large")
             receive = _replay(body, receive)
+            if self.files.may_offer(account.id, body) is not None:
+                return await self._refuse(scope, receive, send, 403,
+                                          "a file that was not sent to this login")
             found = _json_session_hash(body)
             if found:
                 hashes.append(found)

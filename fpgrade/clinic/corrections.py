@@ -140,6 +140,7 @@ def correct(result, movement: str, points: Mapping[str, object], *, by: str = "d
     if unknown:
         raise CorrectionError(f"{photo.name}: {', '.join(map(str, unknown))} cannot be moved "
                               "by hand (not a point the measurements read)")
+    _near_the_face(photo.name, photo.landmarks, points)
     current = photo.points
     corrected = landmark_file.with_points(current, points, source=photo.name)
     measured = measure_points(corrected)
@@ -153,6 +154,31 @@ def correct(result, movement: str, points: Mapping[str, object], *, by: str = "d
     photos = [new if p is photo else p for p in result.photos]
     side = result.healthy_side if result.side_reason == "set by the user" else None
     return assemble(photos, result.missing, healthy_side=side)
+
+
+def _near_the_face(name: str, landmarks, points: Mapping[str, object]) -> None:
+    """Refuse a point more than one face size away from the detector's points, or an iris
+    radius over half the face: no hand moves a lid off the photo, and such a value would be
+    stored, summarised and drawn (a point at 2e9 px cost seconds of drawing)."""
+    import math
+
+    import numpy as np
+
+    ibug = np.asarray(landmarks.ibug68, dtype=np.float64)
+    low, high = ibug.min(axis=0), ibug.max(axis=0)
+    size = float(max(high - low))
+    for key, value in points.items():
+        if not isinstance(value, (list, tuple)) or len(value) < 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in value):
+            continue   # the shape of a point is landmark_file's to refuse, with its words
+        x, y = float(value[0]), float(value[1])
+        if not (low[0] - size <= x <= high[0] + size and low[1] - size <= y <= high[1] + size):
+            raise CorrectionError(f"{name}: {point_words(str(key))} at ({x:g}, {y:g}) px lies "
+                                  "more than a face's size away from the face: not moved")
+        if len(value) == 3 and float(value[2]) > size / 2:
+            raise CorrectionError(f"{name}: {point_words(str(key))}: a radius of "
+                                  f"{float(value[2]):g} px is over half the face: not moved")
 
 
 def _overlay(photo):

@@ -190,10 +190,11 @@ def load(assessment_id: int) -> dict:
             "measurements": a.measurements or {}, "photos": photos, "folder": folder}
 
 
-def delete(assessment_id: int) -> dict:
+def delete(assessment_id: int, by: str = "demo") -> dict:
     """Delete a saved assessment, its kept photos (rows and files) and its visit when no other
-    assessment or medium belongs to it; returns ``subject``, ``date``, ``photos`` (how many
-    were deleted) and ``files_left`` (the folders that could not be removed).
+    assessment or medium belongs to it, written to the audit log as ``visit_delete`` by ``by``
+    (the logged-in user); returns ``subject``, ``date``, ``photos`` (how many were deleted)
+    and ``files_left`` (the folders that could not be removed).
 
     :raises FpgradeError: no such assessment.
     """
@@ -215,6 +216,10 @@ def delete(assessment_id: int) -> dict:
         day = visit.name
         if others is None and media is None:
             session.delete(visit)
+        from fpgrade.labelling import audit
+
+        audit.record(session, by, "visit_delete", assessment=int(assessment_id),
+                     subject=subject.code, date=visit.name, photos=photos)
         session.commit()
         code = subject.code
     left = visit_photos.remove_folders(folders)
