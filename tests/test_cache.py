@@ -13,7 +13,7 @@ def test_keys_depend_on_file_preprocessor_params_and_version(monkeypatch):
     assert key != PreprocessCache.key("b" * 64, "face_landmarks", {"window": 1.6})
     assert key != PreprocessCache.key("a" * 64, "face_crop_224", {"window": 1.6})
     assert key != PreprocessCache.key("a" * 64, "face_landmarks", {"window": 1.7})
-    monkeypatch.setattr("fpgrade.cache.__version__", "99.0")
+    monkeypatch.setattr("fpgrade.__version__", "99.0")  # read when a key is made
     assert key != PreprocessCache.key("a" * 64, "face_landmarks", {"window": 1.6})
 
 
