@@ -8,6 +8,7 @@ Usage: ``MODE USER_ID USER_NAME ROLE GO_FILE [CAMPAIGN | ASSIGNMENT_ID...]``; it
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,11 @@ def main(argv: list[str]) -> dict:
 
     mode, user_id, name, role, go = argv[:5]
     me = Account(int(user_id), name, role)
+    queue: list[int] = []
+    if mode == "adjudicate":   # read before the start: every adjudicator sees the whole queue
+        with database.session() as session:
+            queue = [a.assignment_id for a in adjudication_queue(session, me)]
+    Path(f"{go}.ready.{os.getpid()}").touch()   # imported (and read): the test starts all at once
     while not Path(go).exists():
         time.sleep(0.01)
     out: dict = {"user": name, "done": [], "told": 0, "latencies": []}
@@ -54,8 +60,6 @@ def main(argv: list[str]) -> dict:
                 result = submit_label(session, me, assignment, label="N")
             out["done"].append({"assignment": assignment, "duplicate": result.duplicate})
     elif mode == "adjudicate":
-        with database.session() as session:
-            queue = [a.assignment_id for a in adjudication_queue(session, me)]
         for assignment in queue:
             with database.session() as session:
                 try:

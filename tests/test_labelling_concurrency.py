@@ -36,7 +36,13 @@ def run_workers(url: str, data_dir: Path, go: Path, commands: list[list[str]]) -
                                    str(go), *command[4:]],
                                   cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for command in commands]
-    time.sleep(1.0)  # let them import; then all start at once
+    # all start at once, when each has imported (and read what it reads first): whatever the
+    # machine's load, no worker begins before another is ready
+    deadline = time.monotonic() + 300
+    while len(list(go.parent.glob(go.name + ".ready.*"))) < len(processes):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes), \
+            "a worker did not start"
+        time.sleep(0.05)
     start = time.perf_counter()
     go.touch()
     results = [p.communicate(timeout=600) for p in processes]
