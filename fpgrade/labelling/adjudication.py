@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from fpgrade.labelling import audit
 from fpgrade.labelling._tx import transaction
 from fpgrade.labelling.campaigns import close_if_done, get_campaign
-from fpgrade.labelling.final import set_final
+from fpgrade.labelling.units import UnitMedium, set_unit_final, unit_media
 from fpgrade.labelling.model import (
     Action, AlreadyDecidedError, AssignmentError, AssignmentState, LabellingError, Method, PassKind,
 )
@@ -94,7 +94,8 @@ class AdjudicationCase:
     passes: tuple[PassView, ...]
     check: CheckView | None
     suggestion: Suggestion | None
-
+    #: a per-subject campaign: every medium the grade covers, anchor first (:mod:`.units`)
+    unit_media: tuple[UnitMedium, ...] = ()
 
 
 # -- adjudication ---------------------------------------------------------------------------
@@ -163,7 +164,8 @@ def adjudication_case(session: Session, user: Account, assignment_id: int) -> Ad
             None if check is None else CheckView(
                 check.method, check.version, check.label, dict(check.indices or {}),
                 dict(check.ranges or {}), check.outcome, check.reason),
-            latest_suggestion(session, media.id, campaign.scale))
+            latest_suggestion(session, media.id, campaign.scale),
+            unit_media(session, campaign, media.id))
 
     return transaction(session, work)
 
@@ -219,11 +221,10 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
         check = session.exec(select(CheckResult.id).where(
             CheckResult.campaign_id == campaign.id,
             CheckResult.media_id == assignment.media_id)).first()
-        final, _ = set_final(session, media_id=assignment.media_id, scale=campaign.scale,
-                             label=answer, method=Method.ADJUDICATED, decided_by=me.name,
-                             campaign_id=campaign.id,
-                             annotation_ids=[a.id for a in blind.values()] + [annotation.id],
-                             check_result_id=check, reason=reason)
+        final, _ = set_unit_final(session, campaign, assignment.media_id,
+                                  label=answer, method=Method.ADJUDICATED, decided_by=me.name,
+                                  annotation_ids=[a.id for a in blind.values()] + [annotation.id],
+                                  check_result_id=check, reason=reason)
         close_if_done(session, campaign, me.name)
         return Decision(assignment_id, assignment.media_id, final.label, final.decided_by,
                         final.id)
