@@ -174,3 +174,18 @@ def test_a_visit_campaign_keeps_its_other_movements_out_of_other_campaigns(regis
         with pytest.raises(CampaignError, match="cannot reopen.*'mv1'"):
             reopen_campaign(session, c.id)
     assert visits
+
+
+def test_the_command_line_creates_a_visit_campaign_and_refuses_a_bad_unit(capsys, registry):
+    from tests.test_labelling_cli import run
+
+    add_visits(2)
+    code, _, err = run(capsys, "campaign", "create", "x", "--scale", "house_brackmann",
+                       "--unit", "patient")
+    assert code == 1 and "campaign unit 'patient': choose medium or visit" in err
+    assert err.count("\n") == 1
+    code, out, _ = run(capsys, "campaign", "create", "x", "--scale", "house_brackmann",
+                       "--unit", "visit")
+    assert code == 0 and "one grade per visit" in out
+    code, out, _ = run(capsys, "campaign", "status", "x")
+    assert "campaign x: 2 visits, 0/4 assignments done" in out

@@ -296,13 +296,14 @@ class Progress:
     by_rater: Counter = field(default_factory=Counter)
     state: str = "open"
     closed: str | None = None       # how it closed, in words (:func:`closed_note`)
+    unit: str = "medium"            # ``visit``: ``media`` and ``statuses`` count visits
 
     def as_dict(self) -> dict[str, object]:
         return {"campaign": self.campaign, "media": self.media,
                 "statuses": {s.value: self.statuses.get(s, 0) for s in Status},
                 "assignments_done": self.assignments_done,
                 "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater),
-                "state": self.state, "closed": self.closed}
+                "state": self.state, "closed": self.closed, "unit": self.unit}
 
 
 def campaign_progress(session: Session, campaign: int | str, *,
@@ -321,5 +322,5 @@ def campaign_progress(session: Session, campaign: int | str, *,
                                    .where(Annotation.campaign_id == found.id)).all())
     return Progress(found.name, len(statuses), Counter(statuses.values()), len(done),
                     len(assignments), Counter(annotators.get(a.id, "?") for a in done),
-                    found.state, closed_note(session, found))
+                    found.state, closed_note(session, found), found.unit or "medium")
 
