@@ -340,6 +340,69 @@ def test_the_admin_page_and_logout(browser, server):
     dan.context.close()
 
 
+def test_a_rater_labels_a_per_subject_campaign_side_by_side(browser, server):
+    """A visit of three real photos; the admin creates a per-subject campaign (one grade per
+    visit) in the Admin tab; ann sees the three movements side by side with their names, at
+    1366x768 without scrolling, zooms, and grades the visit with the keyboard."""
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import Media, MediaKind, Subject, Visit
+    from tests.conftest import SHARED_FACES
+
+    if not SHARED_FACES.is_dir():
+        pytest.skip(f"real test media not found at {SHARED_FACES}")
+    folder = Path(server["temp"]).parent / "visit-media"
+    folder.mkdir(exist_ok=True)
+    with database.session(server["db"]) as session:
+        subject = Subject(code="V001")
+        session.add(subject)
+        session.flush()
+        visit = Visit(subject_id=subject.id, name="baseline")
+        session.add(visit)
+        session.flush()
+        for movement, name in (("MV0", "0-f1-su-ph.jpg"), ("MV1", "45-m7-di-ph.jpg"),
+                               ("MV4", "single_face.jpg")):
+            path = folder / f"V001_{movement}.jpg"
+            path.write_bytes((SHARED_FACES / name).read_bytes())
+            session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.IMAGE,
+                              sha256=f"V001{movement}".ljust(64, "0"), movement=movement))
+        session.commit()
+    dan = open_as(browser, server, "dan")
+    dan.get_by_role("tab", name="Admin").click()
+    dan.fill("#campaign-name input, #campaign-name textarea", "visits")
+    dan.click("#campaign-scale input")
+    dan.get_by_role("option").filter(has_text="(house_brackmann)").first.click()
+    dan.click("#campaign-per-visit input")
+    dan.click("#create-campaign")
+    dan.wait_for_selector("#admin-message:has-text(\"one grade per subject's visit\")")
+    dan.context.close()
+    ann = open_as(browser, server, "ann")
+    ann.click("#label-campaign input")
+    ann.get_by_role("option").filter(has_text="visits").first.click()
+    ann.click("#next-button")
+    ann.wait_for_selector("#medium-title:has-text('one grade for its 3 movements')")
+    ann.wait_for_selector("#medium-image img")
+    names = ann.inner_text("#medium-title")
+    assert ("Left to right: 1. At rest, looking straight ahead (MV0); 2. Close the eyes gently or tightly "
+            "(MV1); 3. Smile showing the teeth (MV4)") in names, names
+    frame = photo_box(ann, "#medium-image")
+    shot(ann, "18_visit_side_by_side.png", full_page=False)
+    assert frame["y"] + frame["height"] <= 768, frame      # the whole visit, no scrolling
+    assert frame["height"] >= 400, frame
+    last = ann.locator("#guideline-button").bounding_box()   # the buttons fit too
+    assert last["y"] + last["height"] <= 768, last
+    ann.locator("#medium-title").click()
+    ann.keyboard.press("+")                                # zoom works on the whole visit
+    assert zoom_of(ann, "#medium-image") > 1.2
+    ann.keyboard.press("0")
+    number = int(re.search(r"medium #(\d+)", ann.inner_text("#medium-title")).group(1))
+    ann.keyboard.press("3")
+    ann.wait_for_function("document.querySelectorAll('#level-choice input')[2].checked")
+    ann.keyboard.press("Enter")
+    ann.wait_for_selector(f"#label-message:has-text('Stored: visit of medium #{number} = III')")
+    ann.wait_for_selector("#medium-title:has-text('Nothing left')")
+    ann.context.close()
+
+
 def test_the_server_stops_within_2_s_on_sigterm(browser, server):
     page = open_as(browser, server, "ann")
     proc = server["proc"]

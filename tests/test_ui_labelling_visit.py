@@ -69,17 +69,17 @@ def test_a_visit_is_labelled_side_by_side_and_decided_for_all_its_media(team, tm
     for rater, grade in (("ann", "II"), ("bob", "IV")):
         view = h.next_task(team[rater], 1)
         views[rater] = view
-        assert view.video is None and "3 movements side by side" in view.title
+        assert view.video is None and "one grade for its 3 movements" in view.title
         assert "/" not in view.title                             # no path on the page
-        assert ("1. At rest, looking straight ahead (MV0); 2. Close the eyes gently or tightly "
-                "(MV1); 3. Smile showing the teeth (MV4)") in view.suggestion_text
+        assert ("Left to right: 1. At rest, looking straight ahead (MV0); 2. Close the eyes "
+                "gently or tightly (MV1); 3. Smile showing the teeth (MV4).") in view.title
         # one picture, three tiles in a row: wider than high
         width, height = size_of(view.image)
         assert width > 2 * height and Path(view.image).name == "visit.jpg"  # a neutral name
         assert not h.submit(team[rater], view, grade).duplicate
         assert h.next_task(team[rater], 1) is None                # one visit: nothing left
     crop, note = h.face_crop(team["ann"], views["ann"])
-    assert note.startswith("3 movements") and "1 without a face found" in note
+    assert note.startswith("Left to right: 1. At rest") and "1 without a face found" in note
     assert crop.shape[:2][::-1] != size_of(views["ann"].image)
     ((assignment, subject, movement, disagreement, *_),) = adj.adjudication_queue(team["cara"], 1)
     assert (subject, disagreement) == ("V001", "ann: II / bob: IV")
@@ -100,4 +100,4 @@ def test_the_grid_stays_about_as_wide_as_the_photo_frame(count, columns):
     tiles = [(np.full((60, 40, 3), 200, np.uint8), f"movement {n}") for n in range(count)]
     picture = compose(tiles, height=100)
     rows = -(-count // columns)
-    assert picture.shape[0] == rows * (100 + 34) + 8 * (rows - 1)
+    assert picture.shape[0] == rows * (100 + 78) + 8 * (rows - 1)

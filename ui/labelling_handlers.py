@@ -228,11 +228,11 @@ def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
 
         picture, line = side_by_side(task.unit_media)
         image = shown_copy(picture, workdir)
-        title = (f"Visit of medium #{task.media_id}: {len(task.unit_media)} movements side by "
-                 f"side, one grade for the whole visit, {task.pass_kind} pass "
-                 f"{task.pass_number}")
+        # one line (the page clips a longer one; the picture names each movement too)
+        title = (f"Visit of medium #{task.media_id}, {task.pass_kind} pass {task.pass_number}, "
+                 f"one grade for its {len(task.unit_media)} movements. {line}")
         return TaskView(task, title, image, None, levels, levels_markdown(task.scale),
-                        suggestion, f"{line}\n\n{text}")
+                        suggestion, text)
     problem = ""
     try:
         image, video = _media(task.path, task.kind, workdir)
@@ -314,10 +314,11 @@ def submit(account: Account | None, view: TaskView | None, label: str | None = N
     # what is really stored: for a duplicate, the first submit's answer, not this one's
     what = result.label or f"cannot grade ({cannot_grade_words(result.cannot_grade)})"
     medium = view.task.media_id if current else f"of assignment {assignment_id}"
+    unit = "visit of " if current and view.task.unit_media else ""
     if result.duplicate:
-        return Submitted(f"Already stored: medium #{medium} = {what} (your first submit).",
+        return Submitted(f"Already stored: {unit}medium #{medium} = {what} (your first submit).",
                          True, result.status.value)
-    return Submitted(f"Stored: medium #{medium} = {what}.", False, result.status.value)
+    return Submitted(f"Stored: {unit}medium #{medium} = {what}.", False, result.status.value)
 
 
 def video_played(account: Account | None, view: TaskView | None) -> str:

@@ -23,7 +23,8 @@ from fpgrade_ui.labelling_words import movement_words
 
 #: each tile's photo height in pixels (the page scales the whole picture to its frame)
 TILE_HEIGHT = 480
-CAPTION = 34            # caption strip height (px)
+LINE = 36               # one caption line (px)
+CAPTION = 2 * LINE + 6  # caption strip height: two lines (px)
 GAP = 8                 # between tiles (px)
 BACKGROUND = (245, 245, 245)
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -32,9 +33,9 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 @lru_cache(maxsize=1)
 def _font() -> ImageFont.ImageFont:
     try:
-        return ImageFont.truetype(FONT, 20)
+        return ImageFont.truetype(FONT, 30)
     except OSError:             # no DejaVu: Pillow's own scalable font
-        return ImageFont.load_default(20)
+        return ImageFont.load_default(30)
 
 
 def columns_for(count: int) -> int:
@@ -56,6 +57,26 @@ def read_tile(medium: UnitMedium) -> tuple[np.ndarray | None, str]:
             return np.asarray(ImageOps.exif_transpose(image).convert("RGB")), ""
     except Exception as exc:  # noqa: BLE001 - any unreadable file: a grey tile that says so
         return None, f"cannot be read ({type(exc).__name__})"
+
+
+def _wrapped(draw: ImageDraw.ImageDraw, font, text: str, width: int) -> list[str]:
+    """``text`` in at most two lines of ``width`` pixels (words kept whole; the second line
+    ends with an ellipsis when the rest does not fit)."""
+    lines, current = [], ""
+    for word in text.split():
+        tried = f"{current} {word}".strip()
+        if draw.textlength(tried, font=font) <= width or not current:
+            current = tried
+            continue
+        lines.append(current)
+        current = word
+    lines.append(current)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    if len(lines) == 2:
+        while len(lines[1]) > 1 and draw.textlength(lines[1], font=font) > width:
+            lines[1] = lines[1][:-2] + "\u2026"
+    return lines
 
 
 def compose(tiles: Sequence[tuple[np.ndarray | None, str]], *,
@@ -80,10 +101,8 @@ def compose(tiles: Sequence[tuple[np.ndarray | None, str]], *,
     for r, row in enumerate(rows):
         x, y = 0, r * (height + CAPTION + GAP)
         for picture, caption in row:
-            text = caption
-            while text and draw.textlength(text, font=font) > picture.width - 8:
-                text = text[:-2] + "\u2026" if len(text) > 2 else ""
-            draw.text((x + 4, y + 6), text, fill=(20, 20, 20), font=font)
+            for n, text in enumerate(_wrapped(draw, font, caption, picture.width - 8)):
+                draw.text((x + 4, y + 3 + n * LINE), text, fill=(20, 20, 20), font=font)
             canvas.paste(picture, (x, y + CAPTION))
             if picture.getpixel((0, 0)) == (190, 190, 190) and " - " in caption:
                 draw.text((x + 8, y + CAPTION + height // 2), caption.split(" - ", 1)[1],
@@ -110,7 +129,7 @@ def side_by_side(media: Sequence[UnitMedium], *,
         tiles.append((rgb, movement_words(medium.movement, markdown=False) + after))
         names.append(movement_words(medium.movement) + after)
     listed = "; ".join(f"{n}. {name}" for n, name in enumerate(names, start=1))
-    line = f"{len(tiles)} movements, left to right, top to bottom: {listed}."
+    line = f"Left to right{', top to bottom' if len(names) > 3 else ''}: {listed}."
     if crop is not None:
         line += (f" Face crops ({missed} without a face found: whole photo)."
                  if missed else " Face crops; F: the whole photos.")
