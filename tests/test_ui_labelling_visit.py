@@ -16,6 +16,7 @@ from fpgrade.storage.tables import FinalLabel, Media, MediaKind, Subject, Visit
 from fpgrade_ui import labelling_adjudication as adj
 from fpgrade_ui import labelling_admin as adm
 from fpgrade_ui import labelling_handlers as h
+from fpgrade_ui import labelling_progress as prog
 from fpgrade_ui.labelling_visit import columns_for, compose
 from tests.labelling_helpers import users
 from tests.labelling_helpers import fast_password_hashes  # noqa: F401 - autouse fixture
@@ -83,6 +84,8 @@ def test_a_visit_is_labelled_side_by_side_and_decided_for_all_its_media(team, tm
     assert crop.shape[:2][::-1] != size_of(views["ann"].image)
     ((assignment, subject, movement, disagreement, *_),) = adj.adjudication_queue(team["cara"], 1)
     assert (subject, disagreement) == ("V001", "ann: II / bob: IV")
+    assert movement == ("whole visit: At rest, looking straight ahead (MV0); Close the eyes "
+                        "gently or tightly (MV1); Smile showing the teeth (MV4)")
     case = adj.open_case(team["cara"], assignment)
     assert "visit of medium" in case.title and "3 movements side by side" in case.title
     assert "Close the eyes gently or tightly (MV1)" in case.details
@@ -92,6 +95,9 @@ def test_a_visit_is_labelled_side_by_side_and_decided_for_all_its_media(team, tm
     with database.session() as session:
         finals = {f.media_id: f.label for f in session.exec(select(FinalLabel)).all()}
     assert finals == {m: "III" for m in media}
+    figures = prog.progress(team["dan"], 1)
+    assert "hb visits: 1 visit, 3 of 3 assignments done" in figures
+    assert "| status | visits |" in figures and "| final | 1 |" in figures
 
 
 @pytest.mark.parametrize(("count", "columns"), [(1, 1), (3, 3), (4, 2), (7, 4)])

@@ -34,8 +34,17 @@ def adjudication_queue(account: Account | None, campaign: int | str | None = Non
     with database.session() as session:
         me = _check(session, account, Action.ADJUDICATE)
         items = workflow.adjudication_queue(session, me, campaign or None)
-    return [[i.assignment_id, i.subject, movement_words(i.movement, markdown=False),
-             " / ".join(_answer(p) for p in i.passes), i.media_id, i.state] for i in items]
+    return [[i.assignment_id, i.subject, _movements(i), " / ".join(_answer(p) for p in i.passes),
+             i.media_id, i.state] for i in items]
+
+
+def _movements(item: workflow.QueueItem) -> str:
+    """The movement in words; a visit of a per-subject campaign: "whole visit: " and each of
+    its movements."""
+    if not item.unit_movements:
+        return movement_words(item.movement, markdown=False)
+    return "whole visit: " + "; ".join(movement_words(m, markdown=False)
+                                       for m in item.unit_movements)
 
 
 @dataclass

@@ -53,6 +53,8 @@ class QueueItem:
     subject: str = ""                       # the pseudonymous subject code
     movement: str | None = None
     passes: tuple[PassView, ...] = ()       # the blind passes that disagreed (or the check did)
+    #: a per-subject campaign: the movements of the visit the grade covers, anchor first
+    unit_movements: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,16 @@ def adjudication_queue(session: Session, user: Account,
             .order_by(Annotation.pass_number)).all():
         passes.setdefault((a.campaign_id, a.media_id), []).append(
             PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note))
+    campaigns = {c.id: c for c in session.exec(select(Campaign).where(
+        Campaign.id.in_({a.campaign_id for a in rows}))).all()}
     out = []
     for a in rows:
         medium, code = media.get(a.media_id, (None, ""))
+        unit = unit_media(session, campaigns[a.campaign_id], a.media_id)
         out.append(QueueItem(a.id, a.campaign_id, a.media_id, a.state, code,
                              medium.movement if medium else None,
-                             tuple(passes.get((a.campaign_id, a.media_id), ()))))
+                             tuple(passes.get((a.campaign_id, a.media_id), ())),
+                             tuple(m.movement for m in unit)))
     return out
 
 
