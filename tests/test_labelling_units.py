@@ -189,3 +189,16 @@ def test_the_command_line_creates_a_visit_campaign_and_refuses_a_bad_unit(capsys
     assert code == 0 and "one grade per visit" in out
     code, out, _ = run(capsys, "campaign", "status", "x")
     assert "campaign x: 2 visits, 0/4 assignments done" in out
+
+
+def test_a_visit_campaign_is_not_pushed_to_label_studio(registry, tmp_path):
+    """A Label Studio task shows one medium: pushing a per-subject campaign is refused before
+    any request (no server is needed to see it)."""
+    from fpgrade.sync.config import LabelConfigError
+    from fpgrade.sync.push import push_campaign
+
+    add_visits(1)
+    with database.session() as session:
+        create_campaign(session, "visits", "house_brackmann", registry=registry, unit="visit")
+        with pytest.raises(LabelConfigError, match="one grade per subject's visit"):
+            push_campaign(session, None, registry, "visits", files_root=tmp_path)
