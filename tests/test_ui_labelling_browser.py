@@ -11,7 +11,10 @@ progress page shows per-labeller figures, the agreement page the kappa and the h
 campaign the admin creates reaches a logged-in labeller's list without a new login; the admin
 writes c1's guideline and the labeller opens it with G (example photo from its final label);
 the final labels export as CSV; a labeller sees no adjudication or admin tab; logout ends the
-session; SIGTERM stops the server within 2 s. Screenshots go to ``build/test-artefacts/``.
+session; a per-subject campaign (created in the Admin tab) shows a visit's three real photos
+side by side under their movement names, two raters grade the visit, the adjudicator decides
+it from the keyboard and every photo of the visit gets the final label; SIGTERM stops the server
+within 2 s. Screenshots go to ``build/test-artefacts/``.
 """
 
 from __future__ import annotations
@@ -401,6 +404,45 @@ def test_a_rater_labels_a_per_subject_campaign_side_by_side(browser, server):
     ann.wait_for_selector(f"#label-message:has-text('Stored: visit of medium #{number} = III')")
     ann.wait_for_selector("#medium-title:has-text('Nothing left')")
     ann.context.close()
+    bob = open_as(browser, server, "bob")
+    bob.click("#label-campaign input")
+    bob.get_by_role("option").filter(has_text="visits").first.click()
+    bob.click("#next-button")
+    bob.wait_for_selector("#medium-title:has-text('one grade for its 3 movements')")
+    bob.locator("#level-choice label").nth(4).click()          # V: they disagree
+    bob.click("#submit-label")
+    bob.wait_for_selector(f"#label-message:has-text('Stored: visit of medium #{number} = V')")
+    bob.context.close()
+    # the adjudicator sees the whole visit in the queue and the case, and decides for it
+    cara = open_as(browser, server, "cara")
+    cara.get_by_role("tab", name="Adjudication").click()
+    cara.wait_for_selector("#adj-queue:has-text('whole visit')")
+    queue = cara.inner_text("#adj-queue")
+    assert "V001" in queue and "Close the eyes gently or tightly (MV1)" in queue, queue
+    assert "ann: III / bob: V" in queue, queue
+    cara.locator("#adj-queue").click()                     # the one undecided case: chosen
+    cara.keyboard.press("o")
+    cara.wait_for_selector("#case-title:has-text('visit of medium')")
+    cara.wait_for_selector("#case-image img")
+    frame = photo_box(cara, "#case-image")
+    assert frame["y"] + frame["height"] <= 768, frame
+    assert "Left to right: 1. At rest" in cara.inner_text("#case-title")
+    shot(cara, "19_visit_adjudication.png", full_page=False)
+    cara.locator("#case-title").click()
+    cara.keyboard.press("4")
+    cara.wait_for_function("document.querySelectorAll('#decision input')[3].checked")
+    cara.keyboard.press("r")
+    cara.keyboard.type("eye closes with effort; mouth asymmetric in the smile")
+    cara.keyboard.press("Control+Enter")
+    cara.wait_for_selector(f"#case-message:has-text('the visit of medium #{number} (3 media) = IV')")
+    cara.context.close()
+    from sqlmodel import select
+
+    from fpgrade.storage.tables import FinalLabel
+    with database.session(server["db"]) as session:
+        finals = session.exec(select(FinalLabel.media_id, FinalLabel.label).join(
+            Media, FinalLabel.media_id == Media.id).where(Media.path.like("%V001_%"))).all()
+    assert sorted(label for _, label in finals) == ["IV", "IV", "IV"]
 
 
 def test_the_server_stops_within_2_s_on_sigterm(browser, server):

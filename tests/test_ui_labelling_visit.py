@@ -87,8 +87,8 @@ def test_a_visit_is_labelled_side_by_side_and_decided_for_all_its_media(team, tm
     assert movement == ("whole visit: At rest, looking straight ahead (MV0); Close the eyes "
                         "gently or tightly (MV1); Smile showing the teeth (MV4)")
     case = adj.open_case(team["cara"], assignment)
-    assert "visit of medium" in case.title and "3 movements side by side" in case.title
-    assert "Close the eyes gently or tightly (MV1)" in case.details
+    assert "visit of medium" in case.title and "one grade for its 3 movements" in case.title
+    assert "2. Close the eyes gently or tightly (MV1)" in case.title
     assert size_of(case.image) == size_of(views["ann"].image)  # the same picture as the raters'
     said = adj.decide(team["cara"], case, "III", "forehead moves; eye closes with effort")
     assert said.endswith("the visit of medium #%d (3 media) = III (final label)." % max(media))

@@ -99,11 +99,9 @@ def open_case(account: Account | None, assignment_id: int | str | None,
               else f"No trained model for {case.scale}: no suggestion."]
     levels = [(f"{n}: {code} ({name})", code)
               for n, (code, name, _) in enumerate(scale_levels(case.scale), start=1)]
-    if case.unit_media:
-        lines = [line, "", *lines]
-        title = (f"Adjudication #{case.assignment_id}: visit of medium #{case.media_id}, "
-                 f"{len(case.unit_media)} movements side by side, one grade for the whole "
-                 f"visit ({case.state})")
+    if case.unit_media:   # one line (the page clips a longer one; the picture names each)
+        title = (f"Adjudication #{case.assignment_id} ({case.state}): visit of medium "
+                 f"#{case.media_id}, one grade for its {len(case.unit_media)} movements. {line}")
     else:
         title = (f"Adjudication #{case.assignment_id}: medium #{case.media_id}, "
                  f"{movement_words(case.movement)} ({case.state})")
