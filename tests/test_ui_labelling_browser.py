@@ -11,7 +11,10 @@ progress page shows per-labeller figures, the agreement page the kappa and the h
 campaign the admin creates reaches a logged-in labeller's list without a new login; the admin
 writes c1's guideline and the labeller opens it with G (example photo from its final label);
 the final labels export as CSV; a labeller sees no adjudication or admin tab; logout ends the
-session; SIGTERM stops the server within 2 s. Screenshots go to ``build/test-artefacts/``.
+session; a per-subject campaign (created in the Admin tab) shows a visit's three real photos
+side by side under their movement names, two raters grade the visit, the adjudicator decides
+it from the keyboard and every photo of the visit gets the final label; SIGTERM stops the server
+within 2 s. Screenshots go to ``build/test-artefacts/``.
 """
 
 from __future__ import annotations
@@ -338,6 +341,108 @@ def test_the_admin_page_and_logout(browser, server):
     dan.wait_for_selector("#login-button")
     shot(dan, "17_logged_out.png")
     dan.context.close()
+
+
+def test_a_rater_labels_a_per_subject_campaign_side_by_side(browser, server):
+    """A visit of three real photos; the admin creates a per-subject campaign (one grade per
+    visit) in the Admin tab; ann sees the three movements side by side with their names, at
+    1366x768 without scrolling, zooms, and grades the visit with the keyboard."""
+    from fpgrade.storage import database
+    from fpgrade.storage.tables import Media, MediaKind, Subject, Visit
+    from tests.conftest import SHARED_FACES
+
+    if not SHARED_FACES.is_dir():
+        pytest.skip(f"real test media not found at {SHARED_FACES}")
+    folder = Path(server["temp"]).parent / "visit-media"
+    folder.mkdir(exist_ok=True)
+    with database.session(server["db"]) as session:
+        subject = Subject(code="V001")
+        session.add(subject)
+        session.flush()
+        visit = Visit(subject_id=subject.id, name="baseline")
+        session.add(visit)
+        session.flush()
+        for movement, name in (("MV0", "0-f1-su-ph.jpg"), ("MV1", "45-m7-di-ph.jpg"),
+                               ("MV4", "single_face.jpg")):
+            path = folder / f"V001_{movement}.jpg"
+            path.write_bytes((SHARED_FACES / name).read_bytes())
+            session.add(Media(visit_id=visit.id, path=str(path), kind=MediaKind.IMAGE,
+                              sha256=f"V001{movement}".ljust(64, "0"), movement=movement))
+        session.commit()
+    dan = open_as(browser, server, "dan")
+    dan.get_by_role("tab", name="Admin").click()
+    dan.fill("#campaign-name input, #campaign-name textarea", "visits")
+    dan.click("#campaign-scale input")
+    dan.get_by_role("option").filter(has_text="(house_brackmann)").first.click()
+    dan.click("#campaign-per-visit input")
+    dan.click("#create-campaign")
+    dan.wait_for_selector("#admin-message:has-text(\"one grade per subject's visit\")")
+    dan.context.close()
+    ann = open_as(browser, server, "ann")
+    ann.click("#label-campaign input")
+    ann.get_by_role("option").filter(has_text="visits").first.click()
+    ann.click("#next-button")
+    ann.wait_for_selector("#medium-title:has-text('one grade for its 3 movements')")
+    ann.wait_for_selector("#medium-image img")
+    names = ann.inner_text("#medium-title")
+    assert ("Left to right: 1. At rest, looking straight ahead (MV0); 2. Close the eyes gently or tightly "
+            "(MV1); 3. Smile showing the teeth (MV4)") in names, names
+    frame = photo_box(ann, "#medium-image")
+    shot(ann, "18_visit_side_by_side.png", full_page=False)
+    assert frame["y"] + frame["height"] <= 768, frame      # the whole visit, no scrolling
+    assert frame["height"] >= 400, frame
+    last = ann.locator("#guideline-button").bounding_box()   # the buttons fit too
+    assert last["y"] + last["height"] <= 768, last
+    ann.locator("#medium-title").click()
+    ann.keyboard.press("+")                                # zoom works on the whole visit
+    assert zoom_of(ann, "#medium-image") > 1.2
+    ann.keyboard.press("0")
+    number = int(re.search(r"medium #(\d+)", ann.inner_text("#medium-title")).group(1))
+    ann.keyboard.press("3")
+    ann.wait_for_function("document.querySelectorAll('#level-choice input')[2].checked")
+    ann.keyboard.press("Enter")
+    ann.wait_for_selector(f"#label-message:has-text('Stored: visit of medium #{number} = III')")
+    ann.wait_for_selector("#medium-title:has-text('Nothing left')")
+    ann.context.close()
+    bob = open_as(browser, server, "bob")
+    bob.click("#label-campaign input")
+    bob.get_by_role("option").filter(has_text="visits").first.click()
+    bob.click("#next-button")
+    bob.wait_for_selector("#medium-title:has-text('one grade for its 3 movements')")
+    bob.locator("#level-choice label").nth(4).click()          # V: they disagree
+    bob.click("#submit-label")
+    bob.wait_for_selector(f"#label-message:has-text('Stored: visit of medium #{number} = V')")
+    bob.context.close()
+    # the adjudicator sees the whole visit in the queue and the case, and decides for it
+    cara = open_as(browser, server, "cara")
+    cara.get_by_role("tab", name="Adjudication").click()
+    cara.wait_for_selector("#adj-queue:has-text('whole visit')")
+    queue = cara.inner_text("#adj-queue")
+    assert "V001" in queue and "Close the eyes gently or tightly (MV1)" in queue, queue
+    assert "ann: III / bob: V" in queue, queue
+    cara.locator("#adj-queue").click()                     # the one undecided case: chosen
+    cara.keyboard.press("o")
+    cara.wait_for_selector("#case-title:has-text('visit of medium')")
+    cara.wait_for_selector("#case-image img")
+    frame = photo_box(cara, "#case-image")
+    assert frame["y"] + frame["height"] <= 768, frame
+    assert "Left to right: 1. At rest" in cara.inner_text("#case-title")
+    shot(cara, "19_visit_adjudication.png", full_page=False)
+    cara.locator("#case-title").click()
+    cara.keyboard.press("4")
+    cara.wait_for_function("document.querySelectorAll('#decision input')[3].checked")
+    cara.keyboard.press("r")
+    cara.keyboard.type("eye closes with effort; mouth asymmetric in the smile")
+    cara.keyboard.press("Control+Enter")
+    cara.wait_for_selector(f"#case-message:has-text('the visit of medium #{number} (3 media) = IV')")
+    cara.context.close()
+    from sqlmodel import select
+
+    from fpgrade.storage.tables import FinalLabel
+    with database.session(server["db"]) as session:
+        finals = session.exec(select(FinalLabel.media_id, FinalLabel.label).join(
+            Media, FinalLabel.media_id == Media.id).where(Media.path.like("%V001_%"))).all()
+    assert sorted(label for _, label in finals) == ["IV", "IV", "IV"]
 
 
 def test_the_server_stops_within_2_s_on_sigterm(browser, server):

@@ -12,7 +12,9 @@ from fpgrade.labelling.model import Action, LabellingError
 from fpgrade.labelling.users import Account
 from fpgrade.labelling.workflow import Suggestion
 from fpgrade.storage import database
-from fpgrade_ui.labelling_handlers import _check, _media, _predicted, suggestion_markdown
+from fpgrade_ui.labelling_handlers import (
+    _check, _media, _predicted, shown_copy, suggestion_markdown,
+)
 from fpgrade_ui.labelling_words import cannot_grade_words, movement_words, scale_levels
 from fpgrade_ui.markdown_text import md
 
@@ -32,8 +34,17 @@ def adjudication_queue(account: Account | None, campaign: int | str | None = Non
     with database.session() as session:
         me = _check(session, account, Action.ADJUDICATE)
         items = workflow.adjudication_queue(session, me, campaign or None)
-    return [[i.assignment_id, i.subject, movement_words(i.movement, markdown=False),
-             " / ".join(_answer(p) for p in i.passes), i.media_id, i.state] for i in items]
+    return [[i.assignment_id, i.subject, _movements(i), " / ".join(_answer(p) for p in i.passes),
+             i.media_id, i.state] for i in items]
+
+
+def _movements(item: workflow.QueueItem) -> str:
+    """The movement in words; a visit of a per-subject campaign: "whole visit: " and each of
+    its movements."""
+    if not item.unit_movements:
+        return movement_words(item.movement, markdown=False)
+    return "whole visit: " + "; ".join(movement_words(m, markdown=False)
+                                       for m in item.unit_movements)
 
 
 @dataclass
@@ -59,7 +70,13 @@ def open_case(account: Account | None, assignment_id: int | str | None,
             raise LabellingError("choose an adjudication from the queue")
         case = workflow.adjudication_case(session, me, int(assignment_id))
     suggestion = case.suggestion or _predicted(case.scale, case.path, case.movement)
-    image, video = _media(case.path, case.kind, workdir)
+    if case.unit_media:   # a per-subject campaign: the visit's movements side by side
+        from fpgrade_ui.labelling_visit import side_by_side
+
+        picture, line = side_by_side(case.unit_media)
+        image, video = shown_copy(picture, workdir), None
+    else:
+        image, video = _media(case.path, case.kind, workdir)
     lines = ["| pass | rater | label | cannot grade | rater's comment |", "|---|---|---|---|---|"]
     lines += [f"| {p.pass_number} | {md(p.annotator)} | {md(p.label)} | "
               f"{cannot_grade_words(p.cannot_grade)} | {md(p.note)} |"
@@ -82,8 +99,12 @@ def open_case(account: Account | None, assignment_id: int | str | None,
               else f"No trained model for {case.scale}: no suggestion."]
     levels = [(f"{n}: {code} ({name})", code)
               for n, (code, name, _) in enumerate(scale_levels(case.scale), start=1)]
-    title = (f"Adjudication #{case.assignment_id}: medium #{case.media_id}, "
-             f"{movement_words(case.movement)} ({case.state})")
+    if case.unit_media:   # one line (the page clips a longer one; the picture names each)
+        title = (f"Adjudication #{case.assignment_id} ({case.state}): visit of medium "
+                 f"#{case.media_id}, one grade for its {len(case.unit_media)} movements. {line}")
+    else:
+        title = (f"Adjudication #{case.assignment_id}: medium #{case.media_id}, "
+                 f"{movement_words(case.movement)} ({case.state})")
     return CaseView(case, title, image, video, levels, "\n".join(lines), suggestion)
 
 
@@ -99,6 +120,9 @@ def decide(account: Account | None, view: CaseView | None, label: str | None, re
                                    label=label or None,
                                    cannot_grade=None if label else cannot_grade or None,
                                    suggestion=view.suggestion)
+    what = f"medium #{decision.media_id}"
+    if view.case.unit_media:
+        what = f"the visit of medium #{decision.media_id} ({len(view.case.unit_media)} media)"
     if decision.label is None:
-        return f"Decided: medium #{decision.media_id} cannot be graded (excluded)."
-    return f"Decided: medium #{decision.media_id} = {decision.label} (final label)."
+        return f"Decided: {what} cannot be graded (excluded)."
+    return f"Decided: {what} = {decision.label} (final label)."

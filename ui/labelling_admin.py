@@ -53,7 +53,8 @@ def reset_password(account: Account | None, name: str, password: str) -> str:
 
 def create_campaign(account: Account | None, name: str, scale: str, movements: str = "",
                     passes: int = 2, suggestions_in_blind: bool = False,
-                    videos_need_no_play: bool = False, include_synthetic: bool = False) -> str:
+                    videos_need_no_play: bool = False, per_visit: bool = False,
+                    include_synthetic: bool = False) -> str:
     chosen = [m.strip() for m in (movements or "").replace(";", ",").split(",") if m.strip()]
     with database.session() as session:
         me = _check(session, account, Action.ADMIN)
@@ -61,8 +62,11 @@ def create_campaign(account: Account | None, name: str, scale: str, movements: s
             session, (name or "").strip(), scale, registry=get_registry(), movements=chosen,
             blind_passes=int(passes), suggestions_in_blind=bool(suggestions_in_blind),
             include_synthetic=bool(include_synthetic),
-            videos_must_play=not videos_need_no_play, by=me)
-    return f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes."
+            videos_must_play=not videos_need_no_play, unit="visit" if per_visit else "medium",
+            by=me)
+    each = "one grade per subject's visit" if c.unit == "visit" else "one grade per photo or video"
+    return (f"Campaign {c.name} (#{c.id}) created on {c.scale}, {c.blind_passes} blind passes, "
+            f"{each}.")
 
 
 def close_campaign(account: Account | None, campaign: int | str | None) -> str:

@@ -57,6 +57,8 @@ def build() -> SimpleNamespace:
                                     elem_id="campaign-suggestions")
             c_no_play = gr.Checkbox(label="Videos may be graded without playing them to the "
                                     "end", elem_id="campaign-no-play")
+            c_per_visit = gr.Checkbox(label="One grade per subject's visit (all its movements "
+                                      "side by side)", elem_id="campaign-per-visit")
             create_button = gr.Button("Create", elem_id="create-campaign")
         with gr.Row():
             campaign = gr.Dropdown([], label="Campaign", elem_id="admin-campaign")
@@ -81,7 +83,8 @@ def build() -> SimpleNamespace:
         disable_button=disable_button, enable_button=enable_button, other_role=other_role,
         role_button=role_button, reset_password=reset_password, reset_button=reset_button,
         c_name=c_name, c_scale=c_scale, c_movements=c_movements, c_passes=c_passes,
-        c_suggest=c_suggest, c_no_play=c_no_play, create_button=create_button, campaign=campaign,
+        c_suggest=c_suggest, c_no_play=c_no_play, c_per_visit=c_per_visit,
+        create_button=create_button, campaign=campaign,
         check_button=check_button, close_button=close_button, reopen_button=reopen_button,
         manifest=manifest, import_button=import_button, guideline_text=guideline_text,
         guideline_preview=guideline_preview, guideline_save=guideline_save)
@@ -109,6 +112,7 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
     c_passes = c.c_passes
     c_suggest = c.c_suggest
     c_no_play = c.c_no_play
+    c_per_visit = c.c_per_visit
     create_button = c.create_button
     campaign = c.campaign
     check_button = c.check_button
@@ -161,7 +165,7 @@ def wire(c: SimpleNamespace, choices, campaign_dropdowns: list) -> None:
 
     create_button.click(
         as_user(lambda me, *a: on_campaign_change(me, adm.create_campaign, *a)),
-        [c_name, c_scale, c_movements, c_passes, c_suggest, c_no_play],
+        [c_name, c_scale, c_movements, c_passes, c_suggest, c_no_play, c_per_visit],
         [*campaign_dropdowns, admin_message], api_name="create_campaign")
     close_button.click(
         as_user(lambda me, x: on_campaign_change(me, adm.close_campaign, x)), [campaign],

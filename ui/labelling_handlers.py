@@ -195,6 +195,16 @@ def _shown_photo(path: Path, workdir: str | None) -> str:
     return str(copy)
 
 
+def shown_copy(rgb, workdir: str | None) -> str:
+    """An RGB array (a visit's movements side by side, :mod:`.labelling_visit`) as the JPEG
+    the browser gets, under a neutral name, like :func:`_shown_photo`'s copy of a photo."""
+    from PIL import Image
+
+    copy = _neutral_folder(workdir) / "visit.jpg"
+    Image.fromarray(rgb).save(copy, "JPEG", quality=SHOWN_QUALITY)
+    return str(copy)
+
+
 def _media(path: Path, kind: str, workdir: str | None) -> tuple[str | None, str | None]:
     """(the photo's shown copy, None) or (None, the video's copy), both under a neutral name
     (the file name may say too much)."""
@@ -211,13 +221,23 @@ def _media(path: Path, kind: str, workdir: str | None) -> tuple[str | None, str 
 
 def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
     suggestion, text = _suggestion_for(task)
+    levels = [(f"{n}: {code} ({name})", code)
+              for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
+    if task.unit_media:   # a per-subject campaign: the visit's movements side by side
+        from fpgrade_ui.labelling_visit import side_by_side
+
+        picture, line = side_by_side(task.unit_media)
+        image = shown_copy(picture, workdir)
+        # one line (the page clips a longer one; the picture names each movement too)
+        title = (f"Visit of medium #{task.media_id}, {task.pass_kind} pass {task.pass_number}, "
+                 f"one grade for its {len(task.unit_media)} movements. {line}")
+        return TaskView(task, title, image, None, levels, levels_markdown(task.scale),
+                        suggestion, text)
     problem = ""
     try:
         image, video = _media(task.path, task.kind, workdir)
     except (LabellingError, OSError) as exc:  # still shown, so that it can be marked
         image, video, problem = None, None, f" ({exc})"
-    levels = [(f"{n}: {code} ({name})", code)
-              for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
     title = (f"Medium #{task.media_id}: {movement_words(task.movement)}, "
              f"{task.pass_kind} pass {task.pass_number}{problem}")
     return TaskView(task, title, image, video, levels, levels_markdown(task.scale), suggestion,
@@ -294,10 +314,11 @@ def submit(account: Account | None, view: TaskView | None, label: str | None = N
     # what is really stored: for a duplicate, the first submit's answer, not this one's
     what = result.label or f"cannot grade ({cannot_grade_words(result.cannot_grade)})"
     medium = view.task.media_id if current else f"of assignment {assignment_id}"
+    unit = "visit of " if current and view.task.unit_media else ""
     if result.duplicate:
-        return Submitted(f"Already stored: medium #{medium} = {what} (your first submit).",
+        return Submitted(f"Already stored: {unit}medium #{medium} = {what} (your first submit).",
                          True, result.status.value)
-    return Submitted(f"Stored: medium #{medium} = {what}.", False, result.status.value)
+    return Submitted(f"Stored: {unit}medium #{medium} = {what}.", False, result.status.value)
 
 
 def video_played(account: Account | None, view: TaskView | None) -> str:
@@ -341,29 +362,46 @@ def face_crop(account: Account | None, view) -> tuple[object | None, str]:
                else Action.ADJUDICATE)
     if view is None or view.image is None:
         raise LabellingError("no photo is open (a video has no face crop)")
-    if view.face is None:
+    unit = getattr(getattr(view, "task", None) or getattr(view, "case", None), "unit_media", ())
+    if view.face is None and unit:   # a visit: each of its photos cropped to its face
+        from fpgrade_ui.labelling_visit import side_by_side
+
+        view.face, view.face_note = side_by_side(unit, crop=crop_face)
+    elif view.face is None:
         import numpy as np
         from PIL import Image
 
-        from fpgrade.face.detect import default_analyser
-
         with Image.open(view.image) as shown:
             rgb = np.ascontiguousarray(shown.convert("RGB"))
-        with _DETECT_LOCK:
-            boxes = default_analyser().detect(rgb)
-        if not boxes:
+        face = crop_face(rgb)
+        if face is None:
             view.face, view.face_note = rgb, "No face found: the whole photo is shown."
         else:
-            box = boxes[0]
-            height, width = rgb.shape[:2]
-            mx, my = FACE_MARGIN * box.width, FACE_MARGIN * box.height
-            x0, y0 = max(0, int(box.x - mx)), max(0, int(box.y - my))
-            x1 = min(width, int(box.x + box.width + mx))
-            y1 = min(height, int(box.y + box.height + my))
-            view.face = rgb[y0:y1, x0:x1].copy()
-            view.face_note = (f"Face crop ({x1 - x0} x {y1 - y0} px of {width} x {height}); "
-                              "F: the whole photo.")
+            view.face = face
+            view.face_note = (f"Face crop ({face.shape[1]} x {face.shape[0]} px of "
+                              f"{rgb.shape[1]} x {rgb.shape[0]}); F: the whole photo.")
     return view.face, view.face_note
+
+
+def crop_face(rgb) -> object | None:
+    """``rgb`` cropped to its largest face widened by :data:`FACE_MARGIN` (fpgrade's face
+    detection, under a lock); ``None`` where no face is found."""
+    import numpy as np
+
+    from fpgrade.face.detect import default_analyser
+
+    rgb = np.ascontiguousarray(rgb)
+    with _DETECT_LOCK:
+        boxes = default_analyser().detect(rgb)
+    if not boxes:
+        return None
+    box = boxes[0]
+    height, width = rgb.shape[:2]
+    mx, my = FACE_MARGIN * box.width, FACE_MARGIN * box.height
+    x0, y0 = max(0, int(box.x - mx)), max(0, int(box.y - my))
+    x1 = min(width, int(box.x + box.width + mx))
+    y1 = min(height, int(box.y + box.height + my))
+    return rgb[y0:y1, x0:x1].copy()
 
 
 # -- changing one's own label before the check -----------------------------------------------

@@ -114,7 +114,9 @@ CSS = """#medium-image img, #case-image img { object-fit: contain; user-select: 
 #medium-image *:has(> img), #case-image *:has(> img) { overflow: hidden; }
 .message p { font-weight: 600; }
 #page-head p { margin: 0; }
-#medium-title h3, #case-title h3 { margin: 0; font-size: 1.05em; }"""
+#medium-title h3, #case-title h3 { margin: 0; font-size: 1.05em; }
+#medium-title h3, #case-title h3 { white-space: nowrap; overflow: hidden;
+                                   text-overflow: ellipsis; }"""
 
 PHOTO_LABEL = ("Photo: wheel or +/- zoom, drag or arrows pan, 0 whole photo, C contrast, "
                "F face crop")

@@ -38,16 +38,21 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
                                    by=me)
         weeks = figures_over_time(session, found.id, by=me)
         blocks = figures_over_time(session, found.id, per_items=BLOCK, by=me)
-    lines = [f"### {md(p['campaign'])}: {p['media']} media, {p['assignments_done']} of "
+    units = "visits" if p["unit"] == "visit" else "media"
+    counted = units if p["media"] != 1 else {"visits": "visit", "media": "medium"}[units]
+    lines = [f"### {md(p['campaign'])}: {p['media']} {counted}, {p['assignments_done']} of "
              f"{p['assignments_total']} assignments done", ""]
+    if p["unit"] == "visit":
+        lines += ["One grade per subject's visit (all its movements side by side); a visit's "
+                  "final label is written to each of its media.", ""]
     if p["closed"]:
         lines += [f"**This campaign is closed**: {md(p['closed'])}. Its final labels stay; it "
                   "is off the raters' lists (Admin: 'Reopen campaign').", ""]
-    lines += ["| status | media |", "|---|---|"]
+    lines += [f"| status | {units} |", "|---|---|"]
     lines += [f"| {status.replace('_', ' ')} | {count} |" for status, count in p["statuses"].items()]
     waiting = p["statuses"].get("awaiting_check", 0)
     if waiting:
-        lines += ["", f"{waiting} agreed media await the second check (Admin: 'Run the second "
+        lines += ["", f"{waiting} agreed {units} await the second check (Admin: 'Run the second "
                   "check', or `fpgrade campaign check`); then they become final or go to "
                   "adjudication."]
     lines += ["", "#### Per labeller", "",

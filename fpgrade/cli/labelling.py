@@ -134,9 +134,13 @@ def campaign_create(
     min_samples: int = typer.Option(3, "--min-samples",
                                     help="Fewer agreed media per class: undecided."),
     include_synthetic: bool = typer.Option(False, "--include-synthetic"),
+    unit: str = typer.Option("medium", "--unit", metavar="medium|visit",
+                             help="What one grade covers: each photo or video (medium), or each "
+                                  "subject's visit, all its movements shown side by side "
+                                  "(visit)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Create a campaign: one blind assignment per selected medium and pass."""
+    """Create a campaign: one blind assignment per selected medium (or visit) and pass."""
     from fpgrade.labelling.campaigns import create_campaign
     from fpgrade.storage import database
 
@@ -146,12 +150,13 @@ def campaign_create(
             subjects=subjects or None, include_synthetic=include_synthetic, blind_passes=passes,
             allow_same_rater=same_rater, min_gap_s=int(min_gap_hours * 3600),
             suggestions_in_blind=suggestions, check_model_version=check_model,
-            range_percentile=percentile, min_range_samples=min_samples)
+            range_percentile=percentile, min_range_samples=min_samples, unit=unit)
     if as_json:
         print_json({**campaign.__dict__, "movements": list(campaign.movements)})
     else:
         console.print(f"campaign {campaign.name} (#{campaign.id}) created on {campaign.scale}, "
-                      f"{campaign.blind_passes} blind passes")
+                      f"{campaign.blind_passes} blind passes, "
+                      f"{'one grade per visit' if campaign.unit == 'visit' else 'one grade per medium'}")
 
 
 @campaign_app.command("status")
@@ -179,7 +184,8 @@ def campaign_status(
     if as_json:
         print_json({"progress": progress.as_dict(), "agreement": agreement.as_dict()})
         return
-    console.print(f"campaign {progress.campaign}: {progress.media} media, "
+    units = "visits" if progress.unit == "visit" else "media"
+    console.print(f"campaign {progress.campaign}: {progress.media} {units}, "
                   f"{progress.assignments_done}/{progress.assignments_total} assignments done")
     for status, count in progress.as_dict()["statuses"].items():
         console.print(f"  {status}: {count}")

@@ -37,7 +37,9 @@ the :class:`~.users.Account` of the logged-in user in ``gr.State``, never in a m
   closes itself once every medium is decided: ``campaigns.close_if_done``),
   ``guideline.set_guideline``, ``second_check.run_second_check``;
 - export, training, Label Studio sync: ``final.final_labels(session, scale)``,
-  ``export.write_csv``.
+  ``export.write_csv``;
+- per-subject campaigns (``create_campaign(..., unit="visit")``): one grade per visit on an
+  anchor medium, written to every medium of the visit (:mod:`.units`).
 
 Every function that acts for a user checks the role itself (:func:`.users.require`) and raises
 a typed :class:`~.model.LabellingError`; pages show its message.

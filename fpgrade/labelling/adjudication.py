@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from fpgrade.labelling import audit
 from fpgrade.labelling._tx import transaction
 from fpgrade.labelling.campaigns import close_if_done, get_campaign
-from fpgrade.labelling.final import set_final
+from fpgrade.labelling.units import UnitMedium, set_unit_final, unit_media
 from fpgrade.labelling.model import (
     Action, AlreadyDecidedError, AssignmentError, AssignmentState, LabellingError, Method, PassKind,
 )
@@ -53,6 +53,8 @@ class QueueItem:
     subject: str = ""                       # the pseudonymous subject code
     movement: str | None = None
     passes: tuple[PassView, ...] = ()       # the blind passes that disagreed (or the check did)
+    #: a per-subject campaign: the movements of the visit the grade covers, anchor first
+    unit_movements: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class AdjudicationCase:
     passes: tuple[PassView, ...]
     check: CheckView | None
     suggestion: Suggestion | None
-
+    #: a per-subject campaign: every medium the grade covers, anchor first (:mod:`.units`)
+    unit_media: tuple[UnitMedium, ...] = ()
 
 
 # -- adjudication ---------------------------------------------------------------------------
@@ -124,12 +127,16 @@ def adjudication_queue(session: Session, user: Account,
             .order_by(Annotation.pass_number)).all():
         passes.setdefault((a.campaign_id, a.media_id), []).append(
             PassView(a.annotator, a.pass_number, a.label, a.cannot_grade, a.note))
+    campaigns = {c.id: c for c in session.exec(select(Campaign).where(
+        Campaign.id.in_({a.campaign_id for a in rows}))).all()}
     out = []
     for a in rows:
         medium, code = media.get(a.media_id, (None, ""))
+        unit = unit_media(session, campaigns[a.campaign_id], a.media_id)
         out.append(QueueItem(a.id, a.campaign_id, a.media_id, a.state, code,
                              medium.movement if medium else None,
-                             tuple(passes.get((a.campaign_id, a.media_id), ()))))
+                             tuple(passes.get((a.campaign_id, a.media_id), ())),
+                             tuple(m.movement for m in unit)))
     return out
 
 
@@ -163,7 +170,8 @@ def adjudication_case(session: Session, user: Account, assignment_id: int) -> Ad
             None if check is None else CheckView(
                 check.method, check.version, check.label, dict(check.indices or {}),
                 dict(check.ranges or {}), check.outcome, check.reason),
-            latest_suggestion(session, media.id, campaign.scale))
+            latest_suggestion(session, media.id, campaign.scale),
+            unit_media(session, campaign, media.id))
 
     return transaction(session, work)
 
@@ -219,11 +227,10 @@ def decide(session: Session, user: Account, assignment_id: int, *, reason: str,
         check = session.exec(select(CheckResult.id).where(
             CheckResult.campaign_id == campaign.id,
             CheckResult.media_id == assignment.media_id)).first()
-        final, _ = set_final(session, media_id=assignment.media_id, scale=campaign.scale,
-                             label=answer, method=Method.ADJUDICATED, decided_by=me.name,
-                             campaign_id=campaign.id,
-                             annotation_ids=[a.id for a in blind.values()] + [annotation.id],
-                             check_result_id=check, reason=reason)
+        final, _ = set_unit_final(session, campaign, assignment.media_id,
+                                  label=answer, method=Method.ADJUDICATED, decided_by=me.name,
+                                  annotation_ids=[a.id for a in blind.values()] + [annotation.id],
+                                  check_result_id=check, reason=reason)
         close_if_done(session, campaign, me.name)
         return Decision(assignment_id, assignment.media_id, final.label, final.decided_by,
                         final.id)

@@ -16,6 +16,7 @@ from fpgrade.labelling.model import (
     Action, AssignmentState, CampaignError, Method, PassKind, Status,
 )
 from fpgrade.labelling.names import campaign_name
+from fpgrade.labelling.units import covered, covered_media, group_media, unit_of
 from fpgrade.labelling.users import Account, actor_name, require
 from fpgrade.registry import Registry
 from fpgrade.labelling._tx import transaction
@@ -44,6 +45,7 @@ class CampaignView:
     state: str
     created_by: str
     videos_must_play: bool = True
+    unit: str = "medium"            # what one grade covers (:mod:`.units`)
 
     @classmethod
     def of(cls, campaign: Campaign) -> CampaignView:
@@ -51,7 +53,7 @@ class CampaignView:
                    campaign.blind_passes, campaign.allow_same_rater, campaign.min_gap_s,
                    campaign.suggestions_in_blind, campaign.check_model_version,
                    campaign.range_percentile, campaign.min_range_samples, campaign.state,
-                   campaign.created_by, campaign.videos_must_play)
+                   campaign.created_by, campaign.videos_must_play, campaign.unit or "medium")
 
 
 def get_campaign(session: Session, campaign: int | str) -> Campaign:
@@ -83,10 +85,29 @@ def _selected_media(session: Session, scale: str, movements: Sequence[str],
         query = query.where(Media.synthetic.is_(False))
     decided = set(session.exec(select(FinalLabel.media_id).where(
         FinalLabel.scale == scale, FinalLabel.method != Method.IMPORTED.value)).all())
-    busy = set(session.exec(select(Assignment.media_id).join(
-        Campaign, Assignment.campaign_id == Campaign.id).where(
-        Campaign.scale == scale, Campaign.state == "open")).all())
+    busy = set(busy_media(session, scale))
     return [m for m in session.exec(query).all() if m.id not in decided | busy]
+
+
+def busy_media(session: Session, scale: str, *, besides: int | None = None,
+               among: set[int] | None = None) -> dict[int, str]:
+    """medium id -> the open campaign on ``scale`` (other than ``besides``) that labels it: its
+    assignments' media, and every medium a visit campaign's grades cover (:mod:`.units`).
+    ``among``: only these media."""
+    query = select(Assignment.media_id, Campaign.name).join(
+        Campaign, Assignment.campaign_id == Campaign.id).where(
+        Campaign.scale == scale, Campaign.state == "open")
+    if besides is not None:
+        query = query.where(Campaign.id != besides)
+    if among is not None:
+        query = query.where(Assignment.media_id.in_(among or {-1}))
+    out = dict(session.exec(query).all())
+    for other in session.exec(select(Campaign).where(
+            Campaign.scale == scale, Campaign.state == "open", Campaign.unit != "medium")).all():
+        if other.id != besides:
+            out.update({m: other.name for m in covered_media(other)
+                        if among is None or m in among})
+    return out
 
 
 def create_campaign(session: Session, name: str, scale: str, *, registry: Registry,
@@ -95,9 +116,10 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
                     allow_same_rater: bool = False, min_gap_s: int = 0,
                     suggestions_in_blind: bool = False, check_model_version: str | None = None,
                     range_percentile: float = 0.0, min_range_samples: int = 3,
-                    videos_must_play: bool = True,
+                    videos_must_play: bool = True, unit: str = "medium",
                     by: Account | None = None, seed: int | None = None) -> CampaignView:
-    """A new campaign with one open blind assignment per selected medium and pass; each pass
+    """A new campaign with one open blind assignment per selected medium (``unit`` ``visit``:
+    per visit of the selected media, on its anchor medium, :mod:`.units`) and pass; each pass
     in its own shuffled order.
 
     Media of the movements (all when empty) and subjects (all when ``None``), not synthetic
@@ -114,6 +136,7 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
         raise CampaignError(f"blind passes: 2 to {MAX_BLIND_PASSES}, not {blind_passes}")
     if not 0 <= range_percentile < 50:
         raise CampaignError(f"range percentile {range_percentile} is not in [0, 50)")
+    unit = unit_of(unit)
     rng = random.Random(seed)
 
     def work() -> CampaignView:
@@ -125,23 +148,29 @@ def create_campaign(session: Session, name: str, scale: str, *, registry: Regist
         if not media:
             raise CampaignError(f"campaign {name!r}: no medium to label on {scale_id} "
                                 "(none selected, or all decided or in another open campaign)")
+        units = group_media(media, unit)
+        anchors = [m for m in media if m.id in units]
         campaign = Campaign(
             name=name, scale=scale_id, movements=list(movements),
             selection={"movements": list(movements), "subjects": list(subjects or []),
-                       "include_synthetic": include_synthetic, "media": len(media)},
+                       "include_synthetic": include_synthetic, "media": len(media),
+                       **({"units": {str(a): list(ids) for a, ids in units.items()}}
+                          if unit != "medium" else {})},
             blind_passes=blind_passes, allow_same_rater=allow_same_rater, min_gap_s=min_gap_s,
             suggestions_in_blind=suggestions_in_blind, check_model_version=check_model_version,
             range_percentile=range_percentile, min_range_samples=min_range_samples,
-            videos_must_play=bool(videos_must_play), created_by=actor_name(by))
+            videos_must_play=bool(videos_must_play), created_by=actor_name(by), unit=unit)
         session.add(campaign)
         session.flush()
         for number in range(1, blind_passes + 1):
-            order = rng.sample(range(len(media)), len(media))
+            order = rng.sample(range(len(anchors)), len(anchors))
             session.add_all(Assignment(campaign_id=campaign.id, media_id=m.id,
                                        pass_kind=PassKind.BLIND.value, pass_number=number,
-                                       order_key=key) for m, key in zip(media, order, strict=True))
+                                       order_key=key)
+                            for m, key in zip(anchors, order, strict=True))
         audit.record(session, actor_name(by), "campaign_create", campaign_id=campaign.id,
-                     scale=scale_id, media=len(media), blind_passes=blind_passes)
+                     scale=scale_id, media=len(media), blind_passes=blind_passes,
+                     **({"unit": unit, "visits": len(anchors)} if unit != "medium" else {}))
         return CampaignView.of(campaign)
 
     try:
@@ -187,12 +216,10 @@ def reopen_campaign(session: Session, campaign: int | str, *,
         found = get_campaign(session, campaign)
         if found.state == "open":
             raise CampaignError(f"campaign {found.name!r} is open already")
-        undecided = {m for m, s in media_statuses(session, found.id).items()
-                     if s not in (Status.FINAL, Status.EXCLUDED)}
-        clash = session.exec(select(Campaign.name).join(
-            Assignment, Assignment.campaign_id == Campaign.id).where(
-            Campaign.id != found.id, Campaign.scale == found.scale, Campaign.state == "open",
-            Assignment.media_id.in_(undecided or {-1}))).first()
+        undecided = {m for a, s in media_statuses(session, found.id).items()
+                     if s not in (Status.FINAL, Status.EXCLUDED) for m in covered(found, a)}
+        clash = next(iter(busy_media(session, found.scale, besides=found.id,
+                                     among=undecided).values()), None)
         if clash is not None:
             raise CampaignError(f"campaign {found.name!r} cannot reopen: some of its undecided "
                                 f"media are in the open campaign {clash!r} on the same scale")
@@ -269,13 +296,14 @@ class Progress:
     by_rater: Counter = field(default_factory=Counter)
     state: str = "open"
     closed: str | None = None       # how it closed, in words (:func:`closed_note`)
+    unit: str = "medium"            # ``visit``: ``media`` and ``statuses`` count visits
 
     def as_dict(self) -> dict[str, object]:
         return {"campaign": self.campaign, "media": self.media,
                 "statuses": {s.value: self.statuses.get(s, 0) for s in Status},
                 "assignments_done": self.assignments_done,
                 "assignments_total": self.assignments_total, "by_rater": dict(self.by_rater),
-                "state": self.state, "closed": self.closed}
+                "state": self.state, "closed": self.closed, "unit": self.unit}
 
 
 def campaign_progress(session: Session, campaign: int | str, *,
@@ -294,5 +322,5 @@ def campaign_progress(session: Session, campaign: int | str, *,
                                    .where(Annotation.campaign_id == found.id)).all())
     return Progress(found.name, len(statuses), Counter(statuses.values()), len(done),
                     len(assignments), Counter(annotators.get(a.id, "?") for a in done),
-                    found.state, closed_note(session, found))
+                    found.state, closed_note(session, found), found.unit or "medium")
 

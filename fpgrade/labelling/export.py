@@ -6,6 +6,12 @@ server path can name a patient's folder and must not leave the server with a CSV
 check) and when. Subjects are the group's pseudonyms; no patient name is stored anywhere.
 A free-text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
 ``@``) is written with a leading ``'``.
+
+A per-subject campaign (unit ``visit``, :mod:`.units`) wrote one grade to every medium of a
+visit: its label is one row per visit, naming the anchor medium in ``media_id`` / ``sha256``, the
+visit's movements in ``movement`` and every medium it covers in ``covers_media`` (ids, ``;``
+between them); the ``unit`` column says which unit the label's campaign used (``medium`` or
+``visit``).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from typing import TextIO
 from fpgrade.labelling.final import FinalRecord
 
 COLUMNS = ("media_id", "sha256", "subject", "movement", "scale", "label", "method", "decided_by",
-           "campaign", "reason", "annotation_ids", "check_result_id", "decided_at", "synthetic")
+           "campaign", "reason", "annotation_ids", "check_result_id", "decided_at", "synthetic",
+           "visit", "unit", "covers_media")
 _FORMULA = ("=", "+", "-", "@")
 
 
@@ -37,6 +44,26 @@ def relative_path(path: Path, root: Path) -> str:
         return ""
 
 
+def _rows(records: Iterable[FinalRecord]) -> list[list[FinalRecord]]:
+    """The records grouped by export row: one each, except a visit campaign's, grouped by
+    campaign, subject, visit and scale, ordered as :func:`.units.group_media` orders a visit
+    (the anchor first: by movement, then id)."""
+    rows: list[list[FinalRecord]] = []
+    visits: dict[tuple, list[FinalRecord]] = {}
+    for r in records:
+        if r.unit != "visit":
+            rows.append([r])
+            continue
+        key = (r.campaign, r.subject, r.visit, r.scale)
+        if key not in visits:
+            visits[key] = []
+            rows.append(visits[key])
+        visits[key].append(r)
+    for group in visits.values():
+        group.sort(key=lambda r: (r.movement is None, r.movement or "", r.media_id))
+    return rows
+
+
 def write_csv(records: Iterable[FinalRecord], handle: TextIO, *,
               paths_relative_to: Path | None = None) -> int:
     """Write ``records`` as CSV to ``handle``; returns the number of rows.
@@ -46,13 +73,16 @@ def write_csv(records: Iterable[FinalRecord], handle: TextIO, *,
     writer = csv.writer(handle)
     writer.writerow(COLUMNS + (("path",) if paths_relative_to is not None else ()))
     count = 0
-    for r in records:
-        row = [r.media_id, r.sha256, _cell(r.subject), _cell(r.movement), r.scale, r.label,
+    for group in _rows(records):
+        r = group[0]
+        movement = ";".join(m.movement or "" for m in group)
+        row = [r.media_id, r.sha256, _cell(r.subject), _cell(movement), r.scale, r.label,
                r.method, _cell(r.decided_by), _cell(r.campaign), _cell(r.reason),
                ";".join(map(str, r.annotation_ids)), r.check_result_id or "",
-               r.decided_at.isoformat(), int(r.synthetic)]
+               r.decided_at.isoformat(), int(any(m.synthetic for m in group)), _cell(r.visit),
+               r.unit, ";".join(str(m.media_id) for m in group)]
         if paths_relative_to is not None:
-            row.append(_cell(relative_path(r.path, paths_relative_to)))
+            row.append(_cell(";".join(relative_path(m.path, paths_relative_to) for m in group)))
         writer.writerow(row)
         count += 1
     return count

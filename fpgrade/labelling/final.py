@@ -42,12 +42,15 @@ class FinalRecord:
     final_label_id: int | None = None
     #: the name of the visit the medium was taken at
     visit: str | None = None
+    #: what the campaign's grade covered: ``medium``, or ``visit`` (one grade written to every
+    #: medium of the visit it covers, :mod:`.units`)
+    unit: str = "medium"
 
 
 def final_labels(session: Session, scale: str | None = None, *,
                  campaign_id: int | None = None) -> list[FinalRecord]:
     """Every final label (of ``scale``, of a campaign), ordered by subject and path."""
-    query = (select(FinalLabel, Media, Subject.code, Campaign.name, Visit.name)
+    query = (select(FinalLabel, Media, Subject.code, Campaign.name, Visit.name, Campaign.unit)
              .join(Media, FinalLabel.media_id == Media.id)
              .join(Visit, Media.visit_id == Visit.id)
              .join(Subject, Visit.subject_id == Subject.id)
@@ -62,8 +65,9 @@ def final_labels(session: Session, scale: str | None = None, *,
                     label=final.label, method=final.method, decided_by=final.decided_by,
                     campaign=campaign, annotation_ids=tuple(final.annotation_ids or ()),
                     check_result_id=final.check_result_id, reason=final.reason,
-                    decided_at=final.created_at, final_label_id=final.id, visit=visit)
-        for final, media, code, campaign, visit in session.exec(query).all()
+                    decided_at=final.created_at, final_label_id=final.id, visit=visit,
+                    unit=unit or "medium")
+        for final, media, code, campaign, visit, unit in session.exec(query).all()
     ]
     records.sort(key=lambda r: (r.subject, str(r.path), r.scale))
     return records

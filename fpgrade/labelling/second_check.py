@@ -23,7 +23,7 @@ from fpgrade.labelling.campaigns import close_if_done, get_campaign
 from fpgrade.labelling.checks import (
     RANGES_VERSION, Sample, Verdict, check_with_model, check_with_ranges,
 )
-from fpgrade.labelling.final import set_final
+from fpgrade.labelling.units import set_unit_final
 from fpgrade.labelling.model import (
     Action, AssignmentState, CampaignError, Method, Outcome, PassKind,
 )
@@ -139,10 +139,9 @@ def run_second_check(session: Session, campaign: int | str, *, by: Account | Non
             audit.record(session, actor, "second_check", campaign_id=campaign_id,
                          media_id=media_id, outcome=verdict.outcome.value, reason=verdict.reason)
             if verdict.outcome is Outcome.AGREE:
-                set_final(session, media_id=media_id, scale=scale, label=label,
-                          method=Method.AGREED_CHECKED, decided_by=actor,
-                          campaign_id=campaign_id, annotation_ids=annotation_ids,
-                          check_result_id=result.id)
+                set_unit_final(session, stored, media_id, label=label,
+                               method=Method.AGREED_CHECKED, decided_by=actor,
+                               annotation_ids=annotation_ids, check_result_id=result.id)
             else:
                 open_adjudication(session, stored, media_id, actor,
                                   f"second check {verdict.outcome.value}: {verdict.reason}")

@@ -46,6 +46,7 @@ from fpgrade.labelling.passes import (
 from fpgrade.labelling.playback import require_played
 from fpgrade.labelling.state import may_show_suggestion, medium_status
 from fpgrade.labelling.suggestions import Suggestion, latest_suggestion, suggestion_fields
+from fpgrade.labelling.units import UnitMedium, unit_media
 from fpgrade.labelling.users import Account, require
 from fpgrade.registry import Registry, get_registry
 from fpgrade.storage.tables import (
@@ -77,6 +78,9 @@ class Task:
     show_suggestion: bool
     suggestion: Suggestion | None
     must_play: bool = False      # a video its page must report played before a label counts
+    #: a per-subject campaign: every medium the grade covers, anchor first (:mod:`.units`);
+    #: empty in a per-medium campaign
+    unit_media: tuple[UnitMedium, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ def _task(session: Session, campaign: Campaign, assignment: Assignment) -> Task:
     return Task(assignment.id, campaign.id, media.id, Path(media.path), MediaKind(media.kind).value,
                 media.movement, campaign.scale, assignment.pass_kind, assignment.pass_number, show,
                 latest_suggestion(session, media.id, campaign.scale) if show else None,
-                campaign.videos_must_play and MediaKind(media.kind) is MediaKind.VIDEO)
+                campaign.videos_must_play and MediaKind(media.kind) is MediaKind.VIDEO,
+                unit_media(session, campaign, media.id))
 
 
 def media_statuses(session: Session, campaign_id: int) -> dict[int, Status]:

@@ -155,6 +155,10 @@ class Campaign(SQLModel, table=True):
     videos_must_play: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     #: the campaign's guideline for raters, Markdown written by the admin (rendered safely)
     guideline: str | None = Field(default=None, max_length=20000)
+    #: what one grade covers: ``medium`` or ``visit`` (one grade per subject's visit, all its
+    #: movements side by side; :mod:`fpgrade.labelling.units`)
+    unit: str = Field(default="medium", max_length=16,
+                      sa_column_kwargs={"server_default": "medium"})
 
 
 class Assignment(SQLModel, table=True):

@@ -230,6 +230,11 @@ def push_campaign(session: Session, server: Server, registry: Registry, campaign
 
     def read() -> tuple[int, str, str, list[_Medium]]:
         found = get_campaign(session, campaign)
+        if (found.unit or "medium") != "medium":
+            raise LabelConfigError(
+                f"campaign {found.name!r} gives one grade per subject's visit: a Label Studio "
+                "task shows one medium, so its raters would grade one photo for the whole "
+                "visit; label it in fpgrade's labelling view (fpgrade label)")
         ids = sorted(set(session.exec(select(Assignment.media_id).where(
             Assignment.campaign_id == found.id)).all()))
         rows = session.exec(select(Media).where(Media.id.in_(ids)).order_by(Media.id)).all()
