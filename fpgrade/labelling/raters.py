@@ -38,6 +38,17 @@ class RaterFigures:
         return dict(self.__dict__)
 
 
+def blind_passes_and_finals(session: Session, campaign_id: int) -> tuple[list, dict[int, str]]:
+    """Every blind pass of a campaign (annotation, assignment) and its final labels by medium."""
+    rows = session.exec(select(Annotation, Assignment).join(
+        Assignment, Annotation.assignment_id == Assignment.id).where(
+        Annotation.campaign_id == campaign_id,
+        Assignment.pass_kind == PassKind.BLIND.value)).all()
+    finals = dict(session.exec(select(FinalLabel.media_id, FinalLabel.label).where(
+        FinalLabel.campaign_id == campaign_id)).all())
+    return list(rows), finals
+
+
 def labeller_figures(session: Session, campaign: int | str, labels: tuple[str, ...], *,
                      by: Account | None = None) -> list[RaterFigures]:
     """The figures of every rater with a blind pass in ``campaign``, by name (``labels``: the
@@ -46,13 +57,7 @@ def labeller_figures(session: Session, campaign: int | str, labels: tuple[str, .
 
     if by is not None:
         require(session, by, Action.VIEW)
-    found = get_campaign(session, campaign)
-    rows = session.exec(select(Annotation, Assignment).join(
-        Assignment, Annotation.assignment_id == Assignment.id).where(
-        Annotation.campaign_id == found.id,
-        Assignment.pass_kind == PassKind.BLIND.value)).all()
-    finals = dict(session.exec(select(FinalLabel.media_id, FinalLabel.label).where(
-        FinalLabel.campaign_id == found.id)).all())
+    rows, finals = blind_passes_and_finals(session, get_campaign(session, campaign).id)
     by_rater: dict[str, list[tuple[Annotation, Assignment]]] = {}
     for annotation, assignment in rows:
         by_rater.setdefault(annotation.annotator, []).append((annotation, assignment))

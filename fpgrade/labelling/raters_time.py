@@ -21,13 +21,14 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from fpgrade.labelling.campaigns import get_campaign
 from fpgrade.labelling.export import _cell
-from fpgrade.labelling.model import Action, PassKind
+from fpgrade.labelling.model import Action
+from fpgrade.labelling.raters import blind_passes_and_finals
 from fpgrade.labelling.users import Account, require
-from fpgrade.storage.tables import Annotation, Assignment, FinalLabel
+from fpgrade.storage.tables import Annotation, Assignment
 
 WEEK = "week"
 FINAL = "final label"
@@ -61,12 +62,7 @@ def figures_over_time(session: Session, campaign: int | str, *, per_items: int |
     if per_items is not None and per_items < 1:
         raise ValueError(f"items per period: at least 1, not {per_items}")
     found = get_campaign(session, campaign)
-    rows = session.exec(select(Annotation, Assignment).join(
-        Assignment, Annotation.assignment_id == Assignment.id).where(
-        Annotation.campaign_id == found.id,
-        Assignment.pass_kind == PassKind.BLIND.value)).all()
-    finals = dict(session.exec(select(FinalLabel.media_id, FinalLabel.label).where(
-        FinalLabel.campaign_id == found.id)).all())
+    rows, finals = blind_passes_and_finals(session, found.id)
     graded: dict[str, dict[int, str]] = {}
     by_rater: dict[str, list[tuple[Annotation, Assignment]]] = {}
     for annotation, assignment in rows:
