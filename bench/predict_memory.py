@@ -22,13 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.measure_startup import DEFAULT_PHOTO, _child
+from bench.measure_startup import DEFAULT_PHOTO, _medians
 
 HEAVY = ("torch", "timm", "torchvision", "mediapipe", "matplotlib", "cv2", "scipy.interpolate",
          "scipy.optimize", "sqlalchemy", "gradio", "pandas", "pyarrow")
@@ -51,12 +50,6 @@ from fpgrade.cli import main
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
 """ % (HEAVY,)
-
-
-def _medians(command: list[str], env: dict[str, str], repeats: int) -> tuple[float, float]:
-    _child(command, env)
-    runs = [_child(command, env) for _ in range(repeats)]
-    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def main(argv: list[str] | None = None) -> None:
