@@ -110,6 +110,26 @@ def astronaut_landmarks():
     return landmarks_of(astronaut(), source="astronaut")
 
 
+@pytest.fixture(scope="module")
+def module_data_dir(tmp_path_factory):
+    """One data folder (database and landmark cache) for a whole test module: the synthetic
+    faces are analysed once per module."""
+    data_dir = tmp_path_factory.mktemp("module-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FPGRADE_DATA_DIR", str(data_dir))
+        _clear_caches()
+        yield data_dir
+    _clear_caches()
+
+
+@pytest.fixture
+def sided7_in_module_data(synthetic_sided7, module_data_dir, monkeypatch):
+    """:func:`synthetic_sided7` with ``FPGRADE_DATA_DIR`` at the module's data folder."""
+    monkeypatch.setenv("FPGRADE_DATA_DIR", str(module_data_dir))
+    _clear_caches()
+    return synthetic_sided7
+
+
 @pytest.fixture(scope="session")
 def synthetic_sided7(tmp_path_factory):
     """A small SYNTHETIC sided7 data set (10 subjects, each a different real person), written once.

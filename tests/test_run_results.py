@@ -19,26 +19,9 @@ from fpgrade.models.versions import version_name
 from tests.test_training_runs import FAST, run
 
 
-@pytest.fixture(scope="module")
-def module_data_dir(tmp_path_factory):
-    """One data folder (database and landmark cache) for the module: faces analysed once."""
-    from tests.conftest import _clear_caches
-
-    data_dir = tmp_path_factory.mktemp("predictions-data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FPGRADE_DATA_DIR", str(data_dir))
-        _clear_caches()
-        yield data_dir
-    _clear_caches()
-
-
 @pytest.fixture
-def data(synthetic_sided7, module_data_dir, monkeypatch):
-    from tests.conftest import _clear_caches
-
-    monkeypatch.setenv("FPGRADE_DATA_DIR", str(module_data_dir))
-    _clear_caches()
-    return synthetic_sided7
+def data(sided7_in_module_data):
+    return sided7_in_module_data
 
 
 def read_csv(path):

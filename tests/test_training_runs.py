@@ -25,27 +25,9 @@ def run(capsys, *args):
     return code, out.out, out.err
 
 
-@pytest.fixture(scope="module")
-def module_data_dir(tmp_path_factory):
-    """One data folder (database and landmark cache) for the whole module: the synthetic faces
-    are analysed once."""
-    from tests.conftest import _clear_caches
-
-    data_dir = tmp_path_factory.mktemp("runs-data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FPGRADE_DATA_DIR", str(data_dir))
-        _clear_caches()
-        yield data_dir
-    _clear_caches()
-
-
 @pytest.fixture
-def data(synthetic_sided7, module_data_dir, monkeypatch):
-    from tests.conftest import _clear_caches
-
-    monkeypatch.setenv("FPGRADE_DATA_DIR", str(module_data_dir))
-    _clear_caches()
-    return synthetic_sided7
+def data(sided7_in_module_data):
+    return sided7_in_module_data
 
 
 def test_resume_finishes_every_fold_of_a_run_killed_in_fold_0(data, module_data_dir, tmp_path, capsys):
