@@ -40,33 +40,26 @@ def real(path: str) -> str | None:
     return os.path.realpath(path)
 
 
-def offered_files(value, found: list[str]) -> list[str]:
-    """The ``path`` of every JSON object with a string ``path`` inside a request's decoded
-    body: what Gradio would take for a file (with or without its ``meta``)."""
-    if isinstance(value, dict):
-        if isinstance(value.get("path"), str):
-            found.append(value["path"])
-        for item in value.values():
-            offered_files(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            offered_files(item, found)
-    return found
-
-
-def file_objects(value, found: list[str]) -> list[str]:
-    """The ``path`` of every Gradio file object inside a decoded JSON value."""
+def file_objects(value, found: list[str], *, any_path: bool = False) -> list[str]:
+    """The ``path`` of every Gradio file object inside a decoded JSON value; with ``any_path``,
+    of every object with a string ``path`` (what Gradio takes for a file in a request, with or
+    without its ``meta``)."""
     if isinstance(value, dict):
         meta = value.get("meta")
-        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and \
-                isinstance(value.get("path"), str):
+        if isinstance(value.get("path"), str) and (any_path or (
+                isinstance(meta, dict) and meta.get("_type") == "gradio.FileData")):
             found.append(value["path"])
         for item in value.values():
-            file_objects(item, found)
+            file_objects(item, found, any_path=any_path)
     elif isinstance(value, list):
         for item in value:
-            file_objects(item, found)
+            file_objects(item, found, any_path=any_path)
     return found
+
+
+def offered_files(value) -> list[str]:
+    """The paths a request's decoded body names as files (:func:`file_objects`, any ``path``)."""
+    return file_objects(value, [], any_path=True)
 
 
 class FileLedger:
@@ -86,7 +79,7 @@ class FileLedger:
             value = json.loads(body)
         except ValueError:
             return None
-        return next((p for p in offered_files(value, []) if not self.may_read(user_id, p)), None)
+        return next((p for p in offered_files(value) if not self.may_read(user_id, p)), None)
 
     def remember(self, user_id: int, paths: list[str]) -> None:
         files = self._files[user_id]
