@@ -367,6 +367,42 @@ def test_an_idle_session_ends_and_is_deleted(tmp_path):
         assert sessions.count(session) == 0
 
 
+def test_a_cookie_is_checked_without_the_write_lock_until_a_write_is_due(tmp_path):
+    """Every request checks its cookie: :func:`sessions.peek` reads only (no SQLite write
+    lock), and says when :func:`sessions.resolve` must write (a touch every TOUCH_EVERY, an
+    idle session to delete)."""
+    from fpgrade.labelling import sessions
+    from fpgrade.labelling.users import Account
+    from fpgrade.storage.tables import WebSession
+
+    url = f"sqlite:///{tmp_path / 'peek.db'}"
+    fast_user(url, "ida", "labeller")
+    with database.session(url) as session:
+        token = sessions.open_session(session, Account.of(session.exec(select(User)).one()))
+    idle = timedelta(minutes=30)
+    with database.session(url) as writer:     # another writer holds the lock meanwhile
+        writer.exec(select(User)).first()
+        with database.read_session(url) as reading:
+            account, due = sessions.peek(reading, token, idle=idle)
+        assert (account.name, due) == ("ida", False)
+        writer.rollback()
+    assert sessions.peek(database.read_session(url), "not-a-token", idle=idle) == (None, False)
+    with database.session(url) as session:
+        row = session.exec(select(WebSession)).one()
+        row.last_seen_at = row.last_seen_at - sessions.TOUCH_EVERY - timedelta(seconds=1)
+        session.add(row)
+        session.commit()
+        assert sessions.peek(session, token, idle=idle)[1] is True     # a touch is due
+        assert sessions.resolve(session, token, idle=idle).name == "ida"
+        assert sessions.peek(session, token, idle=idle) == (sessions.peek(session, token,
+                                                                          idle=idle)[0], False)
+        row = session.exec(select(WebSession)).one()
+        row.last_seen_at = row.last_seen_at - idle - timedelta(seconds=1)
+        session.add(row)
+        session.commit()
+        assert sessions.peek(session, token, idle=idle) == (None, True)  # to delete
+
+
 def test_the_clinician_page_without_login_answers_this_machine_only():
     """DNS rebinding and other local pages: a Host that is not loopback, or another Origin, is
     refused, and no CORS header lets a page of another origin read an answer."""

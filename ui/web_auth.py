@@ -99,8 +99,11 @@ class WebAuth:
     def account_of(self, token: str | None):
         """The active account of a cookie's token, allowed on these pages; else ``None``."""
         idle = timedelta(minutes=get_settings().session_idle_minutes)
-        with database.session() as session:
-            account = sessions.resolve(session, token, idle=idle)
+        with database.read_session() as session:       # most requests: no write, no lock
+            account, write_due = sessions.peek(session, token, idle=idle)
+        if write_due:
+            with database.session() as session:
+                account = sessions.resolve(session, token, idle=idle)
         if account is None or Role(account.role) not in self.roles:
             return None
         return account

@@ -75,6 +75,24 @@ def resolve(session: Session, token: str | None, *, idle: timedelta) -> Account 
     return Account.of(user)
 
 
+def peek(session: Session, token: str | None, *, idle: timedelta) -> tuple[Account | None, bool]:
+    """:func:`resolve` without writing, for a read-only session (on SQLite, one that does not
+    take the write lock: every request of every page checks its cookie, and waiting for the
+    lock behind the raters' submits cost each request up to tens of milliseconds): the account
+    (``None`` as :func:`resolve` says), and whether :func:`resolve` has a write to do now (an
+    expired or orphaned session to delete, or a touch due every :data:`TOUCH_EVERY`)."""
+    if not token or len(token) > 256:
+        return None, False
+    row = session.exec(select(WebSession).where(WebSession.token_sha256 == _digest(token))).first()
+    if row is None:
+        return None, False
+    user = session.get(User, row.user_id)
+    since = _now() - _aware(row.last_seen_at)
+    if user is None or user.disabled or since > idle:
+        return None, True
+    return Account.of(user), since > TOUCH_EVERY
+
+
 def end(session: Session, token: str | None) -> bool:
     """End one session (logout); whether it existed."""
     if not token:
