@@ -333,6 +333,11 @@ def test_the_admin_page_and_logout(browser, server):
     ann.locator("#my-queue").click()
     ann.keyboard.press("g")
     ann.wait_for_selector("#guideline-panel", state="hidden")
+    ann.keyboard.press("g")                     # open again: "Next medium" puts the photo back
+    ann.wait_for_selector("#guideline-panel", state="visible")
+    ann.click("#next-button")
+    ann.wait_for_selector("#guideline-panel", state="hidden")
+    ann.wait_for_selector("#photo-column", state="visible")
     ann.context.close()
     dan.click("#logout-button")
     dan.wait_for_selector("#message:has-text('Logged out')")

@@ -3,6 +3,8 @@ adjudication view, progress, agreement, export, admin, and the server-side role 
 
 from __future__ import annotations
 
+import os
+
 import csv
 import re
 from datetime import timedelta
@@ -357,3 +359,40 @@ def test_a_rater_gets_an_upright_copy_without_the_photos_metadata(tmp_path):
         assert copy.size == (853, 2560)          # upright (taller than wide), long side capped
         assert not copy.getexif() and "exif" not in copy.info
     assert shown.name == "medium.jpg" and "L0001" not in str(shown)
+
+
+def test_a_photos_shown_copy_is_made_once_and_again_when_the_photo_changes(tmp_path):
+    """The second pass and the adjudication get the copy already made (a stat, no decode); a
+    photo changed on disk gets a new copy; a half-written copy is never at the shown name."""
+    original = tmp_path / "L0002_MV0.png"
+    Image.fromarray(np.full((40, 60, 3), 10, np.uint8)).save(original)
+    work = str(tmp_path / "work")
+    first = Path(h._shown_photo(original, work))
+    made = first.stat().st_mtime_ns
+    assert Path(h._shown_photo(original, work)) == first and first.stat().st_mtime_ns == made
+    Image.fromarray(np.full((40, 60, 3), 200, np.uint8)).save(original)   # the photo changes
+    os.utime(original, ns=(made + 10**9, made + 10**9))
+    second = Path(h._shown_photo(original, work))
+    assert second != first and second.name == "medium.jpg"
+    with Image.open(second) as copy:
+        assert copy.getpixel((5, 5))[0] > 150
+    assert not [p for p in second.parent.iterdir() if p.name != "medium.jpg"]
+
+
+def test_the_next_photos_are_made_ahead_in_queue_order(team, campaign, tmp_path):
+    """Opening a medium makes the photos the raters open next (the campaign's queue order),
+    so that the next submit sends a copy made while this photo was looked at."""
+    from fpgrade.labelling.workflow import upcoming_photos
+
+    work = str(tmp_path / "ahead")
+    view = h.next_task(team["ann"], campaign, work)
+    with database.session() as session:
+        upcoming = upcoming_photos(session, campaign, h.AHEAD)
+    assert upcoming[0] != view.task.path                   # claimed: not open any more
+    assert len(set(upcoming)) == len(upcoming)             # each photo once (two passes)
+    thread = h.make_ahead(upcoming, work)
+    thread.join(timeout=60)
+    for path in upcoming:
+        assert Path(h._shown_photo(path, work)).is_file()
+    following = h.next_task(team["bob"], campaign, work)
+    assert following.task.path == upcoming[0]              # what bob opens was made ahead

@@ -72,6 +72,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, pages: str = "demo",
 
     if pages == "label":
         from fpgrade_ui.labelling_app import CSS, SHORTCUTS, TITLE, build_labelling
+        from fpgrade_ui.labelling_handlers import make_ahead_of_open_campaigns
+
+        make_ahead_of_open_campaigns()
 
         served = Pages(build_labelling(), TITLE, "Labelling pages: raters, adjudicators, "
                        "clinicians and admins of this group.", concurrency=8, uploads=False,

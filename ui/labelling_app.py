@@ -40,11 +40,20 @@ TITLE = "fpgrade: labelling (triple check)"
 PLAY_FIRST = "Play the video to its end: its grade is taken once it has played."
 CANNOT_GRADE_CHOICES = [(text, code) for code, text in h.CANNOT_GRADE_TEXT.items()]
 
+
+def quiet(where) -> dict:
+    """The progress of next / submit / skip: a small spinner on ``where`` (the medium's title)
+    only. Gradio's default covers each of the event's ~17 outputs with an animated overlay,
+    which cost the browser more than all the rest of the answer (4 raters on 2 cores: p95 1.7 s
+    with it, 0.7 s without; ``bench/labelling_browser.py``)."""
+    return {"show_progress": "minimal", "show_progress_on": [where]}
+
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         task = gr.State(None)
         face_on = gr.State(False)       # the labelling view shows the face crop
         guideline_on = gr.State(False)  # the guideline is shown in the photo's place
+        mine_open = gr.State(False)     # "My labels" is open (refreshed with each answer)
         with gr.Column(elem_id="main"):
             with gr.Row(equal_height=True):
                 gr.Markdown(f"**{TITLE}**: blind passes, the asymmetry check and adjudication "
@@ -106,7 +115,7 @@ def build_labelling() -> gr.Blocks:
                                 cannot_button = gr.Button("Cannot grade",
                                                           elem_id="cannot-grade-button")
                     with gr.Accordion("My labels: change one before its check has run",
-                                      open=False, elem_id="my-labels"):
+                                      open=False, elem_id="my-labels") as my_labels_box:
                         with gr.Row():
                             mine = gr.Dropdown([], label="My label", elem_id="my-label")
                             new_level = gr.Radio([], label="New level", elem_id="new-level")
@@ -186,32 +195,52 @@ def build_labelling() -> gr.Blocks:
                              [*campaign_dropdowns, label_message], api_name="refresh_campaigns")
 
         # -- labelling view --
-        def show_task(view, message):
+        # Next, submit, "cannot grade" and skip are each ONE server event that also answers the
+        # queue line, puts the photo back in the guideline's place and refreshes "My labels"
+        # while that list is open (before: four events a submit, ~200 ms of server CPU; issue
+        # 20's speed target). The level radio and the levels text are sent again only when the
+        # scale changes, so the browser does not rebuild them on every photo.
+        def show_task(view, message, before=None):
+            """The outputs of :data:`task_outputs` for ``view`` (``None``: nothing left); what
+            is as it was for the medium ``before`` is left as it is (each update costs the
+            browser: 4 raters on 2 cores share it)."""
             if view is None:
                 return (None, "Nothing left for you in this campaign.",
                         gr.update(value=None, visible=True), gr.update(value=None, visible=False),
                         gr.update(value=None, visible=False), "", "", message, None, "", False)
+            same_scale = before is not None and before.levels == view.levels
+            photos_only = before is not None and before.video is None and view.video is None
             return (view, f"### {view.title}",
                     gr.update(value=view.image, visible=view.video is None),
+                    KEEP if photos_only else
                     gr.update(value=view.video, visible=view.video is not None),
-                    gr.update(choices=view.levels, value=None, visible=True), view.levels_text,
-                    view.suggestion_text, f"{message} {PLAY_FIRST}".strip()
-                    if view.task.must_play else message, view.task.assignment_id, "", False)
+                    gr.update(value=None) if same_scale else
+                    gr.update(choices=view.levels, value=None, visible=True),
+                    KEEP if same_scale else view.levels_text,
+                    KEEP if before is not None and before.suggestion_text == view.suggestion_text
+                    else view.suggestion_text,
+                    f"{message} {PLAY_FIRST}".strip() if view.task.must_play else message,
+                    view.task.assignment_id,
+                    KEEP if before is not None and before.face is None else "", False)
 
         # the API's outputs keep their places (bench/labelling_load reads title [0], the
-        # message [6] and the shown id [7]); the face note and state come after
+        # message [6] and the shown id [7]); the face note and state come after, then (for
+        # submit and "cannot grade") the emptied comment, then :data:`follow_outputs`
         task_outputs = [task, title, image, video, level, levels_text, suggestion,
                         label_message, shown, face_note, face_on]
+        # (the photo comes back in the guideline's place by the page's script, SHORTCUTS: an
+        # update of a column makes Gradio's page walk all that is in it, on every submit)
+        follow_outputs = [queue_line, mine, new_level]
+        follow_inputs = [mine_open]
+
+        def follow(me, chosen, list_open):
+            """What changes besides the medium: the queue line, and "My labels" (only while
+            open; else when it is opened)."""
+            return (on_queue_line(me, chosen),
+                    *(on_mine(me, chosen) if list_open else (KEEP, KEEP)))
 
         def refused(view, exc):
             return (view, KEEP, KEEP, KEEP, KEEP, KEEP, KEEP, _said(exc), KEEP, KEEP, KEEP)
-
-        def on_next(me, chosen):
-            try:
-                return show_task(h.next_task(me, chosen), "")
-            except FpgradeError as exc:
-                return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
-                        "", "", _said(exc), None, "", False)
 
         def on_queue_line(me, chosen):
             try:
@@ -219,68 +248,76 @@ def build_labelling() -> gr.Blocks:
             except FpgradeError:
                 return ""
 
-        def on_mine(me, chosen, view):
+        def on_mine(me, chosen):
             """The rater's labels that may still change, and the scale's levels to change to."""
             try:
-                labels = h.my_labels(me, chosen)
+                labels, levels = h.my_labels_and_levels(me, chosen)
             except FpgradeError:
                 return KEEP, KEEP
-            levels = view.levels if view is not None else KEEP
             return (gr.update(choices=labels, value=labels[0][1] if labels else None),
-                    gr.update(choices=levels) if levels is not KEEP else KEEP)
+                    gr.update(choices=levels))
 
-        def photo_back():   # a new medium: the photo in its place again (not the guideline)
-            return gr.update(visible=True), gr.update(visible=False), False
-
-        def after_each(event):
-            event.then(photo_back, None, [photo_column, guideline_panel, guideline_on],
-                       api_name=False, show_progress="hidden")
-            event.then(as_user(on_queue_line), [campaign], queue_line, api_name=False).then(
-                as_user(on_mine), [campaign, task], [mine, new_level], api_name=False)
-
-        after_each(next_button.click(as_user(on_next), [campaign], task_outputs,
-                                     api_name="next_medium"))
-
-        def after(me, chosen, message):
-            """The next medium after a submit or skip, with the message of what was done."""
+        def after(me, chosen, message, before=None):
+            """The next medium (after a submit or skip, with the message of what was done)."""
             try:
-                return show_task(h.next_task(me, chosen), message)
+                return show_task(h.next_task(me, chosen), message, before)
             except FpgradeError as exc:
                 return (None, "", gr.update(value=None), KEEP, gr.update(value=None),
-                        "", "", f"{message} {_said(exc)}", None, "", False)
+                        "", "", f"{message} {_said(exc)}".strip(), None, "", False)
 
-        def on_submit(me, view, chosen, level_code, text, shown_id):
+        def on_next(me, chosen, view, list_open):
+            shown_now = after(me, chosen, "", view)
+            return (*shown_now, *follow(me, chosen, list_open))
+
+        next_button.click(as_user(on_next), [campaign, task, *follow_inputs],
+                          [*task_outputs, *follow_outputs], api_name="next_medium", **quiet(title))
+
+        def answered(me, view, chosen, list_open, **how):
+            """Store the shown medium's answer, then the next medium (or the refusal)."""
             try:
-                done = h.submit(me, view, level_code, note=text, shown=shown_id)
+                done = h.submit(me, view, **how)
             except FpgradeError as exc:
-                return (*refused(view, exc), KEEP)
-            return (*after(me, chosen, done.message), "")
+                return (*refused(view, exc), KEEP, *[KEEP] * len(follow_outputs))
+            shown_now = after(me, chosen, done.message, view)
+            return (*shown_now, "" if how.get("note") else KEEP,
+                    *follow(me, chosen, list_open))
 
-        after_each(submit_button.click(as_user(on_submit), [task, campaign, level, note, shown],
-                                       [*task_outputs, note], api_name="submit_label"))
+        def on_submit(me, view, chosen, level_code, text, shown_id, list_open):
+            return answered(me, view, chosen, list_open, label=level_code,
+                            note=text, shown=shown_id)
 
-        def on_cannot(me, view, chosen, why_not, text, shown_id):
-            try:
-                done = h.submit(me, view, None, cannot_grade=why_not, note=text, shown=shown_id)
-            except FpgradeError as exc:
-                return (*refused(view, exc), KEEP)
-            return (*after(me, chosen, done.message), "")
+        submit_button.click(as_user(on_submit),
+                            [task, campaign, level, note, shown, *follow_inputs],
+                            [*task_outputs, note, *follow_outputs], api_name="submit_label",
+                            **quiet(title))
 
-        after_each(cannot_button.click(as_user(on_cannot),
-                                       [task, campaign, reason, note, shown],
-                                       [*task_outputs, note], api_name="cannot_grade"))
+        def on_cannot(me, view, chosen, why_not, text, shown_id, list_open):
+            return answered(me, view, chosen, list_open, label=None,
+                            cannot_grade=why_not, note=text, shown=shown_id)
 
-        def on_skip(me, view, chosen, shown_id):
+        cannot_button.click(as_user(on_cannot),
+                            [task, campaign, reason, note, shown, *follow_inputs],
+                            [*task_outputs, note, *follow_outputs], api_name="cannot_grade",
+                            **quiet(title))
+
+        def on_skip(me, view, chosen, shown_id, list_open):
             try:
                 message = h.skip(me, view, shown_id)
             except FpgradeError as exc:
-                return refused(view, exc)
-            return after(me, chosen, message)
+                return (*refused(view, exc), *[KEEP] * len(follow_outputs))
+            shown_now = after(me, chosen, message, view)
+            return (*shown_now, *follow(me, chosen, list_open))
 
-        skip_button.click(as_user(on_skip), [task, campaign, shown], task_outputs,
-                          api_name="skip").then(
-            photo_back, None, [photo_column, guideline_panel, guideline_on], api_name=False,
-            show_progress="hidden")
+        skip_button.click(as_user(on_skip), [task, campaign, shown, *follow_inputs],
+                          [*task_outputs, *follow_outputs], api_name="skip", **quiet(title))
+
+        def on_mine_opened(me, chosen):
+            return (*on_mine(me, chosen), True)
+
+        my_labels_box.expand(as_user(on_mine_opened), [campaign],
+                             [mine, new_level, mine_open], api_name=False)
+        my_labels_box.collapse(lambda: False, None, mine_open, api_name=False,
+                               show_progress="hidden")
 
         # -- the campaign's guideline, in the photo's place (G toggles) --
         @guarded(KEEP, KEEP, KEEP, KEEP, KEEP, KEEP)

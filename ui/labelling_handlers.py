@@ -27,8 +27,14 @@ from fpgrade_ui.labelling_words import (  # noqa: F401 - re-exported for the pag
     CANNOT_GRADE_TEXT, cannot_grade_words, levels_markdown, movement_words, scale_levels,
 )
 from fpgrade_ui.labelling_media import (  # noqa: F401 - re-exported for the pages
-    FACE_MARGIN, SHOWN_LONG_SIDE, SHOWN_QUALITY, _media, _shown_photo, crop_face, shown_copy)
+    FACE_MARGIN, SHOWN_LONG_SIDE, SHOWN_QUALITY, _media, _shown_photo, crop_face, make_ahead,
+    shown_copy)
 from fpgrade_ui.markdown_text import md
+
+#: open assignments whose photos are made ahead each time a rater opens one (:func:`next_task`):
+#: enough for the raters of a team working at once
+AHEAD = 8
+
 
 class NotLoggedInError(PermissionDeniedError):
     """A handler called without a logged-in account (never logged in, or logged out)."""
@@ -45,7 +51,7 @@ def account_of(name: str | None) -> Account:
     :class:`NotLoggedInError` when there is none or it was disabled meanwhile."""
     if not name:
         raise NotLoggedInError("log in first (no session, or it ended)")
-    with database.session() as session:
+    with database.read_session() as session:
         try:
             account = users_core.get_user(session, name)
         except LabellingError:
@@ -101,7 +107,7 @@ def can(account: Account | None, action: Action) -> bool:
 
 def open_campaigns(account: Account | None) -> list[tuple[str, int]]:
     """(``name (scale)``, id) of the open campaigns, for a labeller's campaign choice."""
-    with database.session() as session:
+    with database.read_session() as session:
         _check(session, account, Action.LABEL)
         return [(f"{c.name} ({c.scale})", c.id) for c in campaigns_core.list_campaigns(session)
                 if c.state == "open"]
@@ -109,7 +115,7 @@ def open_campaigns(account: Account | None) -> list[tuple[str, int]]:
 
 def all_campaigns(account: Account | None) -> list[tuple[str, int]]:
     """Every campaign, for the progress, agreement and adjudication pages (``view``)."""
-    with database.session() as session:
+    with database.read_session() as session:
         _check(session, account, Action.VIEW)
         return [(f"{c.name} ({c.scale}, {c.state})", c.id)
                 for c in campaigns_core.list_campaigns(session)]
@@ -160,10 +166,24 @@ def _predicted(scale: str, path: Path, movement: str | None) -> Suggestion | Non
                       (result.get("probabilities") or {}).get(result["label"]))
 
 
+def level_choices(scale: str) -> list[tuple[str, str]]:
+    """(``1: II (Mild dysfunction)``, code) of a scale's levels: the level radio's choices."""
+    return [(f"{n}: {code} ({name})", code)
+            for n, (code, name, _) in enumerate(scale_levels(scale), start=1)]
+
+
+def my_labels_and_levels(account: Account | None, campaign: int | str | None
+                         ) -> tuple[list[tuple[str, int]], list[tuple[str, str]]]:
+    """:func:`my_labels`, and the campaign scale's levels to change one to."""
+    labels = my_labels(account, campaign)
+    with database.read_session() as session:
+        scale = campaigns_core.get_campaign(session, campaign).scale
+    return labels, level_choices(scale)
+
+
 def _view(task: workflow.Task, workdir: str | None = None) -> TaskView:
     suggestion, text = _suggestion_for(task)
-    levels = [(f"{n}: {code} ({name})", code)
-              for n, (code, name, _) in enumerate(scale_levels(task.scale), start=1)]
+    levels = level_choices(task.scale)
     if task.unit_media:   # a per-subject campaign: the visit's movements side by side
         from fpgrade_ui.labelling_visit import side_by_side
 
@@ -192,7 +212,18 @@ def next_task(account: Account | None, campaign: int | str | None,
         me = _check(session, account, Action.LABEL)
         _chosen(campaign)
         task = workflow.next_assignment(session, me, campaign)
+        if task is not None:   # the photos the raters open next, made while this one is looked at
+            make_ahead(workflow.upcoming_photos(session, task.campaign_id, AHEAD), workdir)
     return None if task is None else _view(task, workdir)
+
+
+def make_ahead_of_open_campaigns() -> None:
+    """At the server's start: the first photos of every open campaign made ahead (in the
+    background), so that the team's first photos of the day come as fast as the rest."""
+    with database.session() as session:
+        paths = [path for c in campaigns_core.list_campaigns(session) if c.state == "open"
+                 for path in workflow.upcoming_photos(session, c.id, AHEAD)]
+    make_ahead(paths)
 
 
 def my_queue(account: Account | None, campaign: int | str | None) -> str:
@@ -203,7 +234,7 @@ def my_queue(account: Account | None, campaign: int | str | None) -> str:
 
     from fpgrade.storage.tables import Annotation, Assignment
 
-    with database.session() as session:
+    with database.read_session() as session:
         me = _check(session, account, Action.LABEL)
         _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
@@ -324,19 +355,24 @@ def face_crop(account: Account | None, view) -> tuple[object | None, str]:
 def my_labels(account: Account | None, campaign: int | str | None) -> list[tuple[str, int]]:
     """(``medium #16 (movement): III``, assignment id) of the rater's labels in a campaign that
     may still change (the medium's check has not run), newest first."""
+    from sqlmodel import select
+
     from fpgrade.labelling.revise import my_changeable
     from fpgrade.storage.tables import Media
 
-    with database.session() as session:
+    with database.read_session() as session:
         me = _check(session, account, Action.LABEL)
         _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
-        out = []
-        for a in my_changeable(session, me, found.id):
-            medium = session.get(Media, a.media_id)
-            said = a.label or f"cannot grade ({cannot_grade_words(a.cannot_grade)})"
-            out.append((f"medium #{a.media_id} ({movement_words(medium.movement, markdown=False)})"
-                        f": {said}", a.assignment_id))
+        labels = my_changeable(session, me, found.id)
+        movement = dict(session.exec(select(Media.id, Media.movement).where(
+            Media.id.in_({a.media_id for a in labels}))).all()) if labels else {}
+    out = []
+    for a in labels:
+        said = a.label or f"cannot grade ({cannot_grade_words(a.cannot_grade)})"
+        out.append((f"medium #{a.media_id} "
+                    f"({movement_words(movement[a.media_id], markdown=False)}): {said}",
+                    a.assignment_id))
     return out
 
 

@@ -6,6 +6,7 @@ pictures."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -29,13 +30,51 @@ def _neutral_folder(workdir: str | None) -> Path:
                                  dir=workdir or os.environ.get("GRADIO_TEMP_DIR")))
 
 
+def _shown_cache(workdir: str | None) -> Path:
+    """The folder of the shown copies: one per server process (in the temporary folder, which
+    Gradio may serve from; mode 0700), or under ``workdir`` where one is given."""
+    global _CACHE
+    if workdir:
+        folder = Path(workdir) / "shown"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    with _CACHE_LOCK:
+        if _CACHE is None or not _CACHE.is_dir():
+            _CACHE = Path(tempfile.mkdtemp(prefix="fpgrade-shown-",
+                                           dir=os.environ.get("GRADIO_TEMP_DIR")))
+            atexit.register(shutil.rmtree, _CACHE, True)
+        return _CACHE
+
+
+_CACHE: Path | None = None
+_CACHE_LOCK = threading.Lock()
+
+
+def _cache_key(path: Path) -> str:
+    """The shown copy's name: the photo's resolved path, modification time and size, and the
+    copy's size and quality, hashed (a changed photo gets a new copy; the name says nothing)."""
+    import hashlib
+
+    found = path.stat()
+    text = f"{path.resolve()}|{found.st_mtime_ns}|{found.st_size}|{SHOWN_LONG_SIDE}|{SHOWN_QUALITY}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _shown_photo(path: Path, workdir: str | None) -> str:
-    """The copy of a photo a rater's browser gets: a JPEG under a neutral name, upright (EXIF
-    orientation applied), without the file's metadata (camera, date, place), its long side at
-    most :data:`SHOWN_LONG_SIDE`. Written once per open photo and sent as a file: decoding the
-    photo into an array and letting Gradio encode it as WebP cost 217 ms of server CPU per
-    1-megapixel photo (3 s for 12 MP) on every submit; this costs 25 ms for a 1 MP JPEG
-    (a JPEG is decoded at the reduced size with PIL's ``draft``)."""
+    """The copy of a photo a rater's browser gets: a JPEG named ``medium.jpg`` (a neutral name),
+    upright (EXIF orientation applied), without the file's metadata (camera, date, place), its
+    long side at most :data:`SHOWN_LONG_SIDE`.
+
+    Made once per photo and server (:func:`_shown_cache`, keyed by :func:`_cache_key`): the
+    second pass, the adjudication and a photo made ahead (:func:`make_ahead`) cost a ``stat``.
+    Decoding the photo into an array and letting Gradio encode it as WebP cost 217 ms of server
+    CPU per 1-megapixel photo (3 s for 12 MP) on every submit; the copy costs 25 ms for a 1 MP
+    JPEG (a JPEG is decoded at the reduced size with PIL's ``draft``). Written to a temporary
+    name and renamed, so that two raters opening the same photo never see half a file."""
+    folder = _shown_cache(workdir) / _cache_key(path)
+    copy = folder / "medium.jpg"
+    if copy.is_file():
+        return str(copy)
     from PIL import Image, ImageOps
 
     with Image.open(path) as image:
@@ -43,9 +82,35 @@ def _shown_photo(path: Path, workdir: str | None) -> str:
             image.draft("RGB", (SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
         picture = ImageOps.exif_transpose(image).convert("RGB")
     picture.thumbnail((SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
-    copy = _neutral_folder(workdir) / "medium.jpg"
-    picture.save(copy, "JPEG", quality=SHOWN_QUALITY)
+    folder.mkdir(exist_ok=True)
+    partial = folder / f".medium-{threading.get_ident()}-{os.getpid()}.jpg"
+    picture.save(partial, "JPEG", quality=SHOWN_QUALITY)
+    os.replace(partial, copy)
     return str(copy)
+
+
+def make_ahead(paths, workdir: str | None = None) -> threading.Thread | None:
+    """Make the shown copies of photos a rater is about to be sent, in the background (one
+    thread at a time; a photo that cannot be read is left for the view to report); the thread,
+    ``None`` when there is nothing to make."""
+    todo = [Path(p) for p in paths]
+
+    def run() -> None:
+        with _AHEAD_LOCK:
+            for path in todo:
+                try:
+                    _shown_photo(path, workdir)
+                except Exception:  # noqa: BLE001 - the view says what is wrong when it opens it
+                    continue
+
+    if not todo:
+        return None
+    thread = threading.Thread(target=run, name="fpgrade-shown-ahead", daemon=True)
+    thread.start()
+    return thread
+
+
+_AHEAD_LOCK = threading.Lock()
 
 
 def shown_copy(rgb, workdir: str | None) -> str:

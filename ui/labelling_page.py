@@ -7,7 +7,8 @@ from __future__ import annotations
 
 #: keyboard and mouse of the labelling and adjudication views (a small inline script, no
 #: library): 1-9 choose a level, Enter submits (adjudication: decides; Ctrl+Enter from the reason),
-#: S skips, G shows the campaign's guideline in the photo's place (again: back); the photo
+#: S skips, G shows the campaign's guideline in the photo's place (again, or any answer: back);
+#: the photo
 #: zooms with the wheel or + / - (0: back to the whole photo), pans by
 #: dragging or with the arrow keys, C steps the contrast (1, 1.4, 1.8), F toggles the face crop
 #: (a server event: fpgrade's face detection); adjudication: O opens the chosen case, Q refreshes
@@ -69,6 +70,13 @@ SHORTCUTS = """<script>
     drag.x = e.clientX; drag.y = e.clientY; draw(drag.img);
   });
   document.addEventListener('mouseup', () => { drag = null; });
+  // a new medium brings the photo back in the guideline's place: the guideline's own toggle
+  // (a server event) is pressed when an answer, a skip or "Next" leaves it open
+  const ANSWERS = '#submit-label, #skip-button, #next-button, #cannot-grade-button';
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest(ANSWERS) && shown('#guideline-panel'))
+      document.querySelector('#guideline-button')?.click();
+  }, true);
   const PAN = {ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60]};
   document.addEventListener('keydown', (e) => {
     const v = active();

@@ -214,6 +214,24 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
     return transaction(session, work)
 
 
+def upcoming_photos(session: Session, campaign_id: int, count: int) -> list[Path]:
+    """The photos of the next ``count`` open blind assignments of a campaign (each photo once),
+    in the order :func:`next_assignment` offers them (whoever takes them): what a server may
+    prepare ahead.
+    A per-subject campaign's visits are composed when shown, so none of them here."""
+    found = session.get(Campaign, campaign_id)
+    if found is None or found.unit != "medium":
+        return []
+    rows = session.exec(
+        select(Media.path).join(Assignment, Assignment.media_id == Media.id)
+        .where(Assignment.campaign_id == campaign_id,
+               Assignment.pass_kind == PassKind.BLIND.value,
+               Assignment.state == AssignmentState.OPEN.value,
+               Media.kind == MediaKind.IMAGE.value)
+        .order_by(Assignment.pass_number, Assignment.order_key).limit(count)).all()
+    return [Path(path) for path in dict.fromkeys(rows)]   # a photo once, whatever its passes
+
+
 def skipped_media(session: Session, campaign_id: int, user_name: str) -> set[int]:
     """The media a user skipped in a campaign (from the audit log's ``skip`` events)."""
     return {e.media_id for e in audit.events(session, campaign_id=campaign_id, actor=user_name,
@@ -318,4 +336,5 @@ def submit_label(session: Session, user: Account, assignment_id: int, *, label: 
 __all__ = ["CLAIM_LEASE", "AdjudicationCase", "CheckView", "Decision", "Outcome", "PassView",
            "QueueItem", "Status", "SubmitResult", "Suggestion", "Task", "adjudication_case",
            "adjudication_queue", "decide", "latest_suggestion", "media_statuses",
-           "next_assignment", "open_adjudication", "skip_assignment", "submit_label"]
+           "next_assignment", "open_adjudication", "skip_assignment", "submit_label",
+           "upcoming_photos"]
