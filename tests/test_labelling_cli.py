@@ -181,7 +181,7 @@ def test_the_guideline_from_a_file_and_back(capsys, registry, tmp_path):
     (tmp_path / "long.md").write_text("x" * (MAX_GUIDELINE + 1))
     refused(tmp_path / "long.md", f"{MAX_GUIDELINE + 1} characters long",
             f"at most {MAX_GUIDELINE}")
-    (tmp_path / "huge.md").write_bytes(b"x" * (4 * MAX_GUIDELINE + 1))
+    (tmp_path / "huge.md").write_bytes(b"x" * (4 * MAX_GUIDELINE + 4))
     refused(tmp_path / "huge.md", "bytes", f"at most {MAX_GUIDELINE} characters")
     code, _, err = run(capsys, "campaign", "guideline", "study1", "--show", "--file", guide)
     assert code == 1 and "one of --file" in err

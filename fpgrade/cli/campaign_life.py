@@ -11,6 +11,7 @@ commands are added to ``fpgrade campaign`` by :mod:`fpgrade.cli.labelling`.
 
 from __future__ import annotations
 
+import codecs
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -93,7 +94,7 @@ def read_guideline(path: Path, limit: int) -> str:
         size = path.stat().st_size
         if path.is_dir():
             raise FpgradeError(f"{path}: is a folder, not a Markdown file")
-        if size > _MAX_BYTES_PER_CHAR * limit:
+        if size > _MAX_BYTES_PER_CHAR * limit + len(codecs.BOM_UTF8):
             raise FpgradeError(f"{path}: {size} bytes; a guideline is at most {limit} characters")
         data = path.read_bytes()
     except FileNotFoundError:
