@@ -17,7 +17,7 @@ from fpgrade.labelling.export import write_csv
 from fpgrade.labelling.final import final_labels
 from fpgrade.labelling.model import Action
 from fpgrade.labelling.raters import labeller_figures
-from fpgrade.labelling.raters_time import FINAL, figures_over_time
+from fpgrade.labelling.raters_time import BLOCK, FINAL, exported_figures, figures_over_time
 from fpgrade.labelling.raters_time import write_csv as write_figures_csv
 from fpgrade.labelling.users import Account
 from fpgrade.registry import get_registry
@@ -69,10 +69,6 @@ def progress(account: Account | None, campaign: int | str | None) -> str:
     lines += (over_time_lines(weeks, "week", "week")
               + over_time_lines(blocks, "items", f"{BLOCK} items"))
     return "\n".join(lines)
-
-
-#: the progress page's and the export's blocks of a rater's passes
-BLOCK = 50
 
 
 def over_time_lines(figures: list, period: str, title: str) -> list[str]:
@@ -183,8 +179,6 @@ def export_csv(account: Account | None, campaign: int | str | None,
     return str(path), count
 
 
-
-
 def export_figures_csv(account: Account | None, campaign: int | str | None,
                        folder: str | None = None) -> tuple[str, int]:
     """The campaign's per-labeller figures per week and per block of :data:`BLOCK` items, and
@@ -193,8 +187,7 @@ def export_figures_csv(account: Account | None, campaign: int | str | None,
         me = _check(session, account, Action.VIEW)
         _chosen(campaign)
         found = campaigns_core.get_campaign(session, campaign)
-        figures = (figures_over_time(session, found.id, by=me)
-                   + figures_over_time(session, found.id, per_items=BLOCK, by=me))
+        figures = exported_figures(session, found.id, by=me)
         name, found_id = found.name, found.id
     folder = folder or tempfile.mkdtemp(prefix="fpgrade-label-",
                                         dir=os.environ.get("GRADIO_TEMP_DIR"))

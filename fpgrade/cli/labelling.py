@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 
+from fpgrade.cli import campaign_life
 from fpgrade.cli.console import console, err_console, print_json
 from fpgrade.errors import FpgradeError
 from fpgrade.registry import get_registry
@@ -166,17 +167,24 @@ def campaign_status(
 ) -> None:
     """Progress and agreement of a campaign (or the list of campaigns)."""
     from fpgrade.labelling.agreement import campaign_agreement
-    from fpgrade.labelling.campaigns import campaign_progress, get_campaign, list_campaigns
+    from fpgrade.labelling.campaigns import (
+        campaign_progress, closed_by_itself, closed_note, get_campaign, list_campaigns,
+    )
     from fpgrade.storage import database
 
     with database.session() as session:
         if name is None:
-            found = list_campaigns(session)
+            found = []
+            for c in list_campaigns(session):
+                row = get_campaign(session, c.id)
+                found.append({"id": c.id, "name": c.name, "scale": c.scale, "unit": c.unit,
+                              "state": c.state, "closed": closed_note(session, row),
+                              "closed_by_itself": closed_by_itself(session, row)})
             if as_json:
-                print_json([{"id": c.id, "name": c.name, "scale": c.scale, "state": c.state}
-                            for c in found])
-            for c in [] if as_json else found:
-                console.print(f"{c.id}\t{c.name}\t{c.scale}\t{c.state}")
+                print_json(found)
+            for c in [] if as_json else found:    # real tabs (rich would expand them)
+                print("\t".join([str(c["id"]), c["name"], c["scale"], c["state"]]
+                                        + ([c["closed"]] if c["closed"] else [])))
             return
         scale = get_registry().scale(get_campaign(session, name).scale)
         progress = campaign_progress(session, name)
@@ -187,6 +195,8 @@ def campaign_status(
     units = "visits" if progress.unit == "visit" else "media"
     console.print(f"campaign {progress.campaign}: {progress.media} {units}, "
                   f"{progress.assignments_done}/{progress.assignments_total} assignments done")
+    if progress.closed:
+        console.print(f"{progress.closed} (reopen: fpgrade campaign reopen {progress.campaign})")
     for status, count in progress.as_dict()["statuses"].items():
         console.print(f"  {status}: {count}")
     first, second = agreement.first_check, agreement.second_check
@@ -225,6 +235,12 @@ def campaign_check(
                   "(the last two go to adjudication)")
 
 
+campaign_app.command("close")(campaign_life.campaign_close)
+campaign_app.command("reopen")(campaign_life.campaign_reopen)
+campaign_app.command("guideline")(campaign_life.campaign_guideline)
+campaign_app.command("figures")(campaign_life.campaign_figures)
+
+
 @labels_app.command("export")
 def labels_export(
     out: Path | None = typer.Option(None, "--out", help="CSV file (default: stdout)."),
@@ -237,22 +253,17 @@ def labels_export(
 ) -> None:
     """Final labels with their provenance, as CSV (media named by id and sha256)."""
     from fpgrade.labelling.campaigns import get_campaign
-    from fpgrade.labelling.export import write_csv
+    from fpgrade.labelling.export import count_rows, write_csv
     from fpgrade.labelling.final import final_labels
     from fpgrade.storage import database
 
     with database.session() as session:
         campaign_id = get_campaign(session, campaign).id if campaign else None
         records = final_labels(session, scale, campaign_id=campaign_id)
-    if out is None:
-        write_csv(records, sys.stdout, paths_relative_to=paths_relative_to)
-        return
-    try:
-        with open(out, "w", newline="", encoding="utf-8") as handle:
-            count = write_csv(records, handle, paths_relative_to=paths_relative_to)
-    except OSError as exc:
-        raise FpgradeError(f"{out}: cannot write ({exc.strerror})") from exc
-    err_console.print(f"{count} final labels written to {out}")
+    campaign_life.write_out(out, lambda handle: write_csv(
+        records, handle, paths_relative_to=paths_relative_to))
+    if out is not None:
+        err_console.print(f"{count_rows(records).words()} written to {out}")
 
 
 def register(app: typer.Typer) -> None:

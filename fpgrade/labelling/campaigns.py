@@ -259,10 +259,7 @@ def reopen_if_closed_by_itself(session: Session, campaign: Campaign, actor: str,
     rested on is withdrawn or changed (a Label Studio edit): its medium is undecided again and
     must be labelled. A campaign an admin closed stays closed. Audited (``campaign_reopen``,
     ``auto``)."""
-    if campaign.state == "open":
-        return False
-    closes = audit.events(session, campaign_id=campaign.id, action="campaign_close")
-    if not closes or not closes[-1].details.get("auto"):
+    if not closed_by_itself(session, campaign):
         return False
     campaign.state = "open"
     session.add(campaign)
@@ -270,14 +267,27 @@ def reopen_if_closed_by_itself(session: Session, campaign: Campaign, actor: str,
     return True
 
 
+def _last_close(session: Session, campaign: Campaign):
+    closes = audit.events(session, campaign_id=campaign.id, action="campaign_close")
+    return closes[-1] if closes else None
+
+
+def closed_by_itself(session: Session, campaign: Campaign) -> bool:
+    """Whether ``campaign`` is closed and its last close was its own (:func:`close_if_done`),
+    not an admin's."""
+    if campaign.state == "open":
+        return False
+    last = _last_close(session, campaign)
+    return last is not None and bool(last.details.get("auto"))
+
+
 def closed_note(session: Session, campaign: Campaign) -> str | None:
     """How a closed campaign closed, in words (``None`` while open)."""
     if campaign.state == "open":
         return None
-    closes = audit.events(session, campaign_id=campaign.id, action="campaign_close")
-    if not closes:
+    last = _last_close(session, campaign)
+    if last is None:
         return "closed"
-    last = closes[-1]
     when = f"{last.at:%Y-%m-%d %H:%M} UTC"
     if last.details.get("auto"):
         return f"closed by itself on {when}: {last.details.get('reason', DONE_REASON)}"

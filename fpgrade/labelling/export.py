@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -62,6 +63,41 @@ def _rows(records: Iterable[FinalRecord]) -> list[list[FinalRecord]]:
     for group in visits.values():
         group.sort(key=lambda r: (r.movement is None, r.movement or "", r.media_id))
     return rows
+
+
+@dataclass(frozen=True)
+class ExportCount:
+    """What an export holds: its rows (final labels), how many of them are a visit's grade, and
+    how many media the rows cover (a visit's row covers each medium of the visit)."""
+
+    rows: int
+    visits: int
+    media: int
+
+    def words(self) -> str:
+        """``4 final labels (4 media)``; ``2 final labels (2 visits, 6 media in all)``; mixed:
+        ``5 final labels (3 media one by one, 2 visits of 6 media: 9 media in all)``."""
+        def n(count: int, one: str, many: str) -> str:
+            return f"{count} {one if count == 1 else many}"
+
+        head = n(self.rows, "final label", "final labels")
+        singles = self.rows - self.visits
+        covered = self.media - singles
+        if not self.visits:
+            return f"{head} ({n(self.media, 'medium', 'media')})"
+        if not singles:
+            return (f"{head} ({n(self.visits, 'visit', 'visits')}, "
+                    f"{n(self.media, 'medium', 'media')} in all)")
+        return (f"{head} ({n(singles, 'medium', 'media')} one by one, "
+                f"{n(self.visits, 'visit', 'visits')} of {n(covered, 'medium', 'media')}: "
+                f"{n(self.media, 'medium', 'media')} in all)")
+
+
+def count_rows(records: Iterable[FinalRecord]) -> ExportCount:
+    """How :func:`write_csv` will lay ``records`` out (:class:`ExportCount`)."""
+    rows = _rows(records)
+    return ExportCount(len(rows), sum(group[0].unit == "visit" for group in rows),
+                       sum(len(group) for group in rows))
 
 
 def write_csv(records: Iterable[FinalRecord], handle: TextIO, *,

@@ -32,6 +32,8 @@ from fpgrade.storage.tables import Annotation, Assignment
 
 WEEK = "week"
 FINAL = "final label"
+#: the blocks of a rater's passes on the progress page and in the figures export
+BLOCK = 50
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,15 @@ def figures_over_time(session: Session, campaign: int | str, *, per_items: int |
                                      statistics.median(seconds) if seconds else None,
                                      agreement))
     return out
+
+
+def exported_figures(session: Session, campaign: int | str, *,
+                     by: Account | None = None) -> list[PeriodFigures]:
+    """What the figures export holds (the progress page's **Export figures** and ``fpgrade
+    campaign figures``): every rater's figures per ISO week, then per block of :data:`BLOCK`
+    of their passes. ``by``: the user asking (needs ``view``); ``None``: the command line."""
+    return (figures_over_time(session, campaign, by=by)
+            + figures_over_time(session, campaign, per_items=BLOCK, by=by))
 
 
 CSV_COLUMNS = ("rater", "period", "items", "median_seconds", "compared_with", "n", "agreement")
