@@ -39,7 +39,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 NEXT_SHOWN = """([before]) => {
   const title = document.querySelector('#medium-title');
-  const text = title ? title.innerText : '';
+  const text = title ? title.textContent : '';
   if (text.includes('Nothing left')) return true;
   const m = text.match(/Medium #(\\d+)/);
   if (!m || m[1] === before) return false;
@@ -54,7 +54,7 @@ STOPWATCH = """() => {
   window.__fpTimes = [];
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter') return;
-    const text = document.querySelector('#medium-title')?.innerText || '';
+    const text = document.querySelector('#medium-title')?.textContent || '';
     const m = text.match(/Medium #(\\d+)/);
     const before = m ? m[1] : '', start = performance.now();
     const tick = () => shownNext([before])
@@ -68,7 +68,7 @@ STOPWATCH = """() => {
 #: call: the driver's own CPU is taken from the same 2 cores as the browsers and the server)
 SHOWN_MEDIUM = """() => {
   document.activeElement?.blur();
-  const text = document.querySelector('#medium-title')?.innerText || '';
+  const text = document.querySelector('#medium-title')?.textContent || '';
   const m = text.match(/Medium #(\\d+)/);
   return text.includes('Nothing left') || !m ? null : Number(m[1]);
 }"""

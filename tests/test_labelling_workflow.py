@@ -315,6 +315,32 @@ def test_one_rater_twice_only_after_the_gap(team, registry):
     assert {r.status for r in results} == {Status.AWAITING_CHECK}
 
 
+def test_the_next_medium_is_found_past_many_the_rater_may_not_take(team, registry):
+    """More media than one batch of candidates (CANDIDATES) that the rater may not take yet
+    (her first pass is within the gap) come first in the queue: the one she may take, last in
+    the queue, is still found; and then nothing."""
+    from fpgrade.labelling.workflow import CANDIDATES
+    from fpgrade.storage.tables import Assignment
+
+    media = add_media(CANDIDATES + 5)
+    c = campaign(registry, allow_same_rater=True, min_gap_s=3600)
+    with database.session() as session:
+        second = session.exec(select(Assignment).where(
+            Assignment.campaign_id == c.id, Assignment.pass_number == 2)
+            .order_by(Assignment.order_key, Assignment.id)).all()
+        last = second[-1].media_id                  # bob did its first pass, ann all others
+        for row in session.exec(select(Assignment).where(Assignment.campaign_id == c.id,
+                                                         Assignment.pass_number == 1)).all():
+            row.state, row.done_at = "done", utcnow()
+            row.user_id = team["bob" if row.media_id == last else "ann"].id
+            session.add(row)
+        session.commit()
+        task = next_assignment(session, team["ann"], c.id)
+        assert (task.media_id, task.pass_number) == (last, 2)
+        assert len(media) > CANDIDATES and next_assignment(session, team["ann"], c.id
+                                                           ).media_id == last   # she holds it
+
+
 def test_a_double_submit_stores_once_and_a_foreign_submit_is_refused(team, registry):
     add_media(1)
     c = campaign(registry)

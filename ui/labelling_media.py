@@ -51,12 +51,12 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _cache_key(path: Path) -> str:
-    """The shown copy's name: the photo's resolved path, modification time and size, and the
+    """The shown copy's name: the photo's absolute path, modification time and size, and the
     copy's size and quality, hashed (a changed photo gets a new copy; the name says nothing)."""
     import hashlib
 
     found = path.stat()
-    text = f"{path.resolve()}|{found.st_mtime_ns}|{found.st_size}|{SHOWN_LONG_SIDE}|{SHOWN_QUALITY}"
+    text = f"{path.absolute()}|{found.st_mtime_ns}|{found.st_size}|{SHOWN_LONG_SIDE}|{SHOWN_QUALITY}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -96,6 +96,10 @@ def make_ahead(paths, workdir: str | None = None) -> threading.Thread | None:
     todo = [Path(p) for p in paths]
 
     def run() -> None:
+        try:   # the lowest CPU priority (Linux: per thread): never before a rater's request
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         with _AHEAD_LOCK:
             for path in todo:
                 try:

@@ -56,7 +56,8 @@ from fpgrade.storage.tables import (
 
 #: a claimed assignment not submitted within this time may be claimed by another rater
 CLAIM_LEASE = timedelta(minutes=30)
-CANDIDATES = 200
+#: candidates read at a time by :func:`next_assignment`
+CANDIDATES = 20
 
 # the names other modules (fpgrade.sync.apply) imported before the split
 _medium_rows, _after_blind_pass = medium_rows, first_check_again
@@ -147,6 +148,18 @@ def _may_take(campaign: Campaign, mine: list[Assignment], now: datetime) -> bool
                and a.done_at <= now - gap for a in mine)
 
 
+def _in_batches(session: Session, query, size: int = CANDIDATES):
+    """The rows of an ordered query, read ``size`` at a time (a rater's next medium is almost
+    always among the first few; all of them are still reached when races take those)."""
+    offset = 0
+    while True:
+        batch = session.exec(query.offset(offset).limit(size)).all()
+        yield from batch
+        if len(batch) < size:
+            return
+        offset += size
+
+
 def next_assignment(session: Session, user: Account, campaign: int | str, *,
                     now: datetime | None = None, lease: timedelta = CLAIM_LEASE) -> Task | None:
     """Claim the user's next blind assignment of a campaign (or return the one they hold).
@@ -181,11 +194,17 @@ def next_assignment(session: Session, user: Account, campaign: int | str, *,
         claimable = or_(Assignment.state == AssignmentState.OPEN.value,
                         and_(Assignment.state == AssignmentState.CLAIMED.value,
                              Assignment.claimed_at < expired))
-        candidates = session.exec(
-            select(Assignment).where(Assignment.campaign_id == found.id,
-                                     Assignment.pass_kind == PassKind.BLIND.value, claimable)
-            .order_by(Assignment.pass_number, Assignment.order_key).limit(CANDIDATES)).all()
-        for candidate in candidates:
+        query = select(Assignment).where(Assignment.campaign_id == found.id,
+                                         Assignment.pass_kind == PassKind.BLIND.value, claimable)
+        # what the rules below would pass over anyway, left in the database: the media this
+        # rater skipped, and (one pass per rater) those of which they have done a pass
+        barred = skipped | (set() if found.allow_same_rater else {
+            media for media, rows in mine.items()
+            if any(a.state == AssignmentState.DONE for a in rows)})
+        if barred:
+            query = query.where(Assignment.media_id.not_in(barred))
+        for candidate in _in_batches(session, query.order_by(Assignment.pass_number,
+                                                             Assignment.order_key, Assignment.id)):
             held_before = [a for a in mine.get(candidate.media_id, []) if a.id != candidate.id]
             if candidate.media_id in skipped or not _may_take(found, held_before, moment):
                 continue
