@@ -49,21 +49,29 @@ def _view_json(session, view) -> dict:
             "closed_by_itself": closed_by_itself(session, found)}
 
 
+def _change_state(name: str, change, said: str, as_json: bool) -> None:
+    """Close or reopen (``change``: the core's function) and say so (``said``: a format of the
+    campaign's name), or print the campaign as JSON."""
+    from fpgrade.storage import database
+
+    with database.session() as session:
+        view = change(session, name)
+        shown = _view_json(session, view)
+    if as_json:
+        print_json(shown)
+    else:
+        console.print(said.format(name=view.name))
+
+
 def campaign_close(
     name: str = typer.Argument(..., help="The campaign (name or number)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Close a campaign: no more claims, submits or decisions; its final labels stay."""
     from fpgrade.labelling.campaigns import close_campaign
-    from fpgrade.storage import database
 
-    with database.session() as session:
-        view = close_campaign(session, name)
-        shown = _view_json(session, view)
-    if as_json:
-        print_json(shown)
-    else:
-        console.print(f"campaign {view.name} closed (reopen: fpgrade campaign reopen {view.name})")
+    _change_state(name, close_campaign,
+                  "campaign {name} closed (reopen: fpgrade campaign reopen {name})", as_json)
 
 
 def campaign_reopen(
@@ -73,15 +81,8 @@ def campaign_reopen(
     """Open a closed campaign again (refused while another open campaign on its scale holds
     one of its undecided media)."""
     from fpgrade.labelling.campaigns import reopen_campaign
-    from fpgrade.storage import database
 
-    with database.session() as session:
-        view = reopen_campaign(session, name)
-        shown = _view_json(session, view)
-    if as_json:
-        print_json(shown)
-    else:
-        console.print(f"campaign {view.name} open again")
+    _change_state(name, reopen_campaign, "campaign {name} open again", as_json)
 
 
 def read_guideline(path: Path, limit: int) -> str:
