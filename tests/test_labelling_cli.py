@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -183,6 +184,7 @@ def test_the_guideline_from_a_file_and_back(capsys, registry, tmp_path):
             f"at most {MAX_GUIDELINE}")
     (tmp_path / "huge.md").write_bytes(b"x" * (4 * MAX_GUIDELINE + 4))
     refused(tmp_path / "huge.md", "bytes", f"at most {MAX_GUIDELINE} characters")
+    refused(Path("/dev/zero"), "more than", f"at most {MAX_GUIDELINE} characters")  # no size
     code, _, err = run(capsys, "campaign", "guideline", "study1", "--show", "--file", guide)
     assert code == 1 and "one of --file" in err
     # nothing refused touched the stored guideline

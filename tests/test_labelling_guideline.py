@@ -100,8 +100,11 @@ def test_examples_per_grade_come_from_the_campaigns_final_labels(team, registry,
     with database.session() as session:
         for index, medium in enumerate(media):
             row = session.get(Media, medium)
-            row.path = str(tmp_path / f"P{index}.png")
-            Image.new("RGB", (8, 8), (index * 30, 0, 0)).save(row.path)
+            row.path = str(tmp_path / f"Smith_John_{index}.jpg")
+            exif = Image.Exif()
+            exif[0x010E] = "Patient SMITH John"           # the image description
+            Image.new("RGB", (8, 8), (index * 30, 0, 0)).save(row.path, exif=exif,
+                                                             comment=b"MRN 12345")
             if index == 6:
                 row.kind = MediaKind.VIDEO      # never an example
             session.add(row)
@@ -124,7 +127,12 @@ def test_examples_per_grade_come_from_the_campaigns_final_labels(team, registry,
 
     title, html, gallery = show(team["ann"], c.id, str(tmp_path / "served"))
     assert html == NO_GUIDELINE and "4 example photos" in title
-    assert [Path(p).name for p, _ in gallery] == [
-        "example_II_1.png", "example_II_2.png", "example_II_3.png", "example_IV_1.png"]
+    # the copy any rater gets of a photo: a neutral name, no EXIF, no JPEG comment
+    assert [Path(p).name for p, _ in gallery] == ["medium.jpg"] * 4
+    assert len({p for p, _ in gallery}) == 4 and all("Smith" not in p for p, _ in gallery)
     assert gallery[0][1] == "II Slight dysfunction: At rest, looking straight ahead (MV0)"
-    assert Path(gallery[0][0]).read_bytes() == (tmp_path / "P1.png").read_bytes()
+    for shown, _ in gallery:
+        assert b"SMITH" not in Path(shown).read_bytes() and b"MRN" not in Path(shown).read_bytes()
+    with Image.open(gallery[0][0]) as copy:
+        assert copy.getpixel((4, 4))[0] in range(20, 41)        # P1: red 30
+        assert not copy.getexif() and "comment" not in copy.info

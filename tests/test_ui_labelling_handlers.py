@@ -353,11 +353,13 @@ def test_a_rater_gets_an_upright_copy_without_the_photos_metadata(tmp_path):
     exif[0x010F] = "ClinicCam"  # maker
     exif[0x0132] = "2026:01:10 09:30:00"
     Image.fromarray(np.tile(np.arange(3000, dtype=np.uint8)[None, :, None] % 251,
-                            (1000, 1, 3))).save(original, exif=exif)
+                            (1000, 1, 3))).save(original, exif=exif,
+                                                comment=b"Patient DOE Jane MRN 12345")
     shown = Path(h._shown_photo(original, str(tmp_path / "work")))
     with Image.open(shown) as copy:
         assert copy.size == (853, 2560)          # upright (taller than wide), long side capped
-        assert not copy.getexif() and "exif" not in copy.info
+        assert not copy.getexif() and "exif" not in copy.info and "comment" not in copy.info
+    assert b"DOE" not in shown.read_bytes() and b"ClinicCam" not in shown.read_bytes()
     assert shown.name == "medium.jpg" and "L0001" not in str(shown)
 
 
@@ -396,3 +398,14 @@ def test_the_next_photos_are_made_ahead_in_queue_order(team, campaign, tmp_path)
         assert Path(h._shown_photo(path, work)).is_file()
     following = h.next_task(team["bob"], campaign, work)
     assert following.task.path == upcoming[0]              # what bob opens was made ahead
+
+
+@pytest.mark.parametrize("shown", [1e30, 2**63, "nan", float("inf"), "abc", -3, 0, 5.5])
+def test_a_shown_id_that_is_no_assignment_number_is_refused_in_one_line(team, campaign, shown):
+    """A crafted ``shown`` (the hidden number the page sends back) is refused as a labelling
+    error, never an unhandled exception or a database error."""
+    view = h.next_task(team["ann"], campaign)
+    with pytest.raises(LabellingError, match="not a medium shown to you"):
+        h.submit(team["ann"], view, "II", shown=shown)
+    with pytest.raises(LabellingError):
+        h.skip(team["ann"], view, shown)

@@ -2,18 +2,15 @@
 labelling view (the G key or the button), and the admin's editor. Plain functions, no gradio.
 
 The guideline's HTML comes from :func:`fpgrade.labelling.guideline.render` (Markdown with raw
-HTML off and only ``http(s)``/``mailto`` links). The example photos are copied under neutral
-names (``example_II_1.jpg``: a stored file name may say who the patient is) into the server's
-temporary folder and returned as the gallery's value, so the page gets them through a Gradio
-output and the file guard (:mod:`fpgrade_ui.web_files`) serves them to this user only.
+HTML off and only ``http(s)``/``mailto`` links). The example photos are sent as the copy a
+rater gets of any photo (:func:`~fpgrade_ui.labelling_media._shown_photo`: upright, without
+EXIF, XMP or JPEG comments, named ``medium.jpg``: a stored file name or a camera's fields may say
+who the patient is; before, the file was copied byte for byte under a neutral name, its EXIF
+included) and returned as the gallery's value, so the page gets them through a Gradio output
+and the file guard (:mod:`fpgrade_ui.web_files`) serves them to this user only.
 """
 
 from __future__ import annotations
-
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 from fpgrade.labelling import guideline as guideline_core
 from fpgrade.labelling.campaigns import get_campaign
@@ -21,6 +18,7 @@ from fpgrade.labelling.model import Action
 from fpgrade.labelling.users import Account
 from fpgrade.storage import database
 from fpgrade_ui.labelling_handlers import _check, _chosen, _me
+from fpgrade_ui.labelling_media import _shown_photo
 from fpgrade_ui.labelling_words import movement_words, scale_levels
 from fpgrade_ui.markdown_text import md
 
@@ -39,19 +37,13 @@ def show(account: Account | None, campaign: int | str | None,
         shown = guideline_core.campaign_guideline(session, _me(account), found.id, levels)
     names = {code: name for code, name, _ in scale_levels(shown.scale)}
     gallery = []
-    folder = None
     for level, found_examples in shown.examples.items():
-        for number, example in enumerate(found_examples, start=1):
-            if not example.path.is_file():
+        for example in found_examples:
+            try:     # the copy a rater is sent of any photo: upright, no metadata, neutral name
+                copy = _shown_photo(example.path, workdir)
+            except OSError:       # gone or unreadable: not an example any more
                 continue
-            if folder is None:
-                if workdir:
-                    Path(workdir).mkdir(parents=True, exist_ok=True)
-                folder = Path(tempfile.mkdtemp(prefix="fpgrade-guide-",
-                                               dir=workdir or os.environ.get("GRADIO_TEMP_DIR")))
-            copy = folder / f"example_{_safe(level)}_{number}{example.path.suffix.lower()}"
-            shutil.copyfile(example.path, copy)
-            gallery.append((str(copy), f"{level} {names.get(level, '')}: "
+            gallery.append((copy, f"{level} {names.get(level, '')}: "
                             f"{movement_words(example.movement, markdown=False)}"))
     count = len(gallery)
     title = (f"### Guideline of {md(shown.campaign)}: {count} example photo"

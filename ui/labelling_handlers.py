@@ -260,7 +260,13 @@ def _shown_id(view: TaskView | None, shown: int | float | str | None) -> int:
     answer) wins over the session's open one, which a first submit has already replaced by the
     next medium when a second submit of the same answer arrives."""
     if shown not in (None, ""):
-        return int(shown)
+        try:
+            number = int(shown)
+        except (TypeError, ValueError, OverflowError):   # "nan", inf, text: nothing shown
+            number = 0
+        if not 0 < number < 2**31 or number != shown and str(number) != str(shown).strip():
+            raise LabellingError("that is not a medium shown to you: press 'Next medium'")
+        return number
     if view is None:
         raise LabellingError("no medium is open: press 'Next medium'")
     return view.task.assignment_id
@@ -310,7 +316,8 @@ def skip(account: Account | None, view: TaskView | None,
          shown: int | float | str | None = None) -> str:
     with database.session() as session:
         me = _check(session, account, Action.LABEL)
-        if view is None or (shown not in (None, "") and int(shown) != view.task.assignment_id):
+        if view is None or (shown not in (None, "") and _shown_id(view, shown)
+                            != view.task.assignment_id):
             raise LabellingError("no medium is open (or it was already answered)")
         workflow.skip_assignment(session, me, view.task.assignment_id)
     return f"Skipped medium #{view.task.media_id} (it goes to another rater)."

@@ -62,8 +62,8 @@ def _cache_key(path: Path) -> str:
 
 def _shown_photo(path: Path, workdir: str | None) -> str:
     """The copy of a photo a rater's browser gets: a JPEG named ``medium.jpg`` (a neutral name),
-    upright (EXIF orientation applied), without the file's metadata (camera, date, place), its
-    long side at most :data:`SHOWN_LONG_SIDE`.
+    upright (EXIF orientation applied), without the file's metadata (EXIF, XMP, the JPEG comment;
+    its colour profile kept), its long side at most :data:`SHOWN_LONG_SIDE`.
 
     Made once per photo and server (:func:`_shown_cache`, keyed by :func:`_cache_key`): the
     second pass, the adjudication and a photo made ahead (:func:`make_ahead`) cost a ``stat``.
@@ -82,9 +82,13 @@ def _shown_photo(path: Path, workdir: str | None) -> str:
             image.draft("RGB", (SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
         picture = ImageOps.exif_transpose(image).convert("RGB")
     picture.thumbnail((SHOWN_LONG_SIDE, SHOWN_LONG_SIDE))
+    # only the colour profile is kept: Pillow carries a JPEG's comment (COM: a clinic may
+    # write the patient's name there), EXIF and XMP in ``info`` into the saved copy
+    icc = picture.info.get("icc_profile")
+    picture.info.clear()
     folder.mkdir(exist_ok=True)
     partial = folder / f".medium-{threading.get_ident()}-{os.getpid()}.jpg"
-    picture.save(partial, "JPEG", quality=SHOWN_QUALITY)
+    picture.save(partial, "JPEG", quality=SHOWN_QUALITY, **({"icc_profile": icc} if icc else {}))
     os.replace(partial, copy)
     return str(copy)
 

@@ -149,9 +149,9 @@ class WebAuth:
             return self._refuse(
                 request, f"Too many attempts: try again in {verdict.retry_after_s} s.", 429,
                 {"Retry-After": str(verdict.retry_after_s)})
-        account = None
+        account = checked = None
         if 0 < len(name) <= MAX_NAME and len(password) <= MAX_PASSWORD:
-            account = await run_in_threadpool(self._authenticate, name, password)
+            account, checked = await run_in_threadpool(self._authenticate, name, password)
         if account is None:
             await run_in_threadpool(self._audit_failure, name, client, "wrong credentials")
             return self._refuse(request, "Unknown user, wrong password or disabled account.",
@@ -161,9 +161,13 @@ class WebAuth:
             allowed = " or ".join(sorted(r.value for r in self.roles))
             return self._refuse(request, f"This page is for the roles {allowed}: "
                                 f"{account.name} is {account.role}.", 403)
-        self.throttle.succeeded(name)
         token = await run_in_threadpool(self._rotate, request.cookies.get(COOKIE), account,
-                                        client)
+                                        checked, password, client)
+        if token is None:     # reset, disabled or changed role while the password was checked
+            await run_in_threadpool(self._audit_failure, name, client, "account changed")
+            return self._refuse(request, "Unknown user, wrong password or disabled account.",
+                                401)
+        self.throttle.succeeded(name)
         if wants_html(request):
             response: Response = RedirectResponse("./", status_code=303)
         else:
@@ -185,11 +189,13 @@ class WebAuth:
 
     @staticmethod
     def _authenticate(name: str, password: str):
+        """(account, the hash its password was checked against), or (None, None); reads only:
+        the argon2 check holds no database lock."""
         try:
-            with database.session() as session:
-                return users_core.authenticate(session, name, password)
+            with database.read_session() as session:
+                return users_core.check_password(session, name, password)
         except AuthenticationError:
-            return None
+            return None, None
 
     @staticmethod
     def _audit_failure(name: str, client: str, reason: str) -> None:
@@ -197,12 +203,18 @@ class WebAuth:
             users_core.record_failed_login(session, name, client, reason)
 
     @staticmethod
-    def _rotate(old_token: str | None, account, client: str) -> str:
-        """End the session the browser came with (if any), open a new one: the token a client
-        had before logging in is never the token of the logged-in session."""
+    def _rotate(old_token: str | None, account, checked: str, password: str,
+                client: str) -> str | None:
+        """End the session the browser came with (if any), open a new one, and record the
+        login, in one transaction (:func:`sessions.log_in`): the token a client had before
+        logging in is never the token of the logged-in session. ``None``: the account changed
+        since its password was checked."""
         with database.session() as session:
-            sessions.end(session, old_token)
-            return sessions.open_session(session, account, client=client)
+            try:
+                return sessions.log_in(session, account, checked, password, client=client,
+                                       replacing=old_token)
+            except AuthenticationError:
+                return None
 
     @staticmethod
     def _end(token: str | None) -> None:

@@ -95,9 +95,14 @@ def read_guideline(path: Path, limit: int) -> str:
         size = path.stat().st_size
         if path.is_dir():
             raise FpgradeError(f"{path}: is a folder, not a Markdown file")
-        if size > _MAX_BYTES_PER_CHAR * limit + len(codecs.BOM_UTF8):
+        most = _MAX_BYTES_PER_CHAR * limit + len(codecs.BOM_UTF8)
+        if size > most:
             raise FpgradeError(f"{path}: {size} bytes; a guideline is at most {limit} characters")
-        data = path.read_bytes()
+        with open(path, "rb") as handle:   # a pipe or a device has no size: read a bounded part
+            data = handle.read(most + 1)
+        if len(data) > most:
+            raise FpgradeError(f"{path}: more than {most} bytes; a guideline is at most {limit} "
+                               "characters")
     except FileNotFoundError:
         raise FpgradeError(f"{path}: no such file") from None
     except OSError as exc:

@@ -54,6 +54,32 @@ def open_session(session: Session, account: Account, *, client: str | None = Non
     return token
 
 
+def log_in(session: Session, account: Account, checked_hash: str, password: str, *,
+           client: str | None = None, replacing: str | None = None) -> str:
+    """A new session of an account whose password was just checked
+    (:func:`~fpgrade.labelling.users.check_password`), in ONE write transaction with the login's
+    record: the account must still be as it was checked (:func:`~.users.record_login`), so a
+    password reset, a disable or a role change that lands between the check and this write
+    leaves no live session (a reset's :func:`end_all` and this write are serialized by the
+    database). The session the browser came with (``replacing``) ends. Returns the token.
+
+    :raises AuthenticationError: the account changed since the check.
+    """
+    from fpgrade.labelling.users import record_login
+
+    token = secrets.token_urlsafe(32)
+
+    def work() -> None:
+        record_login(session, account, checked_hash, password)
+        if replacing:
+            session.exec(delete(WebSession).where(WebSession.token_sha256 == _digest(replacing)))
+        session.add(WebSession(token_sha256=_digest(token), user_id=account.id,
+                               client=(client or "")[:64] or None))
+
+    transaction(session, work)
+    return token
+
+
 def resolve(session: Session, token: str | None, *, idle: timedelta) -> Account | None:
     """The active account of a session token, or ``None`` (unknown, ended, idle too long, user
     disabled or gone). An expired or orphaned session is deleted; a live one is touched."""
