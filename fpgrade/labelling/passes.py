@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 from fpgrade.labelling import audit
 from fpgrade.labelling.campaigns import get_campaign, reopen_if_closed_by_itself
 from fpgrade.labelling.model import (
-    Action, AssignmentError, AssignmentState, CampaignError, CannotGrade, LabellingError, PassKind,
-    Status,
+    Action, AssignmentLostError, AssignmentState, CampaignError, CannotGrade, LabellingError,
+    PassKind, Status,
 )
 from fpgrade.labelling.state import PassLabel, first_check, medium_status
 from fpgrade.labelling.users import Account, require
@@ -114,12 +114,16 @@ def open_blind_write(session: Session, user: Account, assignment_id: int, regist
     """The opening checks of a rater's blind write (a submit or a change): she may label, the
     assignment is a blind one, its campaign is open, the answer is valid.
 
-    :raises PermissionDeniedError, AssignmentError, CampaignError, LabellingError: as said.
+    :raises PermissionDeniedError, AssignmentLostError (not her assignment), CampaignError,
+        LabellingError: as said.
     """
     me = require(session, user, Action.LABEL)
     assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.pass_kind != PassKind.BLIND:
-        raise AssignmentError(f"no blind assignment {assignment_id}")
+    if assignment is None or assignment.pass_kind != PassKind.BLIND or assignment.user_id != me.id:
+        # one answer whatever the assignment is (missing, open, another rater's, in another
+        # campaign): a rater learns nothing of assignments that are not hers
+        raise AssignmentLostError(f"assignment {assignment_id} is not yours: never claimed by "
+                                  "you, or its claim ran out and another rater took it")
     campaign = open_campaign(session, assignment.campaign_id)
     answer, reason = checked_answer(campaign, registry, label, cannot_grade)
     return BlindWrite(me, assignment, campaign, answer, reason)
