@@ -45,13 +45,14 @@ def _aware(moment: datetime) -> datetime:
 def open_session(session: Session, account: Account, *, client: str | None = None) -> str:
     """A new session of ``account``; returns the token for the cookie (shown only once)."""
     token = secrets.token_urlsafe(32)
-
-    def work() -> None:
-        session.add(WebSession(token_sha256=_digest(token), user_id=account.id,
-                               client=(client or "")[:64] or None))
-
-    transaction(session, work)
+    transaction(session, lambda: _add(session, token, account, client))
     return token
+
+
+def _add(session: Session, token: str, account: Account, client: str | None) -> None:
+    """The session row of ``token`` (only its digest is stored), in the caller's transaction."""
+    session.add(WebSession(token_sha256=_digest(token), user_id=account.id,
+                           client=(client or "")[:64] or None))
 
 
 def log_in(session: Session, account: Account, checked_hash: str, password: str, *,
@@ -73,32 +74,42 @@ def log_in(session: Session, account: Account, checked_hash: str, password: str,
         record_login(session, account, checked_hash, password)
         if replacing:
             session.exec(delete(WebSession).where(WebSession.token_sha256 == _digest(replacing)))
-        session.add(WebSession(token_sha256=_digest(token), user_id=account.id,
-                               client=(client or "")[:64] or None))
+        _add(session, token, account, client)
 
     transaction(session, work)
     return token
 
 
+def _looked_up(session: Session, token: str | None, idle: timedelta
+               ) -> tuple[WebSession | None, User | None, bool]:
+    """(the session row of ``token``, its user while the session is live, whether a write is
+    due: deleting a row that is idle too long, orphaned or of a disabled user, or the touch
+    every :data:`TOUCH_EVERY`). Reads only; :func:`resolve` and :func:`peek` decide from it."""
+    if not token or len(token) > 256:
+        return None, None, False
+    row = session.exec(select(WebSession).where(WebSession.token_sha256 == _digest(token))).first()
+    if row is None:
+        return None, None, False
+    user = session.get(User, row.user_id)
+    since = _now() - _aware(row.last_seen_at)
+    if user is None or user.disabled or since > idle:
+        return row, None, True
+    return row, user, since > TOUCH_EVERY
+
+
 def resolve(session: Session, token: str | None, *, idle: timedelta) -> Account | None:
     """The active account of a session token, or ``None`` (unknown, ended, idle too long, user
     disabled or gone). An expired or orphaned session is deleted; a live one is touched."""
-    if not token or len(token) > 256:
-        return None
-    row = session.exec(select(WebSession).where(WebSession.token_sha256 == _digest(token))).first()
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    now = _now()
-    if user is None or user.disabled or now - _aware(row.last_seen_at) > idle:
+    row, user, write_due = _looked_up(session, token, idle)
+    if row is not None and user is None:
         transaction(session, lambda: session.exec(delete(WebSession).where(WebSession.id == row.id)))
         return None
-    if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+    if write_due:
         def touch() -> None:
-            row.last_seen_at = now
+            row.last_seen_at = _now()
             session.add(row)
         transaction(session, touch)
-    return Account.of(user)
+    return None if user is None else Account.of(user)
 
 
 def peek(session: Session, token: str | None, *, idle: timedelta) -> tuple[Account | None, bool]:
@@ -107,16 +118,8 @@ def peek(session: Session, token: str | None, *, idle: timedelta) -> tuple[Accou
     lock behind the raters' submits cost each request up to tens of milliseconds): the account
     (``None`` as :func:`resolve` says), and whether :func:`resolve` has a write to do now (an
     expired or orphaned session to delete, or a touch due every :data:`TOUCH_EVERY`)."""
-    if not token or len(token) > 256:
-        return None, False
-    row = session.exec(select(WebSession).where(WebSession.token_sha256 == _digest(token))).first()
-    if row is None:
-        return None, False
-    user = session.get(User, row.user_id)
-    since = _now() - _aware(row.last_seen_at)
-    if user is None or user.disabled or since > idle:
-        return None, True
-    return Account.of(user), since > TOUCH_EVERY
+    _, user, write_due = _looked_up(session, token, idle)
+    return (None if user is None else Account.of(user)), write_due
 
 
 def end(session: Session, token: str | None) -> bool:
