@@ -392,8 +392,7 @@ def test_the_next_photos_are_made_ahead_in_queue_order(team, campaign, tmp_path)
         upcoming = upcoming_photos(session, campaign, h.AHEAD)
     assert upcoming[0] != view.task.path                   # claimed: not open any more
     assert len(set(upcoming)) == len(upcoming)             # each photo once (two passes)
-    thread = h.make_ahead(upcoming, work)
-    thread.join(timeout=60)
+    assert h.make_ahead(upcoming, work).wait(timeout=60)
     for path in upcoming:
         assert Path(h._shown_photo(path, work)).is_file()
     following = h.next_task(team["bob"], campaign, work)

@@ -48,6 +48,7 @@ def quiet(where) -> dict:
     with it, 0.7 s without; ``bench/labelling_browser.py``)."""
     return {"show_progress": "minimal", "show_progress_on": [where]}
 
+
 def build_labelling() -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         task = gr.State(None)

@@ -220,7 +220,7 @@ def next_task(account: Account | None, campaign: int | str | None,
 def make_ahead_of_open_campaigns() -> None:
     """At the server's start: the first photos of every open campaign made ahead (in the
     background), so that the team's first photos of the day come as fast as the rest."""
-    with database.session() as session:
+    with database.read_session() as session:
         paths = [path for c in campaigns_core.list_campaigns(session) if c.state == "open"
                  for path in workflow.upcoming_photos(session, c.id, AHEAD)]
     make_ahead(paths)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import tempfile
 import threading
@@ -93,32 +94,41 @@ def _shown_photo(path: Path, workdir: str | None) -> str:
     return str(copy)
 
 
-def make_ahead(paths, workdir: str | None = None) -> threading.Thread | None:
-    """Make the shown copies of photos a rater is about to be sent, in the background (one
-    thread at a time; a photo that cannot be read is left for the view to report); the thread,
-    ``None`` when there is nothing to make."""
-    todo = [Path(p) for p in paths]
-
-    def run() -> None:
-        try:   # the lowest CPU priority (Linux: per thread): never before a rater's request
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
-        with _AHEAD_LOCK:
-            for path in todo:
-                try:
-                    _shown_photo(path, workdir)
-                except Exception:  # noqa: BLE001 - the view says what is wrong when it opens it
-                    continue
-
-    if not todo:
-        return None
-    thread = threading.Thread(target=run, name="fpgrade-shown-ahead", daemon=True)
-    thread.start()
-    return thread
+def make_ahead(paths, workdir: str | None = None) -> threading.Event:
+    """Make the shown copies of photos a rater is about to be sent, in the background: one
+    worker thread for the server, at the lowest CPU priority (Linux: per thread), never before
+    a rater's request; a photo that cannot be read is left for the view to report. Returns an
+    event set once these photos are done (the worker takes requests in turn, so a burst of
+    raters queues work, not threads)."""
+    global _AHEAD_WORKER
+    done = threading.Event()
+    with _AHEAD_LOCK:
+        if _AHEAD_WORKER is None or not _AHEAD_WORKER.is_alive():
+            _AHEAD_WORKER = threading.Thread(target=_make_ahead_forever,
+                                             name="fpgrade-shown-ahead", daemon=True)
+            _AHEAD_WORKER.start()
+    _AHEAD.put(([Path(p) for p in paths], workdir, done))
+    return done
 
 
+def _make_ahead_forever() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass
+    while True:
+        paths, workdir, done = _AHEAD.get()
+        for path in paths:
+            try:
+                _shown_photo(path, workdir)
+            except Exception:  # noqa: BLE001 - the view says what is wrong when it opens it
+                continue
+        done.set()
+
+
+_AHEAD: queue.SimpleQueue = queue.SimpleQueue()
 _AHEAD_LOCK = threading.Lock()
+_AHEAD_WORKER: threading.Thread | None = None
 
 
 def shown_copy(rgb, workdir: str | None) -> str:
